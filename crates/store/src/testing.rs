@@ -1,0 +1,121 @@
+//! Fresh databases for tests: SQLite always, PostgreSQL too when `TW_TEST_POSTGRES_URL`
+//! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`). Each call makes a
+//! new database, so tests never see each other's rows.
+
+use crate::{Backend, Db, PoolSettings, StoreError};
+
+/// The environment variable naming a PostgreSQL server for tests.
+pub const POSTGRES_ENV: &str = "TW_TEST_POSTGRES_URL";
+
+/// A migrated, empty database that lives as long as this value.
+#[derive(Debug)]
+pub struct TestDb {
+    pub db: Db,
+    /// The URL the server under test should be given.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// Runs raw SQL, bypassing every rule: for tests that tamper with stored rows.
+    pub async fn exec(&self, sql: &str) -> Result<u64, StoreError> {
+        Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(self.db.pool())
+            .await?
+            .rows_affected())
+    }
+}
+
+/// A fresh migrated SQLite database in a temporary directory.
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let db = open(&url).await;
+    TestDb {
+        db,
+        url,
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh migrated PostgreSQL database on the server named by `TW_TEST_POSTGRES_URL`,
+/// or `None` when the variable is unset.
+pub async fn postgres() -> Option<TestDb> {
+    let base = std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())?;
+    let url = fresh_postgres_database(&base).await;
+    let db = open(&url).await;
+    Some(TestDb { db, url, _dir: None })
+}
+
+/// Every backend available to this test run: SQLite, and PostgreSQL when configured.
+pub async fn backends() -> Vec<TestDb> {
+    let mut all = vec![sqlite().await];
+    all.extend(postgres().await);
+    all
+}
+
+/// Creates an empty database named `tw_test_<random>` on the server at `base` and
+/// returns its URL (not migrated).
+pub async fn fresh_postgres_database(base: &str) -> String {
+    let admin = Db::connect(base, &PoolSettings::default())
+        .await
+        .unwrap_or_else(|e| panic!("{POSTGRES_ENV}: cannot connect: {e}"));
+    let mut raw = [0u8; 8];
+    getrandom::fill(&mut raw).unwrap_or_else(|e| panic!("random: {e}"));
+    let name = format!("tw_test_{}", hex::encode(raw));
+    // The name is ours (hex), never user input.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(admin.pool())
+        .await
+        .unwrap_or_else(|e| panic!("create test database: {e}"));
+    admin.close().await;
+    replace_database(base, &name)
+}
+
+fn replace_database(base: &str, name: &str) -> String {
+    let (no_query, query) = match base.split_once('?') {
+        Some((a, q)) => (a, Some(q)),
+        None => (base, None),
+    };
+    let scheme_end = no_query.find("://").map_or(0, |i| i + 3);
+    let host_part = match no_query[scheme_end..].find('/') {
+        Some(i) => &no_query[..scheme_end + i],
+        None => no_query,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{name}?{q}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+async fn open(url: &str) -> Db {
+    let db = Db::connect(url, &PoolSettings::default())
+        .await
+        .unwrap_or_else(|e| panic!("open test database: {e}"));
+    db.migrate()
+        .await
+        .unwrap_or_else(|e| panic!("migrate test database: {e}"));
+    db
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
+        assert_eq!(
+            replace_database("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+    }
+}
