@@ -14,12 +14,14 @@
 mod checkpoint;
 mod entry;
 mod error;
+mod handle;
 mod hexser;
 pub mod keyfile;
 #[cfg(any(test, feature = "testing"))]
 mod memory;
 pub mod merkle;
 mod proof;
+mod resume;
 mod store;
 mod verify;
 mod writer;
@@ -34,6 +36,7 @@ pub use entry::{
     Outcome, StoredEntry, canonical_json, chain_hash,
 };
 pub use error::{LedgerError, StoreFailure};
+pub use handle::{LedgerConfig, LedgerHandle, LedgerStats, Receipt, open};
 pub use hexser::{hash_from_hex, hash_to_hex};
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemoryStore;
@@ -41,4 +44,3 @@ pub use merkle::{EMPTY_ROOT, Frontier};
 pub use proof::{ConsistencyProof, InclusionProof, prove_consistency, prove_inclusion};
 pub use store::LedgerStore;
 pub use verify::{Problem, ProblemKind, VERIFY_PAGE, VerifyReport, verify};
-pub use writer::{LedgerConfig, LedgerHandle, LedgerStats, Receipt, open};

@@ -293,7 +293,6 @@ impl LedgerStore for MemoryStore {
         Ok(inner
             .checkpoints
             .iter()
-            .rev()
             .max_by_key(|c| c.sth.head.size)
             .cloned())
     }

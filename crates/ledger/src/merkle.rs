@@ -60,9 +60,9 @@ impl Frontier {
     pub fn from_parts(size: u64, hashes: Vec<Hash>) -> Result<Self, LedgerError> {
         if hashes.len() != size.count_ones() as usize {
             return Err(LedgerError::Invalid(format!(
-                "a frontier for tree size {size} has {} hashes, not {}",
-                size.count_ones(),
-                hashes.len()
+                "a frontier of {} hashes cannot belong to a tree of size {size}, which needs {}",
+                hashes.len(),
+                size.count_ones()
             )));
         }
         Ok(Self { size, hashes })

@@ -71,8 +71,8 @@ impl Db {
             Backend::Sqlite => sqlite_url_with_create(url),
             Backend::Postgres => url.to_owned(),
         };
-        let options =
-            AnyConnectOptions::from_str(&url).map_err(|e| StoreError::BadUrl(redact(&e.to_string())))?;
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::BadUrl(redact(&e.to_string())))?;
         let pool = AnyPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
@@ -115,18 +115,20 @@ impl Db {
 
     /// How many of the known migrations the database has applied.
     pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
-        let expected = MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).count();
-        let applied: i64 = match sqlx::query_scalar(
-            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE",
-        )
-        .fetch_one(&self.pool)
-        .await
-        {
-            Ok(n) => n,
-            // No migrations table yet: nothing applied.
-            Err(sqlx::Error::Database(_)) => 0,
-            Err(e) => return Err(e.into()),
-        };
+        let expected = MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .count();
+        let applied: i64 =
+            match sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+            {
+                Ok(n) => n,
+                // No migrations table yet: nothing applied.
+                Err(sqlx::Error::Database(_)) => 0,
+                Err(e) => return Err(e.into()),
+            };
         Ok(MigrationStatus {
             applied: usize::try_from(applied).unwrap_or(0),
             expected,
@@ -229,15 +231,27 @@ mod tests {
 
     #[test]
     fn rejects_unknown_schemes() {
-        assert!(matches!(backend_of("mysql://x"), Err(StoreError::BadUrl(_))));
+        assert!(matches!(
+            backend_of("mysql://x"),
+            Err(StoreError::BadUrl(_))
+        ));
         assert_eq!(backend_of("sqlite:///tmp/x.db").ok(), Some(Backend::Sqlite));
         assert_eq!(backend_of("postgres://x/y").ok(), Some(Backend::Postgres));
     }
 
     #[test]
     fn sqlite_urls_open_for_create() {
-        assert_eq!(sqlite_url_with_create("sqlite:///a.db"), "sqlite:///a.db?mode=rwc");
-        assert_eq!(sqlite_url_with_create("sqlite:///a.db?x=1"), "sqlite:///a.db?x=1&mode=rwc");
-        assert_eq!(sqlite_url_with_create("sqlite:///a.db?mode=ro"), "sqlite:///a.db?mode=ro");
+        assert_eq!(
+            sqlite_url_with_create("sqlite:///a.db"),
+            "sqlite:///a.db?mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_with_create("sqlite:///a.db?x=1"),
+            "sqlite:///a.db?x=1&mode=rwc"
+        );
+        assert_eq!(
+            sqlite_url_with_create("sqlite:///a.db?mode=ro"),
+            "sqlite:///a.db?mode=ro"
+        );
     }
 }

@@ -47,7 +47,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
                 StoreError::Unavailable(e.to_string())
             }
-            sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
             sqlx::Error::Configuration(_) => StoreError::BadUrl(e.to_string()),
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
                 StoreError::Malformed(e.to_string())

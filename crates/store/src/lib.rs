@@ -11,7 +11,7 @@
 
 mod db;
 mod error;
-// mod ledger_store;
+mod ledger_store;
 
 pub mod accounts;
 pub mod server_state;

@@ -4,10 +4,12 @@ use crate::{Db, StoreError};
 
 impl Db {
     pub async fn server_state(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT value FROM server_state WHERE key = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM server_state WHERE key = $1")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     pub async fn set_server_state(&self, key: &str, value: &str) -> Result<(), StoreError> {

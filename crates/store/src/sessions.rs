@@ -62,12 +62,14 @@ impl Db {
 
     /// Marks the session revoked; returns whether a live session was revoked.
     pub async fn revoke_session(&self, id_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL")
-            .bind(now_ms)
-            .bind(id_hash)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE sessions SET revoked_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id_hash)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 }

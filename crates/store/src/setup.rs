@@ -89,13 +89,15 @@ impl Db {
             tx.rollback().await?;
             return Ok(CompleteSetup::AlreadyUsed);
         }
-        sqlx::query("INSERT INTO practice (id, name, time_zone, created_ms) VALUES ($1, $2, $3, $4)")
-            .bind(&practice.id)
-            .bind(&practice.name)
-            .bind(&practice.time_zone)
-            .bind(practice.created_ms)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO practice (id, name, time_zone, created_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&practice.id)
+        .bind(&practice.name)
+        .bind(&practice.time_zone)
+        .bind(practice.created_ms)
+        .execute(&mut *tx)
+        .await?;
         insert_user(&mut tx, admin).await?;
         tx.commit().await?;
         Ok(CompleteSetup::Done)

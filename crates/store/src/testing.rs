@@ -48,7 +48,11 @@ pub async fn postgres() -> Option<TestDb> {
     let base = std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())?;
     let url = fresh_postgres_database(&base).await;
     let db = open(&url).await;
-    Some(TestDb { db, url, _dir: None })
+    Some(TestDb {
+        db,
+        url,
+        _dir: None,
+    })
 }
 
 /// Every backend available to this test run: SQLite, and PostgreSQL when configured.

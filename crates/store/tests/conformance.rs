@@ -53,19 +53,35 @@ async fn setup_token_is_single_use_and_only_the_latest_works() {
     for t in testing::backends().await {
         let db = &t.db;
         assert_eq!(db.practice().await.unwrap(), None);
-        db.issue_setup_token(&token("t1", "h1", 10_000)).await.unwrap();
-        db.issue_setup_token(&token("t2", "h2", 10_000)).await.unwrap();
-        assert!(db.setup_token("h1").await.unwrap().is_none(), "older link must die");
+        db.issue_setup_token(&token("t1", "h1", 10_000))
+            .await
+            .unwrap();
+        db.issue_setup_token(&token("t2", "h2", 10_000))
+            .await
+            .unwrap();
+        assert!(
+            db.setup_token("h1").await.unwrap().is_none(),
+            "older link must die"
+        );
         let t2 = db.setup_token("h2").await.unwrap().unwrap();
         assert_eq!(t2.expires_ms, 10_000);
 
-        let done = db.complete_setup("t2", 3_000, &practice(), &admin("u1", "ada@example.org")).await.unwrap();
+        let done = db
+            .complete_setup("t2", 3_000, &practice(), &admin("u1", "ada@example.org"))
+            .await
+            .unwrap();
         assert_eq!(done, CompleteSetup::Done);
         assert_eq!(db.practice().await.unwrap(), Some(practice()));
-        assert_eq!(db.user_by_email("ada@example.org").await.unwrap(), Some(admin("u1", "ada@example.org")));
+        assert_eq!(
+            db.user_by_email("ada@example.org").await.unwrap(),
+            Some(admin("u1", "ada@example.org"))
+        );
 
         // Second use: nothing written.
-        let again = db.complete_setup("t2", 3_500, &practice(), &admin("u2", "eve@example.org")).await.unwrap();
+        let again = db
+            .complete_setup("t2", 3_500, &practice(), &admin("u2", "eve@example.org"))
+            .await
+            .unwrap();
         assert_eq!(again, CompleteSetup::AlreadyUsed);
         assert_eq!(db.count_users().await.unwrap(), 1);
         assert!(db.user_by_email("eve@example.org").await.unwrap().is_none());
@@ -76,8 +92,13 @@ async fn setup_token_is_single_use_and_only_the_latest_works() {
 async fn expired_setup_token_writes_nothing() {
     for t in testing::backends().await {
         let db = &t.db;
-        db.issue_setup_token(&token("t1", "h1", 5_000)).await.unwrap();
-        let r = db.complete_setup("t1", 5_000, &practice(), &admin("u1", "a@example.org")).await.unwrap();
+        db.issue_setup_token(&token("t1", "h1", 5_000))
+            .await
+            .unwrap();
+        let r = db
+            .complete_setup("t1", 5_000, &practice(), &admin("u1", "a@example.org"))
+            .await
+            .unwrap();
         assert_eq!(r, CompleteSetup::AlreadyUsed);
         assert_eq!(db.practice().await.unwrap(), None);
         assert_eq!(db.count_users().await.unwrap(), 0);
@@ -88,8 +109,12 @@ async fn expired_setup_token_writes_nothing() {
 async fn sessions_expire_and_revoke() {
     for t in testing::backends().await {
         let db = &t.db;
-        db.issue_setup_token(&token("t1", "h1", 10_000)).await.unwrap();
-        db.complete_setup("t1", 3_000, &practice(), &admin("u1", "a@example.org")).await.unwrap();
+        db.issue_setup_token(&token("t1", "h1", 10_000))
+            .await
+            .unwrap();
+        db.complete_setup("t1", 3_000, &practice(), &admin("u1", "a@example.org"))
+            .await
+            .unwrap();
         let s = SessionRow {
             id_hash: "sh".into(),
             user_id: "u1".into(),
@@ -102,11 +127,17 @@ async fn sessions_expire_and_revoke() {
         let (live, user) = db.live_session("sh", 5_000).await.unwrap().unwrap();
         assert_eq!(live, s);
         assert_eq!(user.id, "u1");
-        assert!(db.live_session("sh", 9_000).await.unwrap().is_none(), "expired");
+        assert!(
+            db.live_session("sh", 9_000).await.unwrap().is_none(),
+            "expired"
+        );
         assert!(db.live_session("other", 5_000).await.unwrap().is_none());
         assert!(db.revoke_session("sh", 6_000).await.unwrap());
         assert!(!db.revoke_session("sh", 6_000).await.unwrap());
-        assert!(db.live_session("sh", 5_000).await.unwrap().is_none(), "revoked");
+        assert!(
+            db.live_session("sh", 5_000).await.unwrap().is_none(),
+            "revoked"
+        );
     }
 }
 
@@ -125,11 +156,19 @@ async fn server_state_upserts() {
 async fn duplicate_email_is_a_conflict_not_a_crash() {
     for t in testing::backends().await {
         let db = &t.db;
-        db.issue_setup_token(&token("t1", "h1", 10_000)).await.unwrap();
-        db.complete_setup("t1", 3_000, &practice(), &admin("u1", "a@example.org")).await.unwrap();
+        db.issue_setup_token(&token("t1", "h1", 10_000))
+            .await
+            .unwrap();
+        db.complete_setup("t1", 3_000, &practice(), &admin("u1", "a@example.org"))
+            .await
+            .unwrap();
         let r = t
             .exec("INSERT INTO users (id, email, display_name, role, created_ms) VALUES ('u2', 'a@example.org', 'x', 'patient', 1)")
             .await;
-        assert!(matches!(r, Err(store::StoreError::Conflict(_))), "{:?}: {r:?}", t.backend());
+        assert!(
+            matches!(r, Err(store::StoreError::Conflict(_))),
+            "{:?}: {r:?}",
+            t.backend()
+        );
     }
 }

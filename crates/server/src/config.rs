@@ -1,0 +1,525 @@
+//! The one configuration struct.
+//!
+//! Layering (defaults → `telewarden.toml` → `TW_…` environment → command-line flags) is
+//! done by the binary; this module defines the keys, their defaults and documentation,
+//! validation that names the offending key, and the redacted view printed by
+//! `telewarden config check`.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Everything an operator can set. Each field is one key of `telewarden.toml`, one
+/// `TW_<KEY>` environment variable (nested keys use `__`, e.g. `TW_LIMITS__MAX_BODY_BYTES`),
+/// and, for the common ones, a flag of `telewarden serve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the SQLite database, the ledger signing key and generated TLS files.
+    pub data_dir: PathBuf,
+    /// Address and port of the web app. Without TLS or a trusted proxy, only loopback
+    /// addresses are allowed.
+    pub listen: SocketAddr,
+    /// The address people type to reach Telewarden, e.g. `https://telehealth.example.org`.
+    /// Used in printed links and to recognise same-origin requests. Defaults to the
+    /// listen address.
+    pub public_url: Option<String>,
+    /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`. Secret: it may
+    /// hold a password (also readable from the file named by `TW_DATABASE_URL_FILE`).
+    pub database_url: Option<Secret>,
+    /// PEM certificate chain for TLS.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for TLS.
+    pub tls_key: Option<PathBuf>,
+    /// Generate a self-signed certificate into `data_dir/tls/` (for trying things out).
+    pub tls_self_signed: bool,
+    /// With TLS on: also listen here with plain HTTP and redirect everything to HTTPS.
+    pub redirect_listen: Option<SocketAddr>,
+    /// Trusted reverse proxies (addresses or CIDR ranges). Only requests arriving from
+    /// these have their `X-Forwarded-For` believed; setting this allows plain HTTP on a
+    /// non-loopback address, because the proxy terminates TLS.
+    #[serde(deserialize_with = "proxies_from_list_or_string")]
+    pub behind_proxy: Vec<IpNet>,
+    /// Address of the Prometheus `/metrics` listener; loopback by default. Set to
+    /// `"off"` to disable it.
+    #[serde(with = "optional_addr")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log output: `text` (for people) or `json` (for collectors).
+    pub log_format: LogFormat,
+    /// Minimum level logged: `error`, `warn`, `info`, `debug` or `trace`.
+    pub log_level: LogLevel,
+    /// How long the first-run setup link stays valid, in minutes.
+    pub setup_link_minutes: u32,
+    /// Resource limits that keep one slow or greedy client from holding the server.
+    pub limits: Limits,
+    /// Audit ledger tuning.
+    pub ledger: LedgerSettings,
+}
+
+/// Per-connection and per-request limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Time allowed to send a request's headers, and to keep an idle connection open
+    /// between requests, in seconds.
+    pub header_read_timeout_secs: u64,
+    /// Time allowed to send a request's body, in seconds.
+    pub body_read_timeout_secs: u64,
+    /// Time allowed for the whole request, in seconds.
+    pub request_timeout_secs: u64,
+    /// Time allowed for a TLS handshake, in seconds.
+    pub tls_handshake_timeout_secs: u64,
+    /// Open connections at most; further ones are closed at once.
+    pub max_connections: usize,
+    /// On shutdown, how long in-flight requests may take to finish, in seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+/// When the ledger signs a checkpoint and how it batches writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LedgerSettings {
+    /// Sign a tree head after this many new entries…
+    pub checkpoint_every: u64,
+    /// …or after this many seconds with new entries, whichever comes first.
+    pub checkpoint_interval_secs: u64,
+    /// Most entries written in one group commit.
+    pub batch_max: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./telewarden-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            database_url: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_self_signed: false,
+            redirect_listen: None,
+            behind_proxy: Vec::new(),
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            log_format: LogFormat::Text,
+            log_level: LogLevel::Info,
+            setup_link_minutes: 60,
+            limits: Limits::default(),
+            ledger: LedgerSettings::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 20,
+            request_timeout_secs: 30,
+            tls_handshake_timeout_secs: 10,
+            max_connections: 1024,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+impl Default for LedgerSettings {
+    fn default() -> Self {
+        Self {
+            checkpoint_every: 1000,
+            checkpoint_interval_secs: 60,
+            batch_max: 512,
+        }
+    }
+}
+
+/// A configuration value that must not be printed or logged.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl Serialize for Secret {
+    // Serialising is how configuration is shown; secrets are never shown.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&redact_url(&self.0))
+    }
+}
+
+/// A configuration value that is not acceptable, naming the key and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration key `{key}`: {reason}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub reason: String,
+}
+
+fn bad(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key,
+        reason: reason.into(),
+    }
+}
+
+impl Config {
+    /// Whether TLS is configured (files or self-signed).
+    pub fn tls_enabled(&self) -> bool {
+        self.tls_self_signed || self.tls_cert.is_some()
+    }
+
+    /// Checks every rule that a type alone cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(bad("data_dir", "must not be empty"));
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return Err(bad("tls_key", "tls_cert is set, so tls_key is needed too")),
+            (None, Some(_)) => return Err(bad("tls_cert", "tls_key is set, so tls_cert is needed too")),
+            _ => {}
+        }
+        if self.tls_self_signed && self.tls_cert.is_some() {
+            return Err(bad(
+                "tls_self_signed",
+                "choose either a certificate (tls_cert/tls_key) or a self-signed one, not both",
+            ));
+        }
+        if !is_loopback(self.listen.ip()) && !self.tls_enabled() && self.behind_proxy.is_empty() {
+            return Err(bad(
+                "listen",
+                format!(
+                    "{} is not a loopback address, so TLS is required: set tls_cert and tls_key, \
+                     use --tls-self-signed, or name the trusted reverse proxy with --behind-proxy",
+                    self.listen
+                ),
+            ));
+        }
+        if self.redirect_listen.is_some() && !self.tls_enabled() {
+            return Err(bad("redirect_listen", "redirecting to HTTPS needs TLS to be configured"));
+        }
+        if let Some(url) = &self.public_url {
+            parse_origin(url).map_err(|reason| bad("public_url", reason))?;
+        }
+        if let Some(url) = &self.database_url {
+            let u = url.expose();
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:")) {
+                return Err(bad(
+                    "database_url",
+                    "expected postgres://USER@HOST/DATABASE (or sqlite://PATH); leave unset for the built-in SQLite",
+                ));
+            }
+        }
+        if self.setup_link_minutes == 0 || self.setup_link_minutes > 7 * 24 * 60 {
+            return Err(bad("setup_link_minutes", "must be between 1 and 10080 (one week)"));
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.header_read_timeout_secs", l.header_read_timeout_secs),
+            ("limits.body_read_timeout_secs", l.body_read_timeout_secs),
+            ("limits.request_timeout_secs", l.request_timeout_secs),
+            ("limits.tls_handshake_timeout_secs", l.tls_handshake_timeout_secs),
+        ] {
+            if v == 0 || v > 3600 {
+                return Err(bad(key, "must be between 1 and 3600 seconds"));
+            }
+        }
+        if l.max_body_bytes < 1024 || l.max_body_bytes > 256 * 1024 * 1024 {
+            return Err(bad("limits.max_body_bytes", "must be between 1024 and 268435456 bytes"));
+        }
+        if l.max_connections == 0 {
+            return Err(bad("limits.max_connections", "must be at least 1"));
+        }
+        if self.ledger.checkpoint_every == 0 {
+            return Err(bad("ledger.checkpoint_every", "must be at least 1"));
+        }
+        if self.ledger.checkpoint_interval_secs == 0 {
+            return Err(bad("ledger.checkpoint_interval_secs", "must be at least 1"));
+        }
+        if self.ledger.batch_max == 0 || self.ledger.batch_max > 10_000 {
+            return Err(bad("ledger.batch_max", "must be between 1 and 10000"));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: the configured one, or SQLite in the data directory.
+    pub fn effective_database_url(&self) -> Secret {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => Secret(format!("sqlite://{}", self.data_dir.join("telewarden.db").display())),
+        }
+    }
+
+    /// The origin (`scheme://host[:port]`) the web app is reached at.
+    pub fn public_origin(&self, bound: SocketAddr) -> String {
+        if let Some(url) = &self.public_url {
+            if let Ok(origin) = parse_origin(url) {
+                return origin;
+            }
+        }
+        let scheme = if self.tls_enabled() { "https" } else { "http" };
+        let host = match bound.ip() {
+            ip if ip.is_unspecified() => "localhost".to_owned(),
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        };
+        format!("{scheme}://{host}:{}", bound.port())
+    }
+
+    /// The configuration as `telewarden config check` prints it: TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        toml_lite::render(self)
+    }
+
+    /// Path of a file inside the data directory.
+    pub fn data_path(&self, name: impl AsRef<Path>) -> PathBuf {
+        self.data_dir.join(name)
+    }
+}
+
+/// `true` for 127.0.0.0/8 and ::1.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
+/// Checks `url` is `http(s)://host[:port]` with nothing after it, and returns it without
+/// a trailing slash.
+pub fn parse_origin(url: &str) -> Result<String, String> {
+    let trimmed = url.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| "must start with https:// or http://".to_owned())?;
+    if rest.is_empty() {
+        return Err("has no host".into());
+    }
+    if rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err("must be only scheme, host and port (no path, query or user)".into());
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    match (authority.find(':'), authority.rfind('@')) {
+        (Some(c), Some(a)) if c < a => format!(
+            "{}{}:***{}",
+            &url[..scheme_end],
+            &authority[..c],
+            &url[scheme_end + a..]
+        ),
+        _ => url.to_owned(),
+    }
+}
+
+fn proxies_from_list_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::One(s) => s.split(',').map(str::to_owned).collect(),
+        Raw::Many(v) => v,
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address or CIDR range")))
+        })
+        .collect()
+}
+
+mod optional_addr {
+    use std::net::SocketAddr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(a) => s.serialize_str(&a.to_string()),
+            None => s.serialize_str("off"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SocketAddr>, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.eq_ignore_ascii_case("off") || s.is_empty() {
+            return Ok(None);
+        }
+        s.parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{s}` is not ADDRESS:PORT or \"off\"")))
+    }
+}
+
+mod toml_lite {
+    //! Renders the configuration as TOML for display, via serde_json's value model.
+    use serde_json::Value;
+
+    use super::Config;
+
+    pub fn render(config: &Config) -> String {
+        let Ok(Value::Object(map)) = serde_json::to_value(config) else {
+            return String::from("# (configuration could not be rendered)\n");
+        };
+        let mut top = String::new();
+        let mut tables = String::new();
+        for (k, v) in &map {
+            match v {
+                Value::Object(inner) => {
+                    tables.push_str(&format!("\n[{k}]\n"));
+                    for (ik, iv) in inner {
+                        tables.push_str(&format!("{ik} = {}\n", scalar(iv)));
+                    }
+                }
+                Value::Null => top.push_str(&format!("# {k} = (not set)\n")),
+                other => top.push_str(&format!("{k} = {}\n", scalar(other))),
+            }
+        }
+        top + &tables
+    }
+
+    fn scalar(v: &Value) -> String {
+        match v {
+            Value::String(s) => format!("{s:?}"),
+            Value::Array(items) => {
+                let inner: Vec<String> = items.iter().map(scalar).collect();
+                format!("[{}]", inner.join(", "))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_loopback_only() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert!(is_loopback(c.listen.ip()));
+        assert!(!c.tls_enabled());
+    }
+
+    #[test]
+    fn public_listen_needs_tls_or_proxy() {
+        let mut c = Config {
+            listen: "0.0.0.0:8443".parse().unwrap(),
+            ..Config::default()
+        };
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.key, "listen");
+        assert!(err.reason.contains("TLS is required"), "{err}");
+        c.tls_self_signed = true;
+        c.validate().unwrap();
+        c.tls_self_signed = false;
+        c.behind_proxy = vec!["10.0.0.0/8".parse().unwrap()];
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs() {
+        let c = Config {
+            tls_cert: Some("a.pem".into()),
+            ..Config::default()
+        };
+        assert_eq!(c.validate().unwrap_err().key, "tls_key");
+    }
+
+    #[test]
+    fn public_url_must_be_an_origin() {
+        for bad_url in ["ftp://x", "https://", "https://x/path", "https://u@x", "x.org"] {
+            let c = Config {
+                public_url: Some(bad_url.into()),
+                ..Config::default()
+            };
+            assert_eq!(c.validate().unwrap_err().key, "public_url", "{bad_url}");
+        }
+        assert_eq!(parse_origin("https://clinic.example:8443/").unwrap(), "https://clinic.example:8443");
+    }
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(redact_url("postgres://tw:hunter2@db:5432/tw"), "postgres://tw:***@db:5432/tw");
+        assert_eq!(redact_url("postgres://tw@db/tw"), "postgres://tw@db/tw");
+        let c = Config {
+            database_url: Some(Secret::new("postgres://tw:hunter2@db/tw")),
+            ..Config::default()
+        };
+        let shown = c.to_redacted_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://tw:***@db/tw"), "{shown}");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn effective_database_defaults_to_sqlite_in_data_dir() {
+        let c = Config::default();
+        assert_eq!(
+            c.effective_database_url().expose(),
+            "sqlite://./telewarden-data/telewarden.db"
+        );
+    }
+
+    #[test]
+    fn origin_follows_tls_and_bound_port() {
+        let mut c = Config::default();
+        assert_eq!(c.public_origin("127.0.0.1:4000".parse().unwrap()), "http://127.0.0.1:4000");
+        c.tls_self_signed = true;
+        assert_eq!(c.public_origin("0.0.0.0:443".parse().unwrap()), "https://localhost:443");
+        c.public_url = Some("https://tele.example.org".into());
+        assert_eq!(c.public_origin("0.0.0.0:443".parse().unwrap()), "https://tele.example.org");
+    }
+}
