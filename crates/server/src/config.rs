@@ -211,8 +211,12 @@ impl Config {
             return Err(bad("data_dir", "must not be empty"));
         }
         match (&self.tls_cert, &self.tls_key) {
-            (Some(_), None) => return Err(bad("tls_key", "tls_cert is set, so tls_key is needed too")),
-            (None, Some(_)) => return Err(bad("tls_cert", "tls_key is set, so tls_cert is needed too")),
+            (Some(_), None) => {
+                return Err(bad("tls_key", "tls_cert is set, so tls_key is needed too"));
+            }
+            (None, Some(_)) => {
+                return Err(bad("tls_cert", "tls_key is set, so tls_cert is needed too"));
+            }
             _ => {}
         }
         if self.tls_self_signed && self.tls_cert.is_some() {
@@ -232,14 +236,20 @@ impl Config {
             ));
         }
         if self.redirect_listen.is_some() && !self.tls_enabled() {
-            return Err(bad("redirect_listen", "redirecting to HTTPS needs TLS to be configured"));
+            return Err(bad(
+                "redirect_listen",
+                "redirecting to HTTPS needs TLS to be configured",
+            ));
         }
         if let Some(url) = &self.public_url {
             parse_origin(url).map_err(|reason| bad("public_url", reason))?;
         }
         if let Some(url) = &self.database_url {
             let u = url.expose();
-            if !(u.starts_with("postgres://") || u.starts_with("postgresql://") || u.starts_with("sqlite:")) {
+            if !(u.starts_with("postgres://")
+                || u.starts_with("postgresql://")
+                || u.starts_with("sqlite:"))
+            {
                 return Err(bad(
                     "database_url",
                     "expected postgres://USER@HOST/DATABASE (or sqlite://PATH); leave unset for the built-in SQLite",
@@ -247,21 +257,33 @@ impl Config {
             }
         }
         if self.setup_link_minutes == 0 || self.setup_link_minutes > 7 * 24 * 60 {
-            return Err(bad("setup_link_minutes", "must be between 1 and 10080 (one week)"));
+            return Err(bad(
+                "setup_link_minutes",
+                "must be between 1 and 10080 (one week)",
+            ));
         }
         let l = &self.limits;
         for (key, v) in [
-            ("limits.header_read_timeout_secs", l.header_read_timeout_secs),
+            (
+                "limits.header_read_timeout_secs",
+                l.header_read_timeout_secs,
+            ),
             ("limits.body_read_timeout_secs", l.body_read_timeout_secs),
             ("limits.request_timeout_secs", l.request_timeout_secs),
-            ("limits.tls_handshake_timeout_secs", l.tls_handshake_timeout_secs),
+            (
+                "limits.tls_handshake_timeout_secs",
+                l.tls_handshake_timeout_secs,
+            ),
         ] {
             if v == 0 || v > 3600 {
                 return Err(bad(key, "must be between 1 and 3600 seconds"));
             }
         }
         if l.max_body_bytes < 1024 || l.max_body_bytes > 256 * 1024 * 1024 {
-            return Err(bad("limits.max_body_bytes", "must be between 1024 and 268435456 bytes"));
+            return Err(bad(
+                "limits.max_body_bytes",
+                "must be between 1024 and 268435456 bytes",
+            ));
         }
         if l.max_connections == 0 {
             return Err(bad("limits.max_connections", "must be at least 1"));
@@ -282,16 +304,17 @@ impl Config {
     pub fn effective_database_url(&self) -> Secret {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => Secret(format!("sqlite://{}", self.data_dir.join("telewarden.db").display())),
+            None => Secret(format!(
+                "sqlite://{}",
+                self.data_dir.join("telewarden.db").display()
+            )),
         }
     }
 
     /// The origin (`scheme://host[:port]`) the web app is reached at.
     pub fn public_origin(&self, bound: SocketAddr) -> String {
-        if let Some(url) = &self.public_url {
-            if let Ok(origin) = parse_origin(url) {
-                return origin;
-            }
+        if let Some(Ok(origin)) = self.public_url.as_deref().map(parse_origin) {
+            return origin;
         }
         let scheme = if self.tls_enabled() { "https" } else { "http" };
         let host = match bound.ip() {
@@ -317,7 +340,9 @@ impl Config {
 pub fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -343,7 +368,9 @@ pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };
-    let authority_end = url[scheme_end..].find('/').map_or(url.len(), |i| scheme_end + i);
+    let authority_end = url[scheme_end..]
+        .find('/')
+        .map_or(url.len(), |i| scheme_end + i);
     let authority = &url[scheme_end..authority_end];
     match (authority.find(':'), authority.rfind('@')) {
         (Some(c), Some(a)) if c < a => format!(
@@ -374,7 +401,9 @@ fn proxies_from_list_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Ip
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| serde::de::Error::custom(format!("`{s}` is not an IP address or CIDR range")))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!("`{s}` is not an IP address or CIDR range"))
+                })
         })
         .collect()
 }
@@ -480,19 +509,31 @@ mod tests {
 
     #[test]
     fn public_url_must_be_an_origin() {
-        for bad_url in ["ftp://x", "https://", "https://x/path", "https://u@x", "x.org"] {
+        for bad_url in [
+            "ftp://x",
+            "https://",
+            "https://x/path",
+            "https://u@x",
+            "x.org",
+        ] {
             let c = Config {
                 public_url: Some(bad_url.into()),
                 ..Config::default()
             };
             assert_eq!(c.validate().unwrap_err().key, "public_url", "{bad_url}");
         }
-        assert_eq!(parse_origin("https://clinic.example:8443/").unwrap(), "https://clinic.example:8443");
+        assert_eq!(
+            parse_origin("https://clinic.example:8443/").unwrap(),
+            "https://clinic.example:8443"
+        );
     }
 
     #[test]
     fn redacts_database_passwords() {
-        assert_eq!(redact_url("postgres://tw:hunter2@db:5432/tw"), "postgres://tw:***@db:5432/tw");
+        assert_eq!(
+            redact_url("postgres://tw:hunter2@db:5432/tw"),
+            "postgres://tw:***@db:5432/tw"
+        );
         assert_eq!(redact_url("postgres://tw@db/tw"), "postgres://tw@db/tw");
         let c = Config {
             database_url: Some(Secret::new("postgres://tw:hunter2@db/tw")),
@@ -516,10 +557,19 @@ mod tests {
     #[test]
     fn origin_follows_tls_and_bound_port() {
         let mut c = Config::default();
-        assert_eq!(c.public_origin("127.0.0.1:4000".parse().unwrap()), "http://127.0.0.1:4000");
+        assert_eq!(
+            c.public_origin("127.0.0.1:4000".parse().unwrap()),
+            "http://127.0.0.1:4000"
+        );
         c.tls_self_signed = true;
-        assert_eq!(c.public_origin("0.0.0.0:443".parse().unwrap()), "https://localhost:443");
+        assert_eq!(
+            c.public_origin("0.0.0.0:443".parse().unwrap()),
+            "https://localhost:443"
+        );
         c.public_url = Some("https://tele.example.org".into());
-        assert_eq!(c.public_origin("0.0.0.0:443".parse().unwrap()), "https://tele.example.org");
+        assert_eq!(
+            c.public_origin("0.0.0.0:443".parse().unwrap()),
+            "https://tele.example.org"
+        );
     }
 }

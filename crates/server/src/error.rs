@@ -34,7 +34,12 @@ pub struct AppError {
 }
 
 impl AppError {
-    pub fn new(code: ErrorCode, status: StatusCode, message: impl Into<String>, fault: Fault) -> Self {
+    pub fn new(
+        code: ErrorCode,
+        status: StatusCode,
+        message: impl Into<String>,
+        fault: Fault,
+    ) -> Self {
         Self {
             code,
             status,

@@ -1,1 +1,26 @@
-//! server
+//! Telewarden's web application.
+//!
+//! [`start`] prepares everything a running server needs — data directory, listeners,
+//! TLS, database, audit ledger — and serves until [`Running::shutdown`]. The binary
+//! crate only loads configuration and waits for a signal; tests start servers the same
+//! way, side by side, on ephemeral ports.
+
+mod app;
+mod audit;
+pub mod config;
+mod error;
+pub mod fhir;
+mod health;
+mod http;
+mod identity;
+mod listen;
+mod metrics;
+mod setup;
+mod startup;
+mod state;
+mod tls;
+mod web;
+
+pub use config::{Config, ConfigError, LogFormat, LogLevel, Secret};
+pub use error::{AppError, Fault};
+pub use startup::{Running, StartError, start};

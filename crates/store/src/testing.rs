@@ -1,6 +1,10 @@
 //! Fresh databases for tests: SQLite always, PostgreSQL too when `TW_TEST_POSTGRES_URL`
 //! names a server (e.g. `postgres://postgres@127.0.0.1:5432/postgres`). Each call makes a
 //! new database, so tests never see each other's rows.
+//!
+//! Test support only (feature `testing`): failing to make a test database is a broken
+//! test environment, so these helpers panic with the reason instead of returning errors.
+#![allow(clippy::panic)]
 
 use crate::{Backend, Db, PoolSettings, StoreError};
 
@@ -23,11 +27,16 @@ impl TestDb {
 
     /// Runs raw SQL, bypassing every rule: for tests that tamper with stored rows.
     pub async fn exec(&self, sql: &str) -> Result<u64, StoreError> {
-        Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(self.db.pool())
-            .await?
-            .rows_affected())
+        exec(&self.db, sql).await
     }
+}
+
+/// Runs raw SQL on any database, bypassing every rule: for tests that tamper with rows.
+pub async fn exec(db: &Db, sql: &str) -> Result<u64, StoreError> {
+    Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(db.pool())
+        .await?
+        .rows_affected())
 }
 
 /// A fresh migrated SQLite database in a temporary directory.

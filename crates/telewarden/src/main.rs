@@ -1,1 +1,48 @@
-fn main() {}
+//! The `telewarden` command: serve the web app, check configuration, verify and export
+//! the audit ledger.
+
+mod cli;
+mod commands;
+mod logging;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{AuditCommand, Cli, Command, ConfigCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Config {
+                command: ConfigCommand::Check(args),
+            } => commands::config_check::run(args),
+            Command::Audit { command } => match command {
+                AuditCommand::Verify(args) => commands::audit::verify(args).await,
+                AuditCommand::Export(args) => commands::audit::export(args).await,
+                AuditCommand::Proof(args) => commands::audit::proof(args).await,
+                AuditCommand::CheckProof(args) => commands::audit::check_proof(args),
+            },
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! FHIR R4 representations.
+
+pub mod audit_event;

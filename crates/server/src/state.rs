@@ -1,0 +1,44 @@
+//! Application state: everything a handler may use, passed explicitly (no globals), so
+//! two servers with different configurations can run side by side in one test.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use clock::SharedClock;
+use ledger::LedgerHandle;
+use store::Db;
+
+use crate::config::Config;
+use crate::identity::password::Passwords;
+use crate::identity::session::CookieSettings;
+use crate::metrics::Metrics;
+
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub config: Config,
+    pub db: Db,
+    pub ledger: LedgerHandle,
+    pub clock: SharedClock,
+    pub metrics: Metrics,
+    pub passwords: Passwords,
+    /// `scheme://host[:port]` people reach us at; same-origin checks compare with it.
+    pub origin: String,
+    pub cookies: CookieSettings,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

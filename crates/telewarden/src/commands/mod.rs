@@ -1,0 +1,3 @@
+pub mod audit;
+pub mod config_check;
+pub mod serve;

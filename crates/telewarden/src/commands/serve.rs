@@ -1,0 +1,71 @@
+//! `telewarden serve`.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clock::SystemClock;
+
+use crate::cli::ServeArgs;
+use crate::{logging, settings};
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = settings::load(&args.common, &args.overrides())?;
+    logging::init(&config);
+    let running = server::start(config, Arc::new(SystemClock))
+        .await
+        .context("Telewarden could not start")?;
+    banner(&running);
+    wait_for_signal().await;
+    eprintln!("Stopping: finishing requests in progress and sealing the audit ledger…");
+    running.shutdown().await.context("shutdown")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::print_stdout)] // The banner is for the operator's console.
+fn banner(running: &server::Running) {
+    println!("Telewarden is listening on {}/", running.origin);
+    if let Some(addr) = running.metrics_addr {
+        println!("Metrics (Prometheus) on http://{addr}/metrics");
+    }
+    if let Some(addr) = running.redirect_addr {
+        println!("Redirecting plain HTTP on {addr} to HTTPS");
+    }
+    println!("Audit ledger public key: {}", running.ledger_public_key);
+    if let Some(link) = &running.setup_link {
+        let expires = running
+            .setup_link_expires_ms
+            .map(clock::rfc3339_ms)
+            .unwrap_or_default();
+        println!();
+        println!(
+            "First run: open this one-time setup link to name the practice and create the first administrator."
+        );
+        println!("It works once and expires at {expires}:");
+        println!();
+        println!("    {link}");
+        println!();
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
