@@ -60,6 +60,29 @@ impl Db {
         Ok(Some((session, user_from_row(&r)?)))
     }
 
+    /// Every session of a user, newest first (live, expired and revoked).
+    pub async fn sessions_of_user(&self, user_id: &str) -> Result<Vec<SessionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id_hash, user_id, created_ms, last_seen_ms, expires_ms, revoked_ms FROM sessions \
+             WHERE user_id = $1 ORDER BY created_ms DESC",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SessionRow {
+                    id_hash: r.try_get("id_hash")?,
+                    user_id: r.try_get("user_id")?,
+                    created_ms: r.try_get("created_ms")?,
+                    last_seen_ms: r.try_get("last_seen_ms")?,
+                    expires_ms: r.try_get("expires_ms")?,
+                    revoked_ms: r.try_get("revoked_ms")?,
+                })
+            })
+            .collect()
+    }
+
     /// Marks the session revoked; returns whether a live session was revoked.
     pub async fn revoke_session(&self, id_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
         let n = sqlx::query(

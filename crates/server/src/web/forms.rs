@@ -29,3 +29,54 @@ impl FieldErrors {
         self.0.iter().map(|(k, v)| (*k, *v))
     }
 }
+
+/// A URL-encoded form, like `axum::Form`, whose failures become our error pages: a body
+/// that stops arriving is a 408, one over the limit a 413, anything malformed a 400 —
+/// each with a message for people instead of the parser's words.
+#[derive(Debug)]
+pub struct Form<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Form<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = crate::error::AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::{BytesRejection, FailedToBufferBody, FormRejection};
+        use proto::ErrorCode;
+
+        use crate::error::AppError;
+
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(FormRejection::BytesRejection(BytesRejection::FailedToBufferBody(
+                FailedToBufferBody::LengthLimitError(_),
+            ))) => Err(AppError::client(
+                ErrorCode::BodyTooLarge,
+                "What you sent is larger than Telewarden accepts. Please send less at a time.",
+            )),
+            Err(e) if caused_by_timeout(&e) => Err(AppError::client(
+                ErrorCode::RequestTimeout,
+                "That took too long to arrive. Please check your connection and try again.",
+            )),
+            Err(e) => Err(AppError::client(
+                ErrorCode::BadRequest,
+                "Telewarden could not read that form. Go back, reload the page and try again.",
+            )
+            .with_internal(e.body_text())),
+        }
+    }
+}
+
+fn caused_by_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        current = err.source();
+    }
+    false
+}

@@ -1,7 +1,6 @@
 //! Page handlers. Thin: parse the request, call the domain function, render.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::{StatusCode, header};
@@ -14,7 +13,7 @@ use crate::identity::session::{CurrentUser, MaybeUser};
 use crate::identity::{Role, password, signin};
 use crate::setup::{self, SetupForm, SetupRefused, TIME_ZONES};
 use crate::state::AppState;
-use crate::web::forms::FieldErrors;
+use crate::web::forms::{FieldErrors, Form};
 use crate::web::templates::{HomePage, Layout, SetupDonePage, SetupPage, SetupValues, SignInPage};
 
 fn render(page: &impl Template) -> AppResult<Html<String>> {
