@@ -90,6 +90,17 @@ pub struct LedgerSettings {
     pub checkpoint_interval_secs: u64,
     /// Most entries written in one group commit.
     pub batch_max: usize,
+    /// At start, recompute the whole ledger (`full`, the default) or only check the
+    /// latest signed tree head and the entries after it (`head`, for very large logs;
+    /// run `telewarden audit verify` on a schedule instead).
+    pub verify_on_start: VerifyOnStart,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyOnStart {
+    Full,
+    Head,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +162,7 @@ impl Default for LedgerSettings {
             checkpoint_every: 1000,
             checkpoint_interval_secs: 60,
             batch_max: 512,
+            verify_on_start: VerifyOnStart::Full,
         }
     }
 }

@@ -21,6 +21,6 @@ mod state;
 mod tls;
 mod web;
 
-pub use config::{Config, ConfigError, LogFormat, LogLevel, Secret};
+pub use config::{Config, ConfigError, LogFormat, LogLevel, Secret, VerifyOnStart};
 pub use error::{AppError, Fault};
 pub use startup::{Running, StartError, start};

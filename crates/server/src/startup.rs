@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::audit::Actor;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, VerifyOnStart};
 use crate::identity::password::Passwords;
 use crate::identity::session::CookieSettings;
 use crate::listen::{self, ConnectionLimits, Tracker};
@@ -27,7 +27,7 @@ use crate::{app, setup, tls};
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("{0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     #[error("data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
     #[error("{0}")]
@@ -35,11 +35,41 @@ pub enum StartError {
     #[error("{0}")]
     Listen(String),
     #[error("database: {0}")]
-    Database(#[from] store::StoreError),
+    Database(store::StoreError),
     #[error("audit ledger: {0} — run `telewarden audit verify` for a full report")]
-    Ledger(#[from] ledger::LedgerError),
+    Ledger(ledger::LedgerError),
+    #[error(
+        "audit ledger: entry {seq} does not verify ({kind}: {detail}). The log may have been \
+         tampered with: treat this as a security incident, keep a copy of the data directory and \
+         database, and run `telewarden audit verify` for the report"
+    )]
+    LedgerTampered {
+        seq: u64,
+        kind: String,
+        detail: String,
+    },
     #[error("{0}")]
     Startup(String),
+}
+
+// Manual conversions (not `#[from]`): the message already includes the cause, and a
+// `source` would make it print twice in `{:#}` chains.
+impl From<ConfigError> for StartError {
+    fn from(e: ConfigError) -> Self {
+        StartError::Config(e)
+    }
+}
+
+impl From<store::StoreError> for StartError {
+    fn from(e: store::StoreError) -> Self {
+        StartError::Database(e)
+    }
+}
+
+impl From<ledger::LedgerError> for StartError {
+    fn from(e: ledger::LedgerError) -> Self {
+        StartError::Ledger(e)
+    }
 }
 
 /// A server that is serving.
@@ -102,6 +132,23 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     db.migrate().await?;
 
     let key = ledger::keyfile::load_or_create(config.data_path("ledger.key"))?;
+    if config.ledger.verify_on_start == VerifyOnStart::Full {
+        let started = std::time::Instant::now();
+        let report = ledger::verify(&db, &key.verifying_key()).await?;
+        if let Some(p) = report.problem {
+            return Err(StartError::LedgerTampered {
+                seq: p.seq,
+                kind: format!("{:?}", p.kind),
+                detail: p.detail,
+            });
+        }
+        tracing::info!(
+            entries = report.entries,
+            checkpoints = report.checkpoints,
+            ms = started.elapsed().as_millis() as u64,
+            "audit ledger verified"
+        );
+    }
     let ledger_config = LedgerConfig {
         batch_max: config.ledger.batch_max,
         checkpoint_every: config.ledger.checkpoint_every,

@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
 use crate::StoreError;
 
@@ -73,6 +73,13 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::BadUrl(redact(&e.to_string())))?;
+        if backend == Backend::Sqlite {
+            // One direct connection first: a damaged file then fails at once with its
+            // own error, instead of as a pool timeout after every retry.
+            let mut probe = AnyConnection::connect_with(&options).await?;
+            probe.execute("SELECT COUNT(*) FROM sqlite_master").await?;
+            probe.close().await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)

@@ -30,10 +30,11 @@ pub fn layered(common: &CommonArgs, flags: &FlagOverrides) -> anyhow::Result<Con
         figment = figment.merge(Toml::file_exact(&path));
     }
     let known = top_level_keys();
+    // `split` has already turned `__` into `.`, so the first segment is the top-level key.
     figment = figment.merge(Env::prefixed("TW_").split("__").filter(move |key| {
-        known
-            .iter()
-            .any(|k| key.as_str().split('.').next() == Some(k.as_str()))
+        let key = key.as_str().to_ascii_lowercase();
+        let top = key.split('.').next().unwrap_or_default();
+        known.iter().any(|k| k == top)
     }));
     figment = figment.merge(Serialized::globals(flags));
     let mut config: Config = figment.extract().map_err(describe)?;
@@ -84,6 +85,12 @@ fn describe(errors: figment::Error) -> anyhow::Error {
                 .metadata
                 .as_ref()
                 .map(|m| match &m.source {
+                    _ if m.name.contains("environment") => {
+                        format!(
+                            " (from environment variable TW_{})",
+                            key.to_ascii_uppercase().replace('.', "__")
+                        )
+                    }
                     Some(src) => format!(" (from {} {src})", m.name),
                     None => format!(" (from {})", m.name),
                 })

@@ -1,0 +1,309 @@
+//! Operator mistakes and damaged data: a clear message naming the problem, a non-zero
+//! exit, never a panic trace and never silent data loss.
+
+mod common;
+
+use common::{ServeProcess, run, run_env, text};
+
+fn assert_clear_failure(out: &std::process::Output, expected: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "should fail: {stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "panic: {stderr}"
+    );
+    for e in expected {
+        assert!(stderr.contains(e), "expected {e:?} in: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn config_check_shows_effective_values_with_secrets_redacted_and_layering() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("telewarden.toml"),
+        "listen = \"127.0.0.1:7000\"\nlog_level = \"warn\"\nsetup_link_minutes = 10\n[limits]\nmax_body_bytes = 65536\n",
+    )
+    .unwrap();
+    // Environment overrides the file; flags override the environment.
+    let out = run_env(
+        dir.path(),
+        &["config", "check", "--listen", "127.0.0.1:7002"],
+        &[
+            ("TW_LISTEN", "127.0.0.1:7001"),
+            ("TW_LOG_LEVEL", "debug"),
+            (
+                "TW_DATABASE_URL",
+                "postgres://tw:hunter2-secret@db.internal/tw",
+            ),
+            ("TW_LIMITS__MAX_BODY_BYTES", "131072"),
+            ("TW_TEST_SOMETHING_ELSE", "ignored"),
+        ],
+    )
+    .await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("listen = \"127.0.0.1:7002\""),
+        "flag wins: {stdout}"
+    );
+    assert!(
+        stdout.contains("log_level = \"debug\""),
+        "env beats file: {stdout}"
+    );
+    assert!(
+        stdout.contains("setup_link_minutes = 10"),
+        "file beats default: {stdout}"
+    );
+    assert!(
+        stdout.contains("max_body_bytes = 131072"),
+        "nested env key: {stdout}"
+    );
+    assert!(
+        stdout.contains("postgres://tw:***@db.internal/tw"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hunter2"), "secret shown: {stdout}");
+    assert!(stdout.contains("The configuration is valid"));
+}
+
+#[tokio::test]
+async fn bad_configuration_values_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+        (
+            vec!["config", "check"],
+            vec![("TW_LISTEN", "not-an-address")],
+            vec!["`listen`", "TW_LISTEN"],
+        ),
+        (
+            vec!["config", "check", "--listen", "0.0.0.0:8443"],
+            vec![],
+            vec!["`listen`", "TLS is required"],
+        ),
+        (
+            vec!["serve", "--listen", "0.0.0.0:8443"],
+            vec![],
+            vec!["`listen`", "TLS is required"],
+        ),
+        (
+            vec!["config", "check"],
+            vec![("TW_LOG_LEVEL", "loud")],
+            vec!["`log_level`"],
+        ),
+        (
+            vec!["config", "check"],
+            vec![("TW_BEHIND_PROXY", "10.0.0.0/8,banana")],
+            vec!["`behind_proxy`", "banana"],
+        ),
+        (
+            vec!["config", "check", "--tls-cert", "a.pem"],
+            vec![],
+            vec!["`tls_key`"],
+        ),
+        (
+            vec!["config", "check"],
+            vec![("TW_LIMITS__MAX_BODY_BYTES", "-5")],
+            vec!["limits.max_body_bytes"],
+        ),
+        (
+            vec!["config", "check"],
+            vec![("TW_DATABASE_URL", "mysql://x")],
+            vec!["`database_url`"],
+        ),
+        (
+            vec!["config", "check", "--config", "missing.toml"],
+            vec![],
+            vec!["missing.toml", "does not exist"],
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let out = run_env(dir.path(), &args, &env).await;
+        assert_clear_failure(&out, &expected);
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_unknown_file_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "listen = [unclosed\n").unwrap();
+    assert_clear_failure(
+        &run(dir.path(), &["config", "check", "--config", "bad.toml"]).await,
+        &["bad.toml"],
+    );
+    std::fs::write(dir.path().join("typo.toml"), "lissen = \"127.0.0.1:1\"\n").unwrap();
+    assert_clear_failure(
+        &run(dir.path(), &["config", "check", "--config", "typo.toml"]).await,
+        &["lissen"],
+    );
+}
+
+#[tokio::test]
+async fn unknown_flags_and_commands_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["serve", "--lisen", "127.0.0.1:1"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--lisen"));
+    let out = run(dir.path(), &["serv"]).await;
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn a_busy_port_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run(
+        dir.path(),
+        &["serve", "--listen", &addr, "--metrics-listen", "off"],
+    )
+    .await;
+    assert_clear_failure(&out, &[&addr, "already in use"]);
+}
+
+#[tokio::test]
+async fn an_unusable_or_busy_data_directory_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("not-a-dir"), "x").unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "serve",
+            "--data-dir",
+            "not-a-dir",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+        ],
+    )
+    .await;
+    assert_clear_failure(&out, &["not-a-dir", "not a directory"]);
+
+    let running = ServeProcess::start(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--metrics-listen", "off"],
+        &[],
+    )
+    .await;
+    let out = run(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+        ],
+    )
+    .await;
+    assert_clear_failure(&out, &["another Telewarden process is already using it"]);
+    assert_eq!(running.terminate().await.0, 0);
+}
+
+#[tokio::test]
+async fn a_corrupted_database_file_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("telewarden-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let garbage = b"this is not a database, it is a grocery list: eggs, milk, bread".repeat(100);
+    std::fs::write(data.join("telewarden.db"), &garbage).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+        ],
+    )
+    .await;
+    assert_clear_failure(&out, &["database", "corrupted"]);
+    assert_eq!(
+        std::fs::read(data.join("telewarden.db")).unwrap(),
+        garbage,
+        "never overwritten"
+    );
+}
+
+#[tokio::test]
+async fn a_tampered_ledger_is_named_by_verify_and_refused_by_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--metrics-listen", "off"],
+        &[],
+    )
+    .await;
+    assert_eq!(server.terminate().await.0, 0);
+
+    // An inclusion proof made now checks out offline, and a forged one does not.
+    let proof = run(dir.path(), &["audit", "proof", "--seq", "2"]).await;
+    assert!(proof.status.success(), "{}", text(&proof.stderr));
+    std::fs::write(dir.path().join("proof.json"), &proof.stdout).unwrap();
+    let key = "telewarden-data/ledger.key.pub";
+    let ok = run(
+        dir.path(),
+        &["audit", "check-proof", "proof.json", "--public-key", key],
+    )
+    .await;
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).contains("Valid: entry 2"));
+    let forged = text(&proof.stdout).replace("\"config.changed\"", "\"config.unchanged\"");
+    std::fs::write(dir.path().join("forged.json"), forged).unwrap();
+    let bad = run(
+        dir.path(),
+        &["audit", "check-proof", "forged.json", "--public-key", key],
+    )
+    .await;
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stdout));
+    assert!(text(&bad.stderr).contains("INVALID"));
+
+    // Edit a row directly in the SQLite file.
+    let db_path = dir.path().join("telewarden-data/telewarden.db");
+    let db = store::Db::connect(
+        &format!("sqlite://{}", db_path.display()),
+        &store::PoolSettings::default(),
+    )
+    .await
+    .unwrap();
+    store::testing::exec(
+        &db,
+        "UPDATE ledger_entries SET actor = 'user:mallory' WHERE seq = 2",
+    )
+    .await
+    .unwrap();
+    db.close().await;
+
+    let verify = run(dir.path(), &["audit", "verify"]).await;
+    assert_eq!(verify.status.code(), Some(2));
+    assert!(
+        text(&verify.stderr).contains("first bad entry is sequence number 2"),
+        "{}",
+        text(&verify.stderr)
+    );
+    let serve = run(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "off",
+        ],
+    )
+    .await;
+    assert_clear_failure(&serve, &["audit ledger", "entry 2", "tampered"]);
+}
+
+#[tokio::test]
+async fn audit_commands_refuse_a_data_directory_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["audit", "verify", "--data-dir", "nowhere"]).await;
+    assert_clear_failure(&out, &["no database at"]);
+    assert!(
+        !dir.path().join("nowhere").exists(),
+        "verify must not create anything"
+    );
+}
