@@ -1,5 +1,6 @@
 //! What every response carries and what every request is held to: security headers,
 //! CSRF, body limits, timeouts, error pages. Against the real server over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! First-run setup and sign-in through the real server, on SQLite and PostgreSQL, with
 //! the ledger entries each step must leave.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! TLS with a self-signed certificate, the HTTP→HTTPS redirect, and graceful shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

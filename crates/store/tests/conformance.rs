@@ -1,4 +1,5 @@
 //! The same behaviour on SQLite and PostgreSQL (when `TW_TEST_POSTGRES_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use store::accounts::{PracticeRow, UserRow};
 use store::sessions::SessionRow;

@@ -1,5 +1,6 @@
 //! Operator mistakes and damaged data: a clear message naming the problem, a non-zero
 //! exit, never a panic trace and never silent data loss.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -70,7 +71,8 @@ async fn config_check_shows_effective_values_with_secrets_redacted_and_layering(
 #[tokio::test]
 async fn bad_configuration_values_name_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, Vec<&str>)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             vec!["config", "check"],
             vec![("TW_LISTEN", "not-an-address")],

@@ -1,5 +1,5 @@
 //! Runs the real `telewarden` binary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::{Output, Stdio};

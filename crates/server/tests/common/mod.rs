@@ -1,5 +1,5 @@
 //! A real server on an ephemeral loopback port, driven over HTTP.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
