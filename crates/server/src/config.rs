@@ -247,6 +247,12 @@ impl Config {
                 ),
             ));
         }
+        if !self.behind_proxy.is_empty() && self.public_url.is_none() {
+            return Err(bad(
+                "public_url",
+                "behind a reverse proxy, set the address people type (e.g. https://telehealth.example.org)",
+            ));
+        }
         if self.redirect_listen.is_some() && !self.tls_enabled() {
             return Err(bad(
                 "redirect_listen",
@@ -507,6 +513,8 @@ mod tests {
         c.validate().unwrap();
         c.tls_self_signed = false;
         c.behind_proxy = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(c.validate().unwrap_err().key, "public_url");
+        c.public_url = Some("https://tele.example.org".into());
         c.validate().unwrap();
     }
 

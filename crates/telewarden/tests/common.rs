@@ -95,21 +95,7 @@ impl ServeProcess {
                 if line.trim_start().contains("/setup/") {
                     setup_link = Some(line.trim().to_owned());
                 }
-                if line.starts_with("Audit ledger public key") && origin.is_some() {
-                    // The setup link, when there is one, follows within a few lines.
-                    for _ in 0..6 {
-                        match tokio::time::timeout(Duration::from_millis(300), lines.next_line())
-                            .await
-                        {
-                            Ok(Ok(Some(l))) => {
-                                stdout.lock().unwrap().push_str(&format!("{l}\n"));
-                                if l.trim_start().contains("/setup/") {
-                                    setup_link = Some(l.trim().to_owned());
-                                }
-                            }
-                            _ => break,
-                        }
-                    }
+                if line.starts_with("Ready.") {
                     break;
                 }
             }

@@ -1,19 +1,20 @@
 //! Form handling shared by pages.
 
-use std::collections::BTreeMap;
-
-/// Messages for the fields of a form that need fixing, shown beside each field.
+/// Messages for the fields of a form that need fixing, shown beside each field and, in
+/// the order they were found (the form's order), in the summary above it.
 #[derive(Debug, Default, Clone)]
-pub struct FieldErrors(BTreeMap<&'static str, &'static str>);
+pub struct FieldErrors(Vec<(&'static str, &'static str)>);
 
 impl FieldErrors {
     /// Records the first problem with `field`.
     pub fn add(&mut self, field: &'static str, message: &'static str) {
-        self.0.entry(field).or_insert(message);
+        if self.get(field).is_none() {
+            self.0.push((field, message));
+        }
     }
 
     pub fn get(&self, field: &str) -> Option<&'static str> {
-        self.0.get(field).copied()
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| *m)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -24,9 +25,9 @@ impl FieldErrors {
         self.0.len()
     }
 
-    /// `(field, message)` in a stable order, for the summary at the top of a form.
+    /// `(field, message)` in the form's order, for the summary at the top of a form.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
-        self.0.iter().map(|(k, v)| (*k, *v))
+        self.0.iter().copied()
     }
 }
 

@@ -46,6 +46,7 @@ fn banner(running: &server::Running) {
         println!("    {link}");
         println!();
     }
+    println!("Ready. Press Ctrl+C to stop.");
 }
 
 async fn wait_for_signal() {
