@@ -1,5 +1,4 @@
 //! The signing key file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Helpers outside #[test] fns are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

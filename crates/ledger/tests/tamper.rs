@@ -1,6 +1,5 @@
 //! Tampering with stored rows and checkpoints: `verify` names the first bad seq and
 //! its kind; `open` refuses to resume.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Helpers outside #[test] fns are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

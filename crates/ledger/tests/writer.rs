@@ -1,5 +1,4 @@
 //! The writer: group commit, failures, checkpoints, shutdown, resume, proofs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Helpers outside #[test] fns are test code too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

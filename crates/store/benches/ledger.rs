@@ -4,6 +4,7 @@
 //! - full verification (`telewarden audit verify`), entries per second.
 //!
 //! `cargo bench -p store --bench ledger`. Set `TW_BENCH_QUICK=1` for a short run (CI).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
