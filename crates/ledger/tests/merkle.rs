@@ -1,5 +1,4 @@
 //! RFC 6962 Merkle tree: published test vectors and proof properties.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 // Helpers outside #[test] fns are test code too.
 #![allow(
     clippy::needless_range_loop,
