@@ -295,7 +295,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut SetupForm)>)> = vec![
+        type Change = Box<dyn Fn(&mut SetupForm)>;
+        let cases: Vec<(&str, Change)> = vec![
             ("practice_name", Box::new(|f| f.practice_name = "  ".into())),
             (
                 "practice_name",
