@@ -33,6 +33,18 @@ pub enum ErrorCode {
     SignInFailed,
     /// The request needs a signed-in session.
     SignInRequired,
+    /// Too many failed attempts: wait before trying again (never a permanent lock).
+    TooManyAttempts,
+    /// The action is sensitive: prove it is you again (a sign-in within the last minutes).
+    StepUpRequired,
+    /// A second step to prove it is you is needed, or the code given was not accepted.
+    SecondFactorRequired,
+    /// The passkey (WebAuthn) answer was not accepted.
+    PasskeyRefused,
+    /// The signed-in person may not do this.
+    Forbidden,
+    /// The invitation link is unknown, used, expired or replaced by a newer one.
+    InvitationInvalid,
     /// The audit ledger could not record the action, so the action was not done.
     AuditUnavailable,
     /// The database could not be reached.
@@ -58,6 +70,12 @@ impl ErrorCode {
             ErrorCode::SetupAlreadyDone => "setup-already-done",
             ErrorCode::SignInFailed => "sign-in-failed",
             ErrorCode::SignInRequired => "sign-in-required",
+            ErrorCode::TooManyAttempts => "too-many-attempts",
+            ErrorCode::StepUpRequired => "step-up-required",
+            ErrorCode::SecondFactorRequired => "second-factor-required",
+            ErrorCode::PasskeyRefused => "passkey-refused",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvitationInvalid => "invitation-invalid",
             ErrorCode::AuditUnavailable => "audit-unavailable",
             ErrorCode::DatabaseUnavailable => "database-unavailable",
             ErrorCode::Unavailable => "unavailable",

@@ -30,6 +30,9 @@ pub struct Config {
     /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`. Secret: it may
     /// hold a password (also readable from the file named by `TW_DATABASE_URL_FILE`).
     pub database_url: Option<Secret>,
+    /// The master key (64 hex characters) that seals secrets at rest. Unset: a key file
+    /// `master.key` is created in `data_dir` (mode 0600) on first start. Secret.
+    pub master_key: Option<Secret>,
     /// PEM certificate chain for TLS.
     pub tls_cert: Option<PathBuf>,
     /// PEM private key for TLS.
@@ -57,6 +60,89 @@ pub struct Config {
     pub limits: Limits,
     /// Audit ledger tuning.
     pub ledger: LedgerSettings,
+    /// How long sessions last.
+    pub sessions: SessionSettings,
+    /// Outgoing e-mail (invitations, security notifications).
+    pub mail: MailSettings,
+}
+
+/// Session lifetimes. Staff sessions end sooner when idle: their screens show many
+/// patients' data, often on shared workstations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionSettings {
+    /// Minutes without activity after which a staff session ends.
+    pub staff_idle_minutes: u32,
+    /// Minutes without activity after which a patient session ends.
+    pub patient_idle_minutes: u32,
+    /// Hours after sign-in at which every session ends.
+    pub absolute_hours: u32,
+    /// Minutes a sign-in counts as recent for sensitive actions (step-up).
+    pub step_up_minutes: u32,
+    /// Days an invitation link stays valid.
+    pub invitation_days: u32,
+}
+
+/// Where e-mail goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailSettings {
+    /// `outbox` writes each message as a `.eml` file into `outbox_dir` (for trying
+    /// things out and for tests); `smtp` sends through `smtp_host`.
+    pub transport: MailTransport,
+    /// Directory for the outbox [default: `<data_dir>/outbox`].
+    pub outbox_dir: Option<PathBuf>,
+    /// Sender address, e.g. `Harbour Clinic <telehealth@harbour.example>`.
+    pub from: String,
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    pub smtp_username: Option<String>,
+    /// Secret (also readable from the file named by `TW_MAIL__SMTP_PASSWORD_FILE`).
+    pub smtp_password: Option<Secret>,
+    /// `starttls` (port 587), `tls` (port 465), or `none` — allowed only to a loopback relay.
+    pub smtp_security: SmtpSecurity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    Outbox,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            staff_idle_minutes: 15,
+            patient_idle_minutes: 30,
+            absolute_hours: 12,
+            step_up_minutes: 5,
+            invitation_days: 7,
+        }
+    }
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        Self {
+            transport: MailTransport::Outbox,
+            outbox_dir: None,
+            from: "Telewarden <telewarden@localhost>".into(),
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_security: SmtpSecurity::Starttls,
+        }
+    }
 }
 
 /// Per-connection and per-request limits.
@@ -127,6 +213,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             database_url: None,
+            master_key: None,
             tls_cert: None,
             tls_key: None,
             tls_self_signed: false,
@@ -138,6 +225,8 @@ impl Default for Config {
             setup_link_minutes: 60,
             limits: Limits::default(),
             ledger: LedgerSettings::default(),
+            sessions: SessionSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -247,6 +336,16 @@ impl Config {
                 ),
             ));
         }
+        let ip = self.listen.ip();
+        if self.public_url.is_none() && !is_loopback(ip) && !ip.is_unspecified() {
+            return Err(bad(
+                "public_url",
+                format!(
+                    "listening on {ip}: set the address people type (e.g. https://telehealth.example.org); \
+                     passkeys need a domain name, not an IP address"
+                ),
+            ));
+        }
         if !self.behind_proxy.is_empty() && self.public_url.is_none() {
             return Err(bad(
                 "public_url",
@@ -273,6 +372,11 @@ impl Config {
                     "expected postgres://USER@HOST/DATABASE (or sqlite://PATH); leave unset for the built-in SQLite",
                 ));
             }
+        }
+        if let Some(key) = &self.master_key
+            && store::keyring::Keyring::parse(key.expose()).is_none()
+        {
+            return Err(bad("master_key", "must be 64 hexadecimal characters (32 bytes)"));
         }
         if self.setup_link_minutes == 0 || self.setup_link_minutes > 7 * 24 * 60 {
             return Err(bad(
@@ -306,6 +410,33 @@ impl Config {
         if l.max_connections == 0 {
             return Err(bad("limits.max_connections", "must be at least 1"));
         }
+        let sessions = &self.sessions;
+        for (key, v, max) in [
+            ("sessions.staff_idle_minutes", sessions.staff_idle_minutes, 24 * 60),
+            ("sessions.patient_idle_minutes", sessions.patient_idle_minutes, 24 * 60),
+            ("sessions.absolute_hours", sessions.absolute_hours, 24 * 30),
+            ("sessions.step_up_minutes", sessions.step_up_minutes, 60),
+            ("sessions.invitation_days", sessions.invitation_days, 90),
+        ] {
+            if v == 0 || v > max {
+                return Err(bad(key, format!("must be between 1 and {max}")));
+            }
+        }
+        if self.mail.transport == MailTransport::Smtp {
+            let Some(host) = self.mail.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
+                return Err(bad("mail.smtp_host", "mail.transport is smtp, so an SMTP host is needed"));
+            };
+            let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(is_loopback);
+            if self.mail.smtp_security == SmtpSecurity::None && !loopback {
+                return Err(bad(
+                    "mail.smtp_security",
+                    "unencrypted SMTP is allowed only to a relay on this machine (localhost)",
+                ));
+            }
+        }
+        if !self.mail.from.contains('@') {
+            return Err(bad("mail.from", "must be an e-mail address, e.g. Clinic <telehealth@clinic.example>"));
+        }
         if self.ledger.checkpoint_every == 0 {
             return Err(bad("ledger.checkpoint_every", "must be at least 1"));
         }
@@ -335,8 +466,10 @@ impl Config {
             return origin;
         }
         let scheme = if self.tls_enabled() { "https" } else { "http" };
+        // Loopback is shown as `localhost`: browsers accept passkeys only for domain
+        // names, never for IP addresses.
         let host = match bound.ip() {
-            ip if ip.is_unspecified() => "localhost".to_owned(),
+            ip if ip.is_unspecified() || is_loopback(ip) => "localhost".to_owned(),
             IpAddr::V4(ip) => ip.to_string(),
             IpAddr::V6(ip) => format!("[{ip}]"),
         };
@@ -346,6 +479,11 @@ impl Config {
     /// The configuration as `telewarden config check` prints it: TOML, secrets redacted.
     pub fn to_redacted_toml(&self) -> String {
         toml_lite::render(self)
+    }
+
+    /// Where outbox e-mail is written.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.mail.outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
     }
 
     /// Path of a file inside the data directory.

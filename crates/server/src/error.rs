@@ -91,7 +91,13 @@ pub fn default_status(code: ErrorCode) -> StatusCode {
         ErrorCode::BadRequest | ErrorCode::InvalidInput => StatusCode::BAD_REQUEST,
         ErrorCode::SetupLinkInvalid => StatusCode::NOT_FOUND,
         ErrorCode::SetupAlreadyDone => StatusCode::CONFLICT,
-        ErrorCode::SignInFailed | ErrorCode::SignInRequired => StatusCode::UNAUTHORIZED,
+        ErrorCode::SignInFailed | ErrorCode::SignInRequired | ErrorCode::SecondFactorRequired => {
+            StatusCode::UNAUTHORIZED
+        }
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::StepUpRequired | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::PasskeyRefused => StatusCode::BAD_REQUEST,
+        ErrorCode::InvitationInvalid => StatusCode::NOT_FOUND,
         ErrorCode::AuditUnavailable | ErrorCode::DatabaseUnavailable | ErrorCode::Unavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }

@@ -5,6 +5,7 @@
 //! crate only loads configuration and waits for a signal; tests start servers the same
 //! way, side by side, on ephemeral ports.
 
+mod admin;
 mod app;
 mod audit;
 pub mod config;
@@ -14,7 +15,9 @@ mod health;
 mod http;
 mod identity;
 mod listen;
+mod mail;
 mod metrics;
+mod policy;
 mod setup;
 mod startup;
 mod state;

@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
-use crate::identity::{Role, normalise_email, password, session};
+use crate::identity::{Role, enrolment, normalise_email, session};
 use crate::state::AppState;
 use crate::web::forms::FieldErrors;
 
@@ -127,10 +127,6 @@ pub struct SetupForm {
     pub admin_name: String,
     #[serde(default)]
     pub email: String,
-    #[serde(default)]
-    pub password: Zeroizing<String>,
-    #[serde(default)]
-    pub confirm: Zeroizing<String>,
 }
 
 /// Why setup did not complete.
@@ -180,9 +176,6 @@ fn validate(form: &SetupForm) -> Result<(String, String, String, String), FieldE
             "Please enter an e-mail address like name@example.org.",
         );
     }
-    if let Err(msg) = password::check_new(&form.password, &form.confirm) {
-        errors.add("password", msg);
-    }
     if ![practice, name, form.email.as_str()]
         .iter()
         .all(|s| !s.chars().any(char::is_control))
@@ -200,8 +193,10 @@ fn validate(form: &SetupForm) -> Result<(String, String, String, String), FieldE
     }
 }
 
-/// Completes setup: creates the practice and its first administrator, consumes the
-/// link, and signs the administrator in. Returns the session token.
+/// Completes setup: creates the practice, its first administrator's account and that
+/// account's enrolment link, and consumes the setup link — one transaction. The
+/// administrator then enrols (a passkey) through the same flow as everyone else.
+/// Returns the enrolment link's token.
 pub async fn complete(
     state: &AppState,
     meta: &RequestMeta,
@@ -209,16 +204,14 @@ pub async fn complete(
     form: SetupForm,
 ) -> Result<Zeroizing<String>, SetupRefused> {
     let link = check_link(state, meta, token).await?;
-    let (practice_name, time_zone, admin_name, email) =
-        validate(&form).map_err(SetupRefused::Invalid)?;
-    let password_hash = state.passwords.hash(form.password.clone()).await?;
+    let (practice_name, time_zone, admin_name, email) = validate(&form).map_err(SetupRefused::Invalid)?;
     let now = state.clock.now_ms();
     let admin = UserRow {
         id: new_id()?,
         email,
         display_name: admin_name,
         role: Role::PracticeAdmin.as_str().to_owned(),
-        password_hash: Some(password_hash),
+        password_hash: None,
         created_ms: now,
         disabled_ms: None,
     };
@@ -227,34 +220,27 @@ pub async fn complete(
         name: practice_name,
         time_zone,
         created_ms: now,
+        patient_auth: "passkey_or_password_totp".into(),
+        self_registration: false,
     };
+    let invitation = enrolment::prepare(state, &admin.id, "enrol", None)?;
     let actor = Actor::User(admin.id.clone());
-    let entry = audit::entry(
-        meta,
-        &actor,
-        "setup.completed",
-        &format!("user:{}", admin.id),
-        Outcome::Success,
-    )
-    .detail("role", Role::PracticeAdmin.as_str())
-    .detail("practice_id", practice.id.clone());
-    let token = state
+    let entry = audit::entry(meta, &actor, "setup.completed", &format!("user:{}", admin.id), Outcome::Success)
+        .detail("role", Role::PracticeAdmin.as_str())
+        .detail("practice_id", practice.id.clone());
+    state
         .audited(entry, async {
-            match state.db.complete_setup(&link.id, now, &practice, &admin).await {
-                Ok(CompleteSetup::Done) => session::start(state, &admin.id).await,
+            match state.db.complete_setup(&link.id, now, &practice, &admin, &invitation.row).await {
+                Ok(CompleteSetup::Done) => Ok(()),
                 Ok(CompleteSetup::AlreadyUsed) => Err(AppError::client(
                     ErrorCode::SetupLinkInvalid,
                     "This setup link was used a moment ago, so nothing was changed. Sign in instead.",
-                )),
-                Err(store::StoreError::Conflict(_)) => Err(AppError::client(
-                    ErrorCode::InvalidInput,
-                    "That e-mail address is already in use.",
                 )),
                 Err(e) => Err(e.into()),
             }
         })
         .await?;
-    Ok(token)
+    Ok(invitation.token)
 }
 
 /// A random identifier for a new row (128 bits, hex).
@@ -274,8 +260,6 @@ mod tests {
             time_zone: "Australia/Sydney".into(),
             admin_name: "Ada Admin".into(),
             email: "Ada@Example.org".into(),
-            password: Zeroizing::new("a long enough passphrase".into()),
-            confirm: Zeroizing::new("a long enough passphrase".into()),
         }
     }
 
@@ -308,14 +292,6 @@ mod tests {
             ),
             ("admin_name", Box::new(|f| f.admin_name = String::new())),
             ("email", Box::new(|f| f.email = "not-an-email".into())),
-            (
-                "password",
-                Box::new(|f| f.password = Zeroizing::new("short".into())),
-            ),
-            (
-                "password",
-                Box::new(|f| f.confirm = Zeroizing::new("something else entirely".into())),
-            ),
         ];
         for (field, change) in cases {
             let mut f = form();

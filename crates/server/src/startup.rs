@@ -10,14 +10,18 @@ use std::time::Duration;
 use clock::SharedClock;
 use ledger::{LedgerConfig, LedgerHandle, NewEntry, Outcome};
 use sha2::{Digest, Sha256};
+use store::keyring::Keyring;
 use store::{Db, PoolSettings};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::audit::Actor;
 use crate::config::{Config, ConfigError, VerifyOnStart};
+use crate::identity::passkeys::Passkeys;
 use crate::identity::password::Passwords;
 use crate::identity::session::CookieSettings;
+use crate::identity::throttle::SignInThrottles;
+use crate::mail::Mailer;
 use crate::listen::{self, ConnectionLimits, Tracker};
 use crate::metrics::Metrics;
 use crate::state::{AppState, Inner};
@@ -161,6 +165,13 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let origin = config.public_origin(addr);
     let workers = std::thread::available_parallelism().map_or(2, usize::from);
     let passwords = Passwords::new(workers).map_err(|e| StartError::Startup(e.to_string()))?;
+    let keyring = match &config.master_key {
+        Some(key) => Keyring::parse(key.expose()).ok_or_else(|| StartError::Startup("master_key is malformed".into()))?,
+        None => Keyring::load_or_create(&config.data_path("master.key")).map_err(|e| StartError::Startup(e.to_string()))?,
+    };
+    let practice_name = db.practice().await?.map_or_else(|| "Telewarden".to_owned(), |p| p.name);
+    let passkeys = Passkeys::new(&origin, &practice_name).map_err(StartError::Startup)?;
+    let mailer = Mailer::new(&config.mail, &config.outbox_dir()).map_err(|e| StartError::Startup(e.to_string()))?;
     let state = AppState::new(Inner {
         cookies: CookieSettings::for_https(origin.starts_with("https://")),
         config,
@@ -170,6 +181,10 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         metrics: Metrics::new(),
         passwords,
         origin: origin.clone(),
+        passkeys,
+        keyring,
+        mailer,
+        throttles: SignInThrottles::default(),
     });
 
     record_start(&state, &ledger, addr).await?;

@@ -8,9 +8,14 @@ use clock::SharedClock;
 use ledger::LedgerHandle;
 use store::Db;
 
+use store::keyring::Keyring;
+
 use crate::config::Config;
+use crate::identity::passkeys::Passkeys;
 use crate::identity::password::Passwords;
 use crate::identity::session::CookieSettings;
+use crate::identity::throttle::SignInThrottles;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 
 #[derive(Clone, Debug)]
@@ -27,6 +32,11 @@ pub struct Inner {
     /// `scheme://host[:port]` people reach us at; same-origin checks compare with it.
     pub origin: String,
     pub cookies: CookieSettings,
+    pub passkeys: Passkeys,
+    /// Seals secrets kept in the database (TOTP secrets).
+    pub keyring: Keyring,
+    pub mailer: Mailer,
+    pub throttles: SignInThrottles,
 }
 
 impl AppState {

@@ -1,5 +1,7 @@
-// Telewarden's page behaviour: small, progressive enhancements only. Every page works
-// without this script; it adds conveniences where the browser runs it.
+// Telewarden's page behaviour: progressive enhancements. Every form works without this
+// script except passkeys, which need the browser's WebAuthn API.
+import { authenticate, explain, register, supported } from './passkeys.js';
+import { ensureRecent, guardSensitiveForms } from './step-up.js';
 
 /** "Show password" buttons: `data-reveal` names the input they toggle. */
 function enablePasswordReveal(root) {
@@ -43,6 +45,80 @@ function focusErrors(root) {
   }
 }
 
+/** Times are sent in UTC; show them in the reader's own time zone. */
+function localTimes(root) {
+  const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  for (const el of root.querySelectorAll('time[datetime]')) {
+    const when = new Date(el.getAttribute('datetime'));
+    if (!Number.isNaN(when.getTime())) el.textContent = format.format(when);
+  }
+}
+
+/** A passkey button: shown only where passkeys work; runs `action`, then follows its redirect. */
+function passkeyButton(root, selector, action) {
+  const button = root.querySelector(selector);
+  if (!button) return;
+  const status = root.getElementById('passkey-status');
+  if (!supported()) {
+    if (status) status.textContent = 'This browser cannot use passkeys.';
+    return;
+  }
+  button.hidden = false;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    if (status) status.textContent = 'Follow the instructions from your device…';
+    try {
+      const next = await action();
+      if (status) status.textContent = 'Done.';
+      window.location.assign(next.redirect);
+    } catch (e) {
+      if (status) status.textContent = explain(e);
+      button.disabled = false;
+    }
+  });
+}
+
+function passkeyName(root) {
+  return root.getElementById('passkey-name')?.value || 'Passkey';
+}
+
+function enablePasskeys(root) {
+  passkeyButton(root, '[data-passkey-sign-in]', () =>
+    authenticate('/api/sign-in/passkey/start', '/api/sign-in/passkey/finish'));
+  const enrol = root.querySelector('[data-page="enrol"]');
+  if (enrol) {
+    const token = enrol.dataset.enrolToken;
+    passkeyButton(root, '[data-passkey-enrol]', () =>
+      register(`/api/enrol/${token}/passkey/start`, `/api/enrol/${token}/passkey/finish`, passkeyName(root)));
+  }
+  passkeyButton(root, '[data-passkey-add]', async () => {
+    const add = root.querySelector('[data-passkey-add]');
+    if (add?.hasAttribute('data-sensitive-action') && !(await ensureRecent())) {
+      throw new Error('You need to confirm it is you before adding a passkey.');
+    }
+    return register('/api/account/passkeys/start', '/api/account/passkeys/finish', passkeyName(root));
+  });
+  const stepUp = root.querySelector('[data-page="step-up"]');
+  if (stepUp) {
+    passkeyButton(root, '[data-step-up-passkey]', async () => {
+      await authenticate('/api/step-up/passkey/start', '/api/step-up/passkey/finish');
+      return { redirect: stepUp.dataset.return || '/account/security' };
+    });
+  }
+}
+
+/** Print buttons for recovery codes. */
+function enablePrint(root) {
+  for (const button of root.querySelectorAll('button[data-print]')) {
+    button.hidden = false;
+    button.addEventListener('click', () => window.print());
+  }
+}
+
 enablePasswordReveal(document);
 enableMatchCheck(document);
 focusErrors(document);
+localTimes(document);
+enablePasskeys(document);
+enablePrint(document);
+guardSensitiveForms(document);

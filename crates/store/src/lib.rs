@@ -6,7 +6,7 @@
 //! hex), so one set of queries and one set of migrations serve both, and one conformance
 //! suite (this crate's tests, run on both in CI) proves it.
 //!
-//! The repositories here ([`accounts`], [`sessions`], [`setup`], the ledger's
+//! The repositories here ([`accounts`], [`credentials`], [`sessions`], [`setup`], the ledger's
 //! [`ledger::LedgerStore`]) hold SQL only; rules live in the server's domain modules.
 
 mod db;
@@ -14,6 +14,11 @@ mod error;
 mod ledger_store;
 
 pub mod accounts;
+pub mod ceremonies;
+pub mod credentials;
+pub mod invitations;
+pub mod keyring;
+pub mod notices;
 pub mod server_state;
 pub mod sessions;
 pub mod setup;

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use crate::accounts::{PracticeRow, UserRow};
+use crate::invitations::{InvitationRow, insert_invitation};
 use crate::{Db, StoreError};
 
 /// A stored setup token (only its hash is kept).
@@ -64,14 +65,16 @@ impl Db {
         .transpose()
     }
 
-    /// Consumes the token and creates the practice and the first admin, in one
-    /// transaction. If the token was consumed concurrently, nothing is written.
+    /// Consumes the token and creates the practice, the first admin's account and its
+    /// enrolment link, in one transaction. If the token was consumed concurrently,
+    /// nothing is written.
     pub async fn complete_setup(
         &self,
         token_id: &str,
         now_ms: i64,
         practice: &PracticeRow,
         admin: &UserRow,
+        enrolment: &InvitationRow,
     ) -> Result<CompleteSetup, StoreError> {
         let mut tx = self.pool().begin().await?;
         let consumed = sqlx::query(
@@ -90,15 +93,19 @@ impl Db {
             return Ok(CompleteSetup::AlreadyUsed);
         }
         sqlx::query(
-            "INSERT INTO practice (id, name, time_zone, created_ms) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO practice (id, name, time_zone, created_ms, patient_auth, self_registration) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&practice.id)
         .bind(&practice.name)
         .bind(&practice.time_zone)
         .bind(practice.created_ms)
+        .bind(&practice.patient_auth)
+        .bind(i64::from(practice.self_registration))
         .execute(&mut *tx)
         .await?;
         insert_user(&mut tx, admin).await?;
+        insert_invitation(&mut tx, enrolment).await?;
         tx.commit().await?;
         Ok(CompleteSetup::Done)
     }

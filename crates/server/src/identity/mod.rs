@@ -1,11 +1,20 @@
-//! Who is on the other end: passwords, sessions, sign-in.
-//!
-//! The foundation has password sign-in for the first admin and server-side sessions;
-//! passkeys, second factors, roles and the policy build on these.
+//! Who is on the other end: passkeys, passwords with second factors, recovery codes,
+//! sessions, enrolment, step-up.
 
+pub mod account;
+pub mod enrolment;
+pub mod notify;
+pub mod passkeys;
 pub mod password;
+pub mod password_policy;
+pub mod qr;
+pub mod recovery;
+pub mod second_factor;
 pub mod session;
 pub mod signin;
+pub mod step_up;
+pub mod throttle;
+pub mod totp;
 
 /// A role an account holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,8 +13,6 @@ use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult};
 
-/// Fewest characters accepted in a new password.
-pub const MIN_CHARS: usize = 12;
 /// Most bytes accepted in any password field (hashing cost is bounded anyway; this
 /// bounds memory and refuses absurd input early).
 pub const MAX_BYTES: usize = 1024;
@@ -96,27 +94,6 @@ fn hash_blocking(password: &str) -> AppResult<String> {
         .map_err(|e| AppError::internal(format!("argon2: {e}")))
 }
 
-/// Why a new password is not acceptable, in words for the person choosing it.
-pub fn check_new(password: &str, confirm: &str) -> Result<(), &'static str> {
-    if password.len() > MAX_BYTES {
-        return Err("That password is too long. Please use at most 1024 characters.");
-    }
-    if password.chars().count() < MIN_CHARS {
-        return Err(
-            "Please use at least 12 characters. A few unrelated words make a strong, memorable password.",
-        );
-    }
-    if password.chars().all(|c| password.starts_with(c)) {
-        return Err(
-            "That password repeats one character. Please choose something harder to guess.",
-        );
-    }
-    if password != confirm {
-        return Err("The two passwords do not match. Please type the same password twice.");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,14 +132,5 @@ mod tests {
                 .await
                 .unwrap()
         );
-    }
-
-    #[test]
-    fn new_passwords_need_length_not_composition() {
-        assert!(check_new("short", "short").is_err());
-        assert!(check_new("aaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaa").is_err());
-        assert!(check_new("plain lowercase words", "plain lowercase word").is_err());
-        assert!(check_new("plain lowercase words", "plain lowercase words").is_ok());
-        assert!(check_new(&"ab".repeat(600), &"ab".repeat(600)).is_err());
     }
 }

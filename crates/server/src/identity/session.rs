@@ -3,27 +3,35 @@
 //! The browser holds 256 random bits in an HttpOnly, SameSite=Lax cookie (`__Host-`
 //! prefixed and Secure whenever the site is served over HTTPS); the database holds only
 //! the SHA-256 of it, so a copy of the database cannot be used to hijack a session.
+//! A session ends when revoked, after its absolute lifetime, or after its idle timeout
+//! (shorter for staff). Every sign-in makes a new session id; step-up records a fresh
+//! authentication time for sensitive actions.
 
 use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, header};
+use proto::ErrorCode;
 use sha2::{Digest, Sha256};
 use store::accounts::UserRow;
 use store::sessions::SessionRow;
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult};
+use crate::http::meta::RequestMeta;
+use crate::identity::Role;
 use crate::state::AppState;
 
-/// Absolute lifetime of a session.
-pub const ABSOLUTE_LIFETIME_MS: i64 = 12 * 60 * 60 * 1000;
+/// Activity is written at most this often, to keep reads cheap.
+const TOUCH_EVERY_MS: i64 = 30_000;
+/// How long the browser keeps the device cookie (the browser caps it near 400 days).
+const DEVICE_COOKIE_SECS: i64 = 400 * 24 * 60 * 60;
 
 /// How session cookies are written on this deployment.
 #[derive(Debug, Clone)]
 pub struct CookieSettings {
-    pub name: &'static str,
     pub secure: bool,
 }
 
@@ -31,17 +39,12 @@ impl CookieSettings {
     /// `__Host-` and `Secure` under HTTPS (TLS here or at a trusted proxy); on plain
     /// loopback HTTP the browser would drop a Secure cookie, so neither is used.
     pub fn for_https(https: bool) -> Self {
-        if https {
-            Self {
-                name: "__Host-tw_session",
-                secure: true,
-            }
-        } else {
-            Self {
-                name: "tw_session",
-                secure: false,
-            }
-        }
+        Self { secure: https }
+    }
+
+    /// The full cookie name for `base` (`tw_session`, `tw_device`, `tw_pending`).
+    pub fn name(&self, base: &str) -> String {
+        if self.secure { format!("__Host-{base}") } else { base.to_owned() }
     }
 
     fn attributes(&self) -> &'static str {
@@ -52,30 +55,27 @@ impl CookieSettings {
         }
     }
 
-    /// The `Set-Cookie` value that stores `token`.
-    pub fn set(&self, token: &str) -> AppResult<HeaderValue> {
-        let max_age = ABSOLUTE_LIFETIME_MS / 1000;
-        HeaderValue::from_str(&format!(
-            "{}={token}; Max-Age={max_age}; {}",
-            self.name,
-            self.attributes()
-        ))
-        .map_err(|_| AppError::internal("session cookie"))
+    /// A `Set-Cookie` value storing `value` for `max_age_secs` (a session cookie when None).
+    pub fn set(&self, base: &str, value: &str, max_age_secs: Option<i64>) -> AppResult<HeaderValue> {
+        let age = max_age_secs.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
+        HeaderValue::from_str(&format!("{}={value}{age}; {}", self.name(base), self.attributes()))
+            .map_err(|_| AppError::internal("cookie value"))
     }
 
     /// The `Set-Cookie` value that deletes the cookie.
-    pub fn clear(&self) -> HeaderValue {
-        HeaderValue::from_str(&format!("{}=; Max-Age=0; {}", self.name, self.attributes()))
+    pub fn clear(&self, base: &str) -> HeaderValue {
+        HeaderValue::from_str(&format!("{}=; Max-Age=0; {}", self.name(base), self.attributes()))
             .unwrap_or_else(|_| HeaderValue::from_static("tw_session=; Max-Age=0; Path=/"))
     }
 
-    /// The session token presented by the browser, if any.
-    pub fn read(&self, headers: &HeaderMap) -> Option<Zeroizing<String>> {
+    /// The value of cookie `base` presented by the browser, if any.
+    pub fn read(&self, headers: &HeaderMap, base: &str) -> Option<Zeroizing<String>> {
+        let name = self.name(base);
         for value in headers.get_all(header::COOKIE) {
             let Ok(text) = value.to_str() else { continue };
             for pair in text.split(';') {
                 if let Some((k, v)) = pair.trim().split_once('=')
-                    && k == self.name
+                    && k == name
                     && !v.is_empty()
                     && v.len() <= 64
                 {
@@ -87,7 +87,7 @@ impl CookieSettings {
     }
 }
 
-/// A new random session token (what the browser keeps) and its hash (what we keep).
+/// A new random token (what the browser keeps) and its hash (what we keep).
 pub fn new_token() -> AppResult<(Zeroizing<String>, String)> {
     let mut raw = Zeroizing::new([0u8; 32]);
     getrandom::fill(raw.as_mut()).map_err(|e| AppError::internal(format!("random: {e}")))?;
@@ -102,50 +102,262 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Starts a session for `user_id` and returns the cookie token.
-pub async fn start(state: &AppState, user_id: &str) -> AppResult<Zeroizing<String>> {
+/// How someone proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Passkey,
+    Password,
+    PasswordTotp,
+    RecoveryCode,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Passkey => "passkey",
+            Method::Password => "password",
+            Method::PasswordTotp => "password+totp",
+            Method::RecoveryCode => "recovery_code",
+        }
+    }
+
+    pub fn label(s: &str) -> &'static str {
+        match s {
+            "passkey" => "Passkey",
+            "password" => "Password",
+            "password+totp" => "Password and code",
+            "recovery_code" => "Recovery code",
+            _ => "Unknown",
+        }
+    }
+}
+
+/// A started session: the cookie token, and whether the browser is new to this account.
+#[derive(Debug)]
+pub struct Started {
+    pub token: Zeroizing<String>,
+    pub new_device: bool,
+    /// A device cookie to set, when the browser had none.
+    pub device_token: Option<Zeroizing<String>>,
+}
+
+/// Starts a session for `user`. `mfa_pending` limits it to enrolling a second factor.
+pub async fn start(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    user: &UserRow,
+    method: Method,
+    mfa_pending: bool,
+) -> AppResult<Started> {
     let (token, hash) = new_token()?;
+    let (device_token, device_hash) = match state.cookies.read(headers, "tw_device") {
+        Some(t) => (None, token_hash(&t)),
+        None => {
+            let (t, h) = new_token()?;
+            (Some(t), h)
+        }
+    };
     let now = state.clock.now_ms();
+    let s = &state.config.sessions;
+    let idle_minutes = match Role::parse(&user.role) {
+        Some(Role::Patient) => s.patient_idle_minutes,
+        _ => s.staff_idle_minutes,
+    };
     state
         .db
         .insert_session(&SessionRow {
             id_hash: hash,
-            user_id: user_id.to_owned(),
+            user_id: user.id.clone(),
             created_ms: now,
             last_seen_ms: now,
-            expires_ms: now + ABSOLUTE_LIFETIME_MS,
+            expires_ms: now + i64::from(s.absolute_hours) * 3_600_000,
             revoked_ms: None,
+            authenticated_ms: now,
+            method: method.as_str().to_owned(),
+            idle_timeout_ms: i64::from(idle_minutes) * 60_000,
+            device_hash: device_hash.clone(),
+            user_agent: describe_user_agent(headers),
+            source: meta.client_ip.to_string(),
+            mfa_pending,
         })
         .await?;
-    Ok(token)
+    let had_devices = state.db.has_known_devices(&user.id).await?;
+    let new_device = state.db.see_device(&user.id, &device_hash, now).await? && had_devices;
+    Ok(Started {
+        token,
+        new_device,
+        device_token,
+    })
 }
 
-/// The signed-in user, when the request carries a live session.
+/// The `Set-Cookie` headers for a started session.
+pub fn cookies_for(state: &AppState, started: &Started) -> AppResult<Vec<(header::HeaderName, HeaderValue)>> {
+    let mut out = vec![(header::SET_COOKIE, state.cookies.set("tw_session", &started.token, None)?)];
+    if let Some(device) = &started.device_token {
+        out.push((
+            header::SET_COOKIE,
+            state.cookies.set("tw_device", device, Some(DEVICE_COOKIE_SECS))?,
+        ));
+    }
+    Ok(out)
+}
+
+/// "Firefox on Linux" — enough for a person to recognise their own sessions.
+pub fn describe_user_agent(headers: &HeaderMap) -> String {
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let browser = if ua.contains("Edg/") {
+        "Edge"
+    } else if ua.contains("Firefox/") {
+        "Firefox"
+    } else if ua.contains("Chrome/") || ua.contains("Chromium/") {
+        "Chrome"
+    } else if ua.contains("Safari/") {
+        "Safari"
+    } else {
+        "A browser"
+    };
+    let os = if ua.contains("Android") {
+        "Android"
+    } else if ua.contains("iPhone") || ua.contains("iPad") {
+        "iPhone or iPad"
+    } else if ua.contains("Windows") {
+        "Windows"
+    } else if ua.contains("Mac OS X") {
+        "a Mac"
+    } else if ua.contains("Linux") {
+        "Linux"
+    } else {
+        "an unknown system"
+    };
+    format!("{browser} on {os}")
+}
+
+/// The signed-in person and their session.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user: UserRow,
-    pub session_hash: String,
+    pub session: SessionRow,
 }
 
-/// Extracts the signed-in user, or `None`.
+impl CurrentUser {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.user.role).unwrap_or(Role::Patient)
+    }
+
+    /// Whether they proved who they are within the step-up window.
+    pub fn recently_authenticated(&self, state: &AppState) -> bool {
+        let window = i64::from(state.config.sessions.step_up_minutes) * 60_000;
+        state.clock.now_ms() - self.session.authenticated_ms <= window
+    }
+
+    /// Refuses unless the step-up window is open.
+    pub fn require_recent(&self, state: &AppState) -> AppResult<()> {
+        if self.recently_authenticated(state) {
+            Ok(())
+        } else {
+            Err(AppError::client(
+                ErrorCode::StepUpRequired,
+                "This is a sensitive change, so please confirm it is you first.",
+            ))
+        }
+    }
+}
+
+async fn current(parts: &Parts, state: &AppState) -> AppResult<Option<CurrentUser>> {
+    let Some(token) = state.cookies.read(&parts.headers, "tw_session") else {
+        return Ok(None);
+    };
+    let hash = token_hash(&token);
+    let now = state.clock.now_ms();
+    let Some((session, user)) = state.db.live_session(&hash, now).await? else {
+        return Ok(None);
+    };
+    if now - session.last_seen_ms >= TOUCH_EVERY_MS {
+        state.db.touch_session(&hash, now).await?;
+    }
+    Ok(Some(CurrentUser { user, session }))
+}
+
+/// The signed-in user, or `None` (including a session still waiting for a second factor).
+#[derive(Debug)]
 pub struct MaybeUser(pub Option<CurrentUser>);
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let Some(token) = state.cookies.read(&parts.headers) else {
-            return Ok(MaybeUser(None));
-        };
-        let hash = token_hash(&token);
-        let found = state.db.live_session(&hash, state.clock.now_ms()).await?;
-        Ok(MaybeUser(found.map(|(_, user)| CurrentUser {
-            user,
-            session_hash: hash,
-        })))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(current(parts, state).await?))
+    }
+}
+
+/// A signed-in user with every required factor. Browsers without one are sent to the
+/// sign-in page (or, with one factor of a required two, to second-factor enrolment);
+/// other clients get `401 sign-in-required`.
+#[derive(Debug)]
+pub struct SignedIn(pub CurrentUser);
+
+/// A signed-in user whose session may still be waiting for a second factor to be set
+/// up: for the enrolment pages themselves.
+#[derive(Debug)]
+pub struct SignedInAnyFactor(pub CurrentUser);
+
+pub enum NotSignedIn {
+    Error(AppError),
+    Redirect(&'static str),
+}
+
+impl IntoResponse for NotSignedIn {
+    fn into_response(self) -> Response {
+        match self {
+            NotSignedIn::Error(e) => e.into_response(),
+            NotSignedIn::Redirect(to) => Redirect::to(to).into_response(),
+        }
+    }
+}
+
+fn wants_html(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+fn sign_in_required() -> AppError {
+    AppError::client(ErrorCode::SignInRequired, "Please sign in first.")
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match current(parts, state).await.map_err(NotSignedIn::Error)? {
+            Some(c) if !c.session.mfa_pending => Ok(SignedIn(c)),
+            Some(_) if wants_html(parts) => Err(NotSignedIn::Redirect("/account/second-factor")),
+            Some(_) => Err(NotSignedIn::Error(AppError::client(
+                ErrorCode::SecondFactorRequired,
+                "Please set up a second step to prove it is you first.",
+            ))),
+            None if wants_html(parts) && parts.method == http::Method::GET => {
+                Err(NotSignedIn::Redirect("/sign-in"))
+            }
+            None => Err(NotSignedIn::Error(sign_in_required())),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SignedInAnyFactor {
+    type Rejection = NotSignedIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match current(parts, state).await.map_err(NotSignedIn::Error)? {
+            Some(c) => Ok(SignedInAnyFactor(c)),
+            None if wants_html(parts) && parts.method == http::Method::GET => {
+                Err(NotSignedIn::Redirect("/sign-in"))
+            }
+            None => Err(NotSignedIn::Error(sign_in_required())),
+        }
     }
 }
 
@@ -166,20 +378,14 @@ mod tests {
     #[test]
     fn cookies_are_host_prefixed_and_secure_under_https() {
         let c = CookieSettings::for_https(true);
-        let v = c.set("abc").unwrap();
+        let v = c.set("tw_session", "abc", None).unwrap();
         let v = v.to_str().unwrap();
         assert!(v.starts_with("__Host-tw_session=abc;"), "{v}");
         for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
             assert!(v.contains(attr), "{v} lacks {attr}");
         }
-        assert!(
-            !CookieSettings::for_https(false)
-                .set("abc")
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .contains("Secure")
-        );
+        let plain = CookieSettings::for_https(false).set("tw_session", "abc", None).unwrap();
+        assert!(!plain.to_str().unwrap().contains("Secure"));
     }
 
     #[test]
@@ -187,8 +393,22 @@ mod tests {
         let c = CookieSettings::for_https(false);
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, "a=1; tw_session=tok; b=2".parse().unwrap());
-        assert_eq!(c.read(&h).as_deref().map(String::as_str), Some("tok"));
+        assert_eq!(c.read(&h, "tw_session").as_deref().map(String::as_str), Some("tok"));
+        assert!(c.read(&h, "tw_device").is_none());
         h.insert(header::COOKIE, "tw_sessionx=tok".parse().unwrap());
-        assert!(c.read(&h).is_none());
+        assert!(c.read(&h, "tw_session").is_none());
+    }
+
+    #[test]
+    fn user_agents_are_summarised() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::USER_AGENT,
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(describe_user_agent(&h), "Chrome on Linux");
+        assert_eq!(describe_user_agent(&HeaderMap::new()), "A browser on an unknown system");
     }
 }

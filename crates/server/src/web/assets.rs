@@ -26,6 +26,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/app.js"),
     },
     Asset {
+        name: "passkeys.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/passkeys.js"),
+    },
+    Asset {
+        name: "step-up.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/step-up.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/favicon.svg"),

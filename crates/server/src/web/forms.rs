@@ -81,3 +81,41 @@ fn caused_by_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
+
+/// A JSON body, like `axum::Json`, with the same error pages as [`Form`].
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = crate::error::AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection};
+        use proto::ErrorCode;
+
+        use crate::error::AppError;
+
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
+                FailedToBufferBody::LengthLimitError(_),
+            ))) => Err(AppError::client(
+                ErrorCode::BodyTooLarge,
+                "What you sent is larger than Telewarden accepts.",
+            )),
+            Err(e) if caused_by_timeout(&e) => Err(AppError::client(
+                ErrorCode::RequestTimeout,
+                "That took too long to arrive. Please check your connection and try again.",
+            )),
+            Err(e) => Err(AppError::client(
+                ErrorCode::BadRequest,
+                "Telewarden could not understand that request. Please reload the page and try again.",
+            )
+            .with_internal(e.body_text())),
+        }
+    }
+}

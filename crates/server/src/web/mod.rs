@@ -1,8 +1,13 @@
 //! The web UI: server-rendered pages (askama templates checked at compile time), one
 //! stylesheet and small ES modules, all served from the binary. No CDN, no inline
-//! script or style.
+//! script or style. One module per area; handlers are thin (parse, call the domain
+//! function, render).
 
+pub mod account;
 pub mod assets;
+pub mod enrol;
 pub mod forms;
 pub mod pages;
+pub mod people;
+pub mod signin;
 pub mod templates;

@@ -1,167 +1,103 @@
-//! Page handlers. Thin: parse the request, call the domain function, render.
+//! Shared page plumbing (rendering, the layout, redirects) and the home page.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use http::{StatusCode, header};
-use serde::Deserialize;
-use zeroize::Zeroizing;
+use http::header;
+use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
-use crate::http::meta::RequestMeta;
-use crate::identity::session::{CurrentUser, MaybeUser};
-use crate::identity::{Role, password, signin};
-use crate::setup::{self, SetupForm, SetupRefused, TIME_ZONES};
+use crate::identity::Role;
+use crate::identity::session::{CurrentUser, MaybeUser, Started, cookies_for};
 use crate::state::AppState;
-use crate::web::forms::{FieldErrors, Form};
-use crate::web::templates::{HomePage, Layout, SetupDonePage, SetupPage, SetupValues, SignInPage};
+use crate::web::templates::{HomePage, Layout};
 
-fn render(page: &impl Template) -> AppResult<Html<String>> {
+pub fn render(page: &impl Template) -> AppResult<Html<String>> {
     page.render()
         .map(Html)
         .map_err(|e| AppError::internal(format!("template: {e}")))
 }
 
-async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<Layout> {
+/// The layout for a page seen by `user` (or nobody).
+pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<Layout> {
+    let mut nav = Vec::new();
+    if let Some(u) = user.filter(|u| !u.session.mfa_pending) {
+        nav.push(("/account/security", "Security"));
+        match u.role() {
+            Role::PracticeAdmin => {
+                nav.push(("/people", "People"));
+                nav.push(("/settings", "Settings"));
+            }
+            Role::SecurityOfficer => nav.push(("/people", "People")),
+            Role::Clinician => nav.push(("/people/invite", "Invite a patient")),
+            Role::Patient => {}
+        }
+    }
     Ok(Layout {
         practice: state.db.practice().await?.map(|p| p.name),
         user: user.map(|u| u.user.display_name.clone()),
+        nav,
     })
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-) -> AppResult<Html<String>> {
+/// A "see other" redirect that also sets the cookies of a started session.
+pub fn signed_in_redirect(state: &AppState, started: &Started, to: &str) -> AppResult<Response> {
+    let mut res = Redirect::to(to).into_response();
+    for (name, value) in cookies_for(state, started)? {
+        res.headers_mut().append(name, value);
+    }
+    Ok(res)
+}
+
+/// The JSON answer of the passkey endpoints: where the page goes next.
+#[derive(Debug, Serialize)]
+pub struct Next {
+    pub redirect: String,
+}
+
+/// The same as [`signed_in_redirect`], for `fetch` callers.
+pub fn signed_in_json(state: &AppState, started: &Started, to: &str) -> AppResult<Response> {
+    let mut res = axum::Json(Next { redirect: to.to_owned() }).into_response();
+    for (name, value) in cookies_for(state, started)? {
+        res.headers_mut().append(name, value);
+    }
+    Ok(res)
+}
+
+/// A default name for a new passkey, from the browser ("Chrome on Linux").
+pub fn default_passkey_name(headers: &http::HeaderMap) -> String {
+    crate::identity::session::describe_user_agent(headers)
+}
+
+pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> AppResult<Response> {
+    if user.as_ref().is_some_and(|u| u.session.mfa_pending) {
+        return Ok(Redirect::to("/account/second-factor").into_response());
+    }
     let layout = layout(&state, user.as_ref()).await?;
     let page = HomePage {
         setup_pending: layout.practice.is_none(),
-        role_label: user
-            .as_ref()
-            .and_then(|u| Role::parse(&u.user.role))
-            .map(Role::label),
+        role_label: user.as_ref().map(|u| u.role().label()),
         layout,
-    };
-    render(&page)
-}
-
-pub async fn sign_in_page(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-) -> AppResult<Response> {
-    if user.is_some() {
-        return Ok(Redirect::to("/").into_response());
-    }
-    let page = SignInPage {
-        layout: layout(&state, None).await?,
-        email: String::new(),
-        error: None,
     };
     Ok(render(&page)?.into_response())
 }
 
-#[derive(Deserialize)]
-pub struct SignInForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: Zeroizing<String>,
-}
-
-pub async fn sign_in(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    Form(form): Form<SignInForm>,
-) -> AppResult<Response> {
-    match signin::with_password(&state, &meta, &form.email, form.password).await {
-        Ok(signed_in) => Ok((
-            [(header::SET_COOKIE, state.cookies.set(&signed_in.token)?)],
-            Redirect::to("/"),
-        )
-            .into_response()),
-        Err(e) if e.code == proto::ErrorCode::SignInFailed => {
-            let page = SignInPage {
-                layout: layout(&state, None).await?,
-                email: form.email.chars().take(254).collect(),
-                error: Some(signin::FAILED),
-            };
-            Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
-        }
-        Err(e) => Err(e),
-    }
-}
-
-pub async fn sign_out(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    MaybeUser(user): MaybeUser,
-) -> AppResult<Response> {
-    signin::sign_out(&state, &meta, user).await?;
-    Ok((
-        [(header::SET_COOKIE, state.cookies.clear())],
-        Redirect::to("/"),
-    )
-        .into_response())
-}
-
-fn setup_page(layout: Layout, values: SetupValues, errors: FieldErrors) -> SetupPage {
-    SetupPage {
-        layout,
-        values,
-        errors,
-        time_zones: TIME_ZONES,
-        min_password_chars: password::MIN_CHARS,
-    }
-}
-
-pub async fn setup_form(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    Path(token): Path<String>,
-) -> AppResult<Html<String>> {
-    setup::check_link(&state, &meta, &token).await?;
-    let values = SetupValues {
-        time_zone: TIME_ZONES[0].0.to_owned(),
-        ..SetupValues::default()
-    };
-    render(&setup_page(
-        Layout::default(),
-        values,
-        FieldErrors::default(),
-    ))
-}
-
-pub async fn setup_submit(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    Path(token): Path<String>,
-    Form(form): Form<SetupForm>,
-) -> AppResult<Response> {
-    let values = SetupValues {
-        practice_name: form.practice_name.chars().take(200).collect(),
-        time_zone: form.time_zone.chars().take(64).collect(),
-        admin_name: form.admin_name.chars().take(200).collect(),
-        email: form.email.chars().take(254).collect(),
-    };
-    match setup::complete(&state, &meta, &token, form).await {
-        Ok(session_token) => {
-            let page = SetupDonePage {
-                layout: layout(&state, None).await?,
-            };
-            Ok((
-                [(header::SET_COOKIE, state.cookies.set(&session_token)?)],
-                render(&page)?,
-            )
-                .into_response())
-        }
-        Err(SetupRefused::Invalid(errors)) => {
-            let page = setup_page(Layout::default(), values, errors);
-            Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
-        }
-        Err(SetupRefused::Error(e)) => Err(e),
-    }
-}
-
 pub async fn not_found() -> AppError {
     AppError::not_found()
+}
+
+/// A 303 to `to`, clearing the cookie named `base`.
+pub fn redirect_clearing(state: &AppState, to: &str, base: &str) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    res.headers_mut().append(header::SET_COOKIE, state.cookies.clear(base));
+    res
+}
+
+/// Only our own paths are followed after a step-up: never another site.
+pub fn safe_return(path: &str) -> &str {
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() < 200 {
+        path
+    } else {
+        "/account/security"
+    }
 }

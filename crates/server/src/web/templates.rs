@@ -3,6 +3,7 @@
 
 use askama::Template;
 use http::StatusCode;
+use zeroize::Zeroizing;
 
 use crate::error::ErrorInfo;
 use crate::web::forms::FieldErrors;
@@ -14,6 +15,8 @@ pub struct Layout {
     pub practice: Option<String>,
     /// The signed-in person's name.
     pub user: Option<String>,
+    /// Links for the signed-in person's role: `(href, label)`.
+    pub nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Layout {
@@ -35,11 +38,28 @@ pub struct HomePage {
 pub struct SignInPage {
     pub layout: Layout,
     pub email: String,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
+    pub passwords_possible: bool,
+    pub self_registration: bool,
 }
 
-/// Values typed into the setup form, shown again when something needs fixing
-/// (passwords are never sent back).
+#[derive(Template)]
+#[template(path = "sign_in_code.html")]
+pub struct SignInCodePage {
+    pub layout: Layout,
+    pub recovery: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_recovery.html")]
+pub struct SignInRecoveryPage {
+    pub layout: Layout,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+/// Values typed into the setup form, shown again when something needs fixing.
 #[derive(Debug, Clone, Default)]
 pub struct SetupValues {
     pub practice_name: String,
@@ -55,13 +75,157 @@ pub struct SetupPage {
     pub values: SetupValues,
     pub errors: FieldErrors,
     pub time_zones: &'static [(&'static str, &'static str)],
-    pub min_password_chars: usize,
 }
 
 #[derive(Template)]
-#[template(path = "setup_done.html")]
-pub struct SetupDonePage {
+#[template(path = "enrol.html")]
+pub struct EnrolPage {
     pub layout: Layout,
+    pub token: String,
+    pub name: String,
+    pub role_label: &'static str,
+    pub password_allowed: bool,
+    pub min_password_chars: usize,
+    pub default_passkey_name: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+pub struct RegisterPage {
+    pub layout: Layout,
+    pub sent: bool,
+    pub days: u32,
+    pub name: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NoticeView {
+    pub when: String,
+    pub message: String,
+    pub unread: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub handle: String,
+    pub device: String,
+    pub method: &'static str,
+    pub created: String,
+    pub last_seen: String,
+    pub source: String,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account_security.html")]
+pub struct AccountSecurityPage {
+    pub layout: Layout,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    pub notices: Vec<NoticeView>,
+    pub new_codes: Option<Vec<Zeroizing<String>>>,
+    pub passkeys: Vec<PasskeyView>,
+    pub default_passkey_name: String,
+    pub needs_step_up_to_add: bool,
+    pub totp: bool,
+    pub password: bool,
+    pub password_allowed: bool,
+    pub recovery_left: i64,
+    pub sessions: Vec<SessionView>,
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+pub struct SecondFactorPage {
+    pub layout: Layout,
+    pub forced: bool,
+    pub qr_svg: String,
+    pub secret_text: Zeroizing<String>,
+    pub default_passkey_name: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "step_up.html")]
+pub struct StepUpPage {
+    pub layout: Layout,
+    pub return_to: String,
+    pub passkey: bool,
+    pub password: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub methods: String,
+    pub status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+pub struct PeoplePage {
+    pub layout: Layout,
+    pub flash: Option<String>,
+    pub can_invite: bool,
+    pub people: Vec<PersonRow>,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+pub struct PersonPage {
+    pub layout: Layout,
+    pub flash: Option<String>,
+    pub new_link: Option<String>,
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub role_label: &'static str,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub methods: String,
+    pub status: &'static str,
+    pub enrolled: bool,
+    pub disabled: bool,
+    pub can_manage: bool,
+    pub can_revoke: bool,
+}
+
+#[derive(Template)]
+#[template(path = "invite.html")]
+pub struct InvitePage {
+    pub layout: Layout,
+    pub roles: Vec<(&'static str, &'static str)>,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub error: Option<String>,
+    pub link: Option<String>,
+    pub invited_name: String,
+    pub days: u32,
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    pub layout: Layout,
+    pub flash: Option<String>,
+    pub patient_auth: String,
+    pub self_registration: bool,
 }
 
 #[derive(Template)]
@@ -83,6 +247,7 @@ impl ErrorPage {
             408 => "That took too long",
             409 => "Already done",
             413 => "Too much at once",
+            429 => "Please wait a moment",
             400..=499 => "Something needs fixing",
             503 => "Temporarily unavailable",
             _ => "Something went wrong",
@@ -98,11 +263,7 @@ impl ErrorPage {
 
     /// The page, or a plain sentence should rendering itself fail.
     pub fn render_or_plain(&self) -> String {
-        self.render().unwrap_or_else(|_| {
-            format!(
-                "{} (code {}, reference {})",
-                self.title, self.code, self.request_id
-            )
-        })
+        self.render()
+            .unwrap_or_else(|_| format!("{} (code {}, reference {})", self.title, self.code, self.request_id))
     }
 }

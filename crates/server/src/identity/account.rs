@@ -1,0 +1,293 @@
+//! A person's own sign-in methods and sessions: passkeys, authenticator code, recovery
+//! codes, password, and the list of signed-in browsers.
+//!
+//! Changing any of these is sensitive (step-up within the last minutes), except while
+//! setting up the very first second factor. No change may leave an account without a
+//! way in that its role allows: administrators and security officers keep at least one
+//! passkey; others keep a passkey, or a password with an authenticator code.
+
+use ledger::Outcome;
+use proto::ErrorCode;
+use store::accounts::UserRow;
+use webauthn_rs::prelude::RegisterPublicKeyCredential;
+use zeroize::Zeroizing;
+
+use crate::audit::{self, Actor};
+use crate::error::{AppError, AppResult};
+use crate::http::meta::RequestMeta;
+use crate::identity::notify::{self, Event};
+use crate::identity::session::{CurrentUser, Method};
+use crate::identity::{Role, password, password_policy, second_factor, signin};
+use crate::state::AppState;
+
+/// What an account can currently sign in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Methods {
+    pub passkeys: usize,
+    pub password: bool,
+    pub totp: bool,
+    pub recovery_codes_left: i64,
+}
+
+impl Methods {
+    /// Whether these methods still let someone in `role` sign in fully.
+    pub fn sufficient_for(&self, role: Role, passwords_allowed: bool) -> bool {
+        match role {
+            Role::PracticeAdmin | Role::SecurityOfficer => self.passkeys > 0,
+            Role::Clinician | Role::Patient => self.passkeys > 0 || (passwords_allowed && self.password && self.totp),
+        }
+    }
+}
+
+pub async fn methods(state: &AppState, user: &UserRow) -> AppResult<Methods> {
+    Ok(Methods {
+        passkeys: state.db.passkeys_of_user(&user.id).await?.len(),
+        password: user.password_hash.is_some(),
+        totp: second_factor::confirmed_totp(state, &user.id).await?.is_some(),
+        recovery_codes_left: state.db.recovery_codes_left(&user.id).await?,
+    })
+}
+
+fn entry(meta: &RequestMeta, who: &CurrentUser, action: &str, outcome: Outcome) -> ledger::NewEntry {
+    audit::entry(meta, &Actor::User(who.user.id.clone()), action, &format!("user:{}", who.user.id), outcome)
+}
+
+/// Sensitive changes need a recent sign-in, except while a first second factor is
+/// being set up (the session exists only for that).
+fn require_recent_unless_enrolling(state: &AppState, who: &CurrentUser) -> AppResult<()> {
+    if who.session.mfa_pending { Ok(()) } else { who.require_recent(state) }
+}
+
+fn keeps_a_way_in(after: Methods, state_allows_passwords: bool, role: Role) -> AppResult<()> {
+    if after.sufficient_for(role, state_allows_passwords) {
+        Ok(())
+    } else {
+        Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "That would leave you with no way to sign in. Add another passkey (or set up a password with an \
+             authenticator code, where allowed) first.",
+        ))
+    }
+}
+
+pub async fn add_passkey(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    ceremony_id: &str,
+    credential: &RegisterPublicKeyCredential,
+    name: &str,
+) -> AppResult<()> {
+    require_recent_unless_enrolling(state, who)?;
+    let name = passkey_name(name)?;
+    let passkey = state.passkeys.verify_registration(state, &who.user, ceremony_id, credential).await?;
+    let entry = entry(meta, who, "passkey.added", Outcome::Success).detail("name", name.clone());
+    state.audited(entry, state.passkeys.store(state, &who.user, &passkey, &name)).await?;
+    if who.session.mfa_pending {
+        state.db.reauthenticate_session(&who.session.id_hash, state.clock.now_ms(), Method::Passkey.as_str()).await?;
+    }
+    notify::notify(state, &who.user, Event::PasskeyAdded).await
+}
+
+/// A passkey's name: trimmed, 1–60 characters, no control characters.
+pub fn passkey_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+        return Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "Please give the passkey a name of up to 60 characters, like \"My phone\".",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub async fn rename_passkey(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str, name: &str) -> AppResult<()> {
+    let name = passkey_name(name)?;
+    let entry = entry(meta, who, "passkey.renamed", Outcome::Success).detail("passkey", id.to_owned());
+    state
+        .audited(entry, async {
+            if state.db.rename_passkey(&who.user.id, id, &name).await? {
+                Ok(())
+            } else {
+                Err(AppError::not_found())
+            }
+        })
+        .await
+}
+
+pub async fn remove_passkey(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str) -> AppResult<()> {
+    who.require_recent(state)?;
+    let mut after = methods(state, &who.user).await?;
+    after.passkeys = after.passkeys.saturating_sub(1);
+    keeps_a_way_in(after, signin::password_allowed(state, &who.user).await?, who.role())?;
+    let entry = entry(meta, who, "passkey.removed", Outcome::Success).detail("passkey", id.to_owned());
+    state
+        .audited(entry, async {
+            if state.db.delete_passkey(&who.user.id, id).await? {
+                Ok(())
+            } else {
+                Err(AppError::not_found())
+            }
+        })
+        .await?;
+    notify::notify(state, &who.user, Event::PasskeyRemoved).await
+}
+
+/// Confirms the authenticator app being set up with a code from it. Returns fresh
+/// recovery codes (to show once) when this is the account's first second factor.
+pub async fn confirm_totp(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    code: &str,
+) -> AppResult<Option<Vec<Zeroizing<String>>>> {
+    require_recent_unless_enrolling(state, who)?;
+    let already = second_factor::confirmed_totp(state, &who.user.id).await?.is_some();
+    if already {
+        return Err(AppError::client(ErrorCode::InvalidInput, "Your authenticator app is already set up."));
+    }
+    if !second_factor::check_totp(state, &who.user.id, code).await? {
+        state.audit(entry(meta, who, "totp.enabled", Outcome::Failure)).await?;
+        return Err(second_factor::wrong_code());
+    }
+    state.audit(entry(meta, who, "totp.enabled", Outcome::Success)).await?;
+    let first = state.db.recovery_codes_left(&who.user.id).await? == 0;
+    if who.session.mfa_pending {
+        state
+            .db
+            .reauthenticate_session(&who.session.id_hash, state.clock.now_ms(), Method::PasswordTotp.as_str())
+            .await?;
+    }
+    notify::notify(state, &who.user, Event::SecondFactorChanged).await?;
+    if first {
+        return Ok(Some(renew_codes_unchecked(state, meta, who).await?));
+    }
+    Ok(None)
+}
+
+pub async fn remove_totp(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<()> {
+    who.require_recent(state)?;
+    let mut after = methods(state, &who.user).await?;
+    after.totp = false;
+    keeps_a_way_in(after, signin::password_allowed(state, &who.user).await?, who.role())?;
+    state
+        .audited(entry(meta, who, "totp.removed", Outcome::Success), async {
+            state.db.delete_totp(&who.user.id).await?;
+            Ok(())
+        })
+        .await?;
+    notify::notify(state, &who.user, Event::SecondFactorChanged).await
+}
+
+pub async fn renew_recovery_codes(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+) -> AppResult<Vec<Zeroizing<String>>> {
+    who.require_recent(state)?;
+    renew_codes_unchecked(state, meta, who).await
+}
+
+async fn renew_codes_unchecked(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+) -> AppResult<Vec<Zeroizing<String>>> {
+    let codes = state
+        .audited(
+            entry(meta, who, "recovery_codes.renewed", Outcome::Success),
+            second_factor::renew_recovery_codes(state, &who.user.id),
+        )
+        .await?;
+    notify::notify(state, &who.user, Event::RecoveryCodesRenewed).await?;
+    Ok(codes)
+}
+
+/// Sets or changes the password (where the role allows one), after the policy check.
+pub async fn set_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    new: Zeroizing<String>,
+    confirm: Zeroizing<String>,
+) -> AppResult<()> {
+    require_recent_unless_enrolling(state, who)?;
+    if !signin::password_allowed(state, &who.user).await? {
+        return Err(AppError::client(
+            ErrorCode::Forbidden,
+            "Your account signs in with passkeys only, so it cannot have a password.",
+        ));
+    }
+    check_new_password(&who.user, &new, &confirm)?;
+    let hash = state.passwords.hash(new).await?;
+    state
+        .audited(entry(meta, who, "password.set", Outcome::Success), async {
+            state.db.set_password_hash(&who.user.id, Some(&hash)).await?;
+            Ok(())
+        })
+        .await?;
+    notify::notify(state, &who.user, Event::PasswordChanged).await
+}
+
+/// The password policy, with the person's own details as things not to use.
+pub fn check_new_password(user: &UserRow, new: &str, confirm: &str) -> AppResult<()> {
+    if new != confirm {
+        return Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "The two passwords do not match. Please type the same password twice.",
+        ));
+    }
+    password_policy::check(new, &[&user.display_name, &user.email])
+        .map_err(|problem| AppError::client(ErrorCode::InvalidInput, problem.to_string()))?;
+    if new.len() > password::MAX_BYTES {
+        return Err(AppError::client(ErrorCode::InvalidInput, "That password is too long."));
+    }
+    Ok(())
+}
+
+pub async fn remove_password(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<()> {
+    who.require_recent(state)?;
+    let mut after = methods(state, &who.user).await?;
+    after.password = false;
+    keeps_a_way_in(after, signin::password_allowed(state, &who.user).await?, who.role())?;
+    state
+        .audited(entry(meta, who, "password.removed", Outcome::Success), async {
+            state.db.set_password_hash(&who.user.id, None).await?;
+            Ok(())
+        })
+        .await?;
+    notify::notify(state, &who.user, Event::PasswordChanged).await
+}
+
+pub async fn revoke_session(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id_hash: &str) -> AppResult<()> {
+    let entry = entry(meta, who, "session.revoked", Outcome::Success).detail("session", short(id_hash));
+    let now = state.clock.now_ms();
+    state
+        .audited(entry, async {
+            if state.db.revoke_session_of_user(&who.user.id, id_hash, now).await? {
+                Ok(())
+            } else {
+                Err(AppError::not_found())
+            }
+        })
+        .await
+}
+
+/// Signs out every other browser of this account.
+pub async fn revoke_other_sessions(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<u64> {
+    let now = state.clock.now_ms();
+    state
+        .audited(entry(meta, who, "session.revoked_others", Outcome::Success), async {
+            Ok(state
+                .db
+                .revoke_sessions_of_user(&who.user.id, Some(&who.session.id_hash), now)
+                .await?)
+        })
+        .await
+}
+
+/// A session's public handle: the first 16 hex characters of its id hash (enough to
+/// name it in a form, useless to hijack it).
+pub fn short(id_hash: &str) -> String {
+    id_hash.chars().take(16).collect()
+}
