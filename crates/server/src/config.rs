@@ -717,7 +717,7 @@ mod tests {
         let mut c = Config::default();
         assert_eq!(
             c.public_origin("127.0.0.1:4000".parse().unwrap()),
-            "http://127.0.0.1:4000"
+            "http://localhost:4000"
         );
         c.tls_self_signed = true;
         assert_eq!(

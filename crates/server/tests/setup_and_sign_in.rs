@@ -4,9 +4,7 @@
 
 mod common;
 
-use common::{
-    ADMIN_EMAIL, ADMIN_NAME, ADMIN_PASSWORD, PRACTICE, TestServer, ledger_actions, session_cookie,
-};
+use common::{ADMIN_EMAIL, ADMIN_NAME, PRACTICE, TestServer, ledger_actions, session_cookie};
 use ledger::LedgerStore;
 
 fn triple(a: &str, o: &str, t: &str) -> (String, String, String) {
@@ -18,48 +16,31 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
     for db in common::database_choices().await {
         let mut s = TestServer::start(db.clone()).await;
         let setup = s.setup_path();
-        assert!(
-            s.get("/")
-                .await
-                .text()
-                .await
-                .unwrap()
-                .contains("almost ready")
-        );
+        assert!(s.get("/").await.text().await.unwrap().contains("almost ready"));
 
         let form = s.get(&setup).await;
         assert_eq!(form.status(), 200, "{db:?}");
         let html = form.text().await.unwrap();
-        for label in [
-            r#"<label for="practice_name">"#,
-            r#"<label for="email">"#,
-            r#"<label for="password">"#,
-        ] {
+        for label in [r#"<label for="practice_name">"#, r#"<label for="email">"#, r#"<label for="admin_name">"#] {
             assert!(html.contains(label), "unlabelled field: {label}");
         }
 
-        let cookie = s.complete_setup().await;
-        let home = s.get_with_cookie("/", &cookie).await.text().await.unwrap();
-        assert!(home.contains(&format!("Welcome, {ADMIN_NAME}")), "{home}");
-        assert!(home.contains(PRACTICE) && home.contains("Practice administrator"));
+        // Setup leads straight into the administrator's enrolment (a passkey).
+        let enrol = s.complete_setup().await;
+        let page = s.get(&enrol).await;
+        assert_eq!(page.status(), 200);
+        let page = page.text().await.unwrap();
+        assert!(page.contains(&format!("Welcome, {ADMIN_NAME}")), "{page}");
+        assert!(page.contains("Practice administrator") && page.contains(PRACTICE));
+        assert!(page.contains("data-passkey-enrol"));
+        assert!(!page.contains("use a password"), "administrators use passkeys only");
 
-        // The link is dead: a GET and a second submission both refuse, nothing changes.
+        // The setup link is dead: a GET and a second submission both refuse.
         let again = s.get(&setup).await;
         assert_eq!(again.status(), 409);
         assert!(again.text().await.unwrap().contains("already set up"));
         let replay = s
-            .post_form(
-                &setup,
-                &[
-                    ("practice_name", "Evil"),
-                    ("time_zone", "UTC"),
-                    ("admin_name", "Eve"),
-                    ("email", "eve@evil.example"),
-                    ("password", "eve's long password"),
-                    ("confirm", "eve's long password"),
-                ],
-                None,
-            )
+            .post_form(&setup, &[("practice_name", "Evil"), ("time_zone", "UTC"), ("admin_name", "Eve"), ("email", "eve@evil.example")], None)
             .await;
         assert_eq!(replay.status(), 409);
 
@@ -68,7 +49,7 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
         assert_eq!(store.practice().await.unwrap().unwrap().name, PRACTICE);
         let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
         assert_eq!(admin.role, "practice_admin");
-        assert!(admin.password_hash.unwrap().starts_with("$argon2id$"));
+        assert_eq!(admin.password_hash, None);
         let actions = ledger_actions(&store).await;
         let user = format!("user:{}", admin.id);
         for expected in [
@@ -78,12 +59,8 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
             triple("setup.completed", "success", &user),
             triple("server.stopped", "success", "server"),
         ] {
-            assert!(
-                actions.contains(&expected),
-                "{db:?}: missing {expected:?} in {actions:?}"
-            );
+            assert!(actions.contains(&expected), "{db:?}: missing {expected:?} in {actions:?}");
         }
-        // Every entry is covered by the final signed tree head.
         let report = ledger::verify(&store, &s.ledger_key()).await.unwrap();
         assert!(report.is_intact(), "{report:?}");
         let head = store.latest_checkpoint().await.unwrap().unwrap();
@@ -105,14 +82,6 @@ async fn invalid_setup_input_is_explained_and_changes_nothing() {
                 vec![("email", "not an address".into())],
                 "e-mail address like",
             ),
-            (
-                vec![("password", "short".into()), ("confirm", "short".into())],
-                "at least 12 characters",
-            ),
-            (
-                vec![("confirm", "a different long password".into())],
-                "do not match",
-            ),
             (vec![("time_zone", "Moon/Tranquility".into())], "time zone"),
             (vec![("admin_name", "n".repeat(500))], "120 characters"),
         ];
@@ -122,8 +91,6 @@ async fn invalid_setup_input_is_explained_and_changes_nothing() {
                 ("time_zone", "Australia/Sydney".into()),
                 ("admin_name", ADMIN_NAME.into()),
                 ("email", ADMIN_EMAIL.into()),
-                ("password", ADMIN_PASSWORD.into()),
-                ("confirm", ADMIN_PASSWORD.into()),
             ];
             for (k, v) in changes {
                 form.iter_mut().find(|(fk, _)| *fk == k).unwrap().1 = v;
@@ -135,10 +102,6 @@ async fn invalid_setup_input_is_explained_and_changes_nothing() {
             let html = res.text().await.unwrap();
             assert!(html.contains(expected), "{expected}: {html}");
             assert!(html.contains(r#"aria-invalid="true""#));
-            assert!(
-                !html.contains(ADMIN_PASSWORD),
-                "the password must never be echoed"
-            );
         }
         // Missing every field, and a garbage token: clear errors too.
         assert_eq!(s.post_form(&setup, &[], None).await.status(), 400);
@@ -167,135 +130,76 @@ async fn the_setup_link_expires() {
 }
 
 #[tokio::test]
-async fn sign_in_sign_out_and_every_attempt_is_audited() {
+async fn failed_password_attempts_look_alike_and_are_audited() {
     for db in common::database_choices().await {
         let mut s = TestServer::start(db.clone()).await;
         let _ = s.complete_setup().await;
-
-        let wrong = s.sign_in(ADMIN_EMAIL, "not the password at all").await;
-        assert_eq!(wrong.status(), 401);
-        assert!(session_cookie(&wrong).is_none());
-        let wrong_text = wrong.text().await.unwrap();
-        let unknown = s
-            .sign_in("nobody@harbour.example", "not the password at all")
-            .await;
+        // The administrator has no password (passkeys only): like an unknown account.
+        let admin = s.sign_in(ADMIN_EMAIL, "not the password at all").await;
+        assert_eq!(admin.status(), 401);
+        assert!(session_cookie(&admin).is_none());
+        let admin_text = admin.text().await.unwrap();
+        let unknown = s.sign_in("nobody@harbour.example", "not the password at all").await;
         assert_eq!(unknown.status(), 401);
-        // Known and unknown accounts get the same words.
         let unknown_text = unknown.text().await.unwrap();
         let message = "That e-mail address and password do not match an account.";
-        assert!(wrong_text.contains(message) && unknown_text.contains(message));
-
-        let ok = s.sign_in(&ADMIN_EMAIL.to_uppercase(), ADMIN_PASSWORD).await;
-        assert_eq!(ok.status(), 303);
-        assert_eq!(ok.headers()["location"], "/");
-        let set_cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
-        assert!(
-            set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
-            "{set_cookie}"
-        );
-        let cookie = session_cookie(&ok).unwrap();
-        assert!(
-            s.get_with_cookie("/", &cookie)
-                .await
-                .text()
-                .await
-                .unwrap()
-                .contains("Welcome")
-        );
-
-        let out = s.post_form("/sign-out", &[], Some(&cookie)).await;
-        assert_eq!(out.status(), 303);
-        assert!(
-            out.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .contains("Max-Age=0")
-        );
-        // The old cookie is dead on the server, not just in the browser.
-        assert!(
-            !s.get_with_cookie("/", &cookie)
-                .await
-                .text()
-                .await
-                .unwrap()
-                .contains("Welcome")
-        );
+        assert!(admin_text.contains(message) && unknown_text.contains(message));
 
         let store = s.stop().await;
         let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
-        let user = format!("user:{}", admin.id);
         let actions = ledger_actions(&store).await;
         for expected in [
-            triple("signin.password", "failure", &user),
+            triple("signin.password", "failure", &format!("user:{}", admin.id)),
             triple("signin.password", "failure", "account:unknown"),
-            triple("signin.password", "success", &user),
-            triple("signout", "success", &user),
         ] {
             assert!(actions.contains(&expected), "{db:?}: missing {expected:?}");
         }
         // The typed address of an unknown account is not kept.
         let all = store.entries(1, 1000).await.unwrap();
-        assert!(
-            all.iter()
-                .all(|e| !e.details.contains("nobody@") && !e.target.contains("nobody@"))
-        );
+        assert!(all.iter().all(|e| !e.details.contains("nobody@") && !e.target.contains("nobody@")));
     }
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let mut s = TestServer::start(None).await;
+    let cookie = s.admin().await;
+    assert!(s.get_with_cookie("/", &cookie).await.text().await.unwrap().contains("Welcome"));
+    let out = s.post_form("/sign-out", &[], Some(&cookie)).await;
+    assert_eq!(out.status(), 303);
+    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert!(!s.get_with_cookie("/", &cookie).await.text().await.unwrap().contains("Welcome"));
+    let store = s.stop().await;
+    assert!(ledger_actions(&store).await.iter().any(|(a, o, _)| a == "signout" && o == "success"));
 }
 
 #[tokio::test]
 async fn when_the_audit_write_fails_the_action_does_not_happen() {
     for db in common::database_choices().await {
         let mut s = TestServer::start(db.clone()).await;
-        let _ = s.complete_setup().await;
+        let cookie = s.admin().await;
         // Break the ledger table underneath the running server.
-        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default())
-            .await
-            .unwrap();
-        store::testing::exec(
-            &raw,
-            "ALTER TABLE ledger_entries RENAME TO ledger_entries_gone",
-        )
-        .await
-        .unwrap();
+        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default()).await.unwrap();
+        store::testing::exec(&raw, "ALTER TABLE ledger_entries RENAME TO ledger_entries_gone").await.unwrap();
 
         let res = s
             .client
-            .post(s.url("/sign-in"))
+            .post(s.url("/people/invite"))
             .header("origin", &s.running().origin)
             .header("accept", "application/json")
-            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .header("cookie", &cookie)
+            .form(&[("name", "Dr Who"), ("email", "who@harbour.example"), ("role", "clinician")])
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 503, "{db:?}");
-        assert!(
-            session_cookie(&res).is_none(),
-            "no session without an audit entry"
-        );
         let err: proto::ErrorBody = res.json().await.unwrap();
         assert_eq!(err.code, proto::ErrorCode::AuditUnavailable);
-        // Readiness reports it too once the writer has seen the failure.
-        store::testing::exec(
-            &raw,
-            "ALTER TABLE ledger_entries_gone RENAME TO ledger_entries",
-        )
-        .await
-        .unwrap();
+        store::testing::exec(&raw, "ALTER TABLE ledger_entries_gone RENAME TO ledger_entries").await.unwrap();
         raw.close().await;
         let store = s.stop().await;
-        let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
-        // Only the session from setup exists.
-        assert_eq!(
-            store.sessions_of_user(&admin.id).await.unwrap().len(),
-            1,
-            "{db:?}"
-        );
-        assert!(
-            ledger::verify(&store, &s.ledger_key())
-                .await
-                .unwrap()
-                .is_intact()
-        );
+        assert!(store.user_by_email("who@harbour.example").await.unwrap().is_none(), "{db:?}: no account without an audit entry");
+        assert!(ledger::verify(&store, &s.ledger_key()).await.unwrap().is_intact());
     }
 }
 
@@ -375,18 +279,11 @@ impl ProxySetup for TestServer {
                 ("time_zone", "UTC"),
                 ("admin_name", ADMIN_NAME),
                 ("email", ADMIN_EMAIL),
-                ("password", ADMIN_PASSWORD),
-                ("confirm", ADMIN_PASSWORD),
             ])
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200);
-        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
-        assert!(
-            cookie.starts_with("__Host-tw_session=") && cookie.contains("Secure"),
-            "{cookie}"
-        );
-        cookie
+        assert_eq!(res.status(), 303);
+        res.headers()["location"].to_str().unwrap().to_owned()
     }
 }

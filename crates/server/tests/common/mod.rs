@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use clock::ManualClock;
+use clock::{Clock, ManualClock};
 use reqwest::header::{ACCEPT, COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::redirect::Policy;
 use server::{Config, Running, Secret};
@@ -13,6 +13,9 @@ pub const ADMIN_NAME: &str = "Philippa Quokkaworth";
 pub const ADMIN_EMAIL: &str = "philippa@harbour.example";
 pub const ADMIN_PASSWORD: &str = "sea-breeze lantern 4417";
 pub const PRACTICE: &str = "Harbour Street Clinic";
+pub const CLINICIAN_NAME: &str = "Dr Oluwaseun Tremblay";
+pub const CLINICIAN_EMAIL: &str = "o.tremblay@harbour.example";
+pub const CLINICIAN_PASSWORD: &str = "marmalade otter violin 88";
 
 /// SQLite always; PostgreSQL too when `TW_TEST_POSTGRES_URL` is set. `None` = SQLite.
 pub async fn database_choices() -> Vec<Option<String>> {
@@ -136,7 +139,8 @@ impl TestServer {
         req.send().await.unwrap()
     }
 
-    /// Completes first-run setup; returns the admin's session cookie (`name=value`).
+    /// Completes first-run setup; returns the administrator's enrolment path
+    /// (`/enrol/…`) the server redirects to.
     pub async fn complete_setup(&self) -> String {
         let res = self
             .post_form(
@@ -146,14 +150,52 @@ impl TestServer {
                     ("time_zone", "Australia/Sydney"),
                     ("admin_name", ADMIN_NAME),
                     ("email", ADMIN_EMAIL),
-                    ("password", ADMIN_PASSWORD),
-                    ("confirm", ADMIN_PASSWORD),
                 ],
                 None,
             )
             .await;
-        assert_eq!(res.status(), 200, "setup failed");
-        session_cookie(&res).expect("setup signs the admin in")
+        assert_eq!(res.status(), 303, "setup failed: {}", res.text().await.unwrap_or_default());
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with("/enrol/"), "{location}");
+        location
+    }
+
+    /// A signed-in session for `email`, made directly in the database (a fixture for
+    /// tests that are not about signing in; passkey sign-in itself is tested in the
+    /// browser). `authenticated_ago_ms` sets how long ago they proved who they are.
+    pub async fn session_for(&self, email: &str, authenticated_ago_ms: i64) -> String {
+        let db = Db::connect(&self.db_url, &PoolSettings::default()).await.unwrap();
+        let user = db.user_by_email(email).await.unwrap().expect("user exists");
+        let mut raw = [0u8; 16];
+        getrandom::fill(&mut raw).unwrap();
+        let token = hex::encode(raw);
+        let now = self.clock.now_ms();
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+        db.insert_session(&store::sessions::SessionRow {
+            id_hash: hash,
+            user_id: user.id,
+            created_ms: now,
+            last_seen_ms: now,
+            expires_ms: now + 12 * 3_600_000,
+            revoked_ms: None,
+            authenticated_ms: now - authenticated_ago_ms,
+            method: "passkey".into(),
+            idle_timeout_ms: 15 * 60_000,
+            device_hash: "fixture".into(),
+            user_agent: "Test fixture".into(),
+            source: "127.0.0.1".into(),
+            mfa_pending: false,
+        })
+        .await
+        .unwrap();
+        db.close().await;
+        format!("tw_session={token}")
+    }
+
+    /// Setup done and a fresh administrator session: `(cookie, enrolment path)`.
+    pub async fn admin(&self) -> String {
+        let _ = self.complete_setup().await;
+        self.session_for(ADMIN_EMAIL, 0).await
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
