@@ -26,13 +26,21 @@ pub fn require(who: &CurrentUser, action: Action, target: Target<'_>) -> AppResu
         policy::Decision::Allow => Ok(()),
         policy::Decision::Deny(why) => Err(AppError::client(
             ErrorCode::Forbidden,
-            format!("You cannot do that: {why}. If you think you should, ask the practice administrator."),
+            format!(
+                "You cannot do that: {why}. If you think you should, ask the practice administrator."
+            ),
         )),
     }
 }
 
 fn entry(meta: &RequestMeta, who: &CurrentUser, action: &str, target: &str) -> ledger::NewEntry {
-    audit::entry(meta, &Actor::User(who.user.id.clone()), action, target, Outcome::Success)
+    audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        action,
+        target,
+        Outcome::Success,
+    )
 }
 
 fn account_target(user: &UserRow) -> Target<'_> {
@@ -55,7 +63,8 @@ pub fn validate_invite(name: &str, email: &str, role: &str) -> Result<Invite, &'
     if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
         return Err("Please enter their name (up to 120 characters).");
     }
-    let email = normalise_email(email).ok_or("Please enter an e-mail address like name@example.org.")?;
+    let email =
+        normalise_email(email).ok_or("Please enter an e-mail address like name@example.org.")?;
     let role = Role::parse(role).ok_or("Please choose a role.")?;
     Ok(Invite {
         name: name.to_owned(),
@@ -66,8 +75,17 @@ pub fn validate_invite(name: &str, email: &str, role: &str) -> Result<Invite, &'
 
 /// Creates the account and its enrolment link, e-mails the link, and returns it (to
 /// show for copying, for people without e-mail).
-pub async fn invite(state: &AppState, meta: &RequestMeta, who: &CurrentUser, invite: Invite) -> AppResult<(UserRow, String)> {
-    let action = if invite.role == Role::Patient { Action::InvitePatient } else { Action::InviteStaff };
+pub async fn invite(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    invite: Invite,
+) -> AppResult<(UserRow, String)> {
+    let action = if invite.role == Role::Patient {
+        Action::InvitePatient
+    } else {
+        Action::InviteStaff
+    };
     require(who, action, Target::Practice)?;
     let user = UserRow {
         id: crate::setup::new_id()?,
@@ -79,16 +97,21 @@ pub async fn invite(state: &AppState, meta: &RequestMeta, who: &CurrentUser, inv
         disabled_ms: None,
     };
     let inv = enrolment::prepare(state, &user.id, "enrol", Some(&who.user.id))?;
-    let entry = entry(meta, who, "account.invited", &format!("user:{}", user.id)).detail("role", invite.role.as_str());
+    let entry = entry(meta, who, "account.invited", &format!("user:{}", user.id))
+        .detail("role", invite.role.as_str());
     state
         .audited(entry, async {
-            state.db.invite_user(&user, &inv.row).await.map_err(|e| match e {
-                store::StoreError::Conflict(_) => AppError::client(
-                    ErrorCode::InvalidInput,
-                    "Someone with that e-mail address already has an account.",
-                ),
-                other => other.into(),
-            })
+            state
+                .db
+                .invite_user(&user, &inv.row)
+                .await
+                .map_err(|e| match e {
+                    store::StoreError::Conflict(_) => AppError::client(
+                        ErrorCode::InvalidInput,
+                        "Someone with that e-mail address already has an account.",
+                    ),
+                    other => other.into(),
+                })
         })
         .await?;
     let link = enrolment::link(state, &inv.token);
@@ -97,7 +120,12 @@ pub async fn invite(state: &AppState, meta: &RequestMeta, who: &CurrentUser, inv
 }
 
 async fn send_link(state: &AppState, user: &UserRow, link: &str, reset: bool) -> AppResult<()> {
-    let practice = state.db.practice().await?.map(|p| p.name).unwrap_or_else(|| "Telewarden".into());
+    let practice = state
+        .db
+        .practice()
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_else(|| "Telewarden".into());
     let intro = if reset {
         "The practice has reset how you sign in. To set up again, open this link"
     } else {
@@ -118,14 +146,22 @@ async fn send_link(state: &AppState, user: &UserRow, link: &str, reset: bool) ->
 }
 
 async fn target_user(state: &AppState, id: &str) -> AppResult<UserRow> {
-    state.db.user_by_id(id).await?.ok_or_else(AppError::not_found)
+    state
+        .db
+        .user_by_id(id)
+        .await?
+        .ok_or_else(AppError::not_found)
 }
 
 /// Refuses to leave the practice without an enabled administrator.
 async fn keep_an_admin(state: &AppState, user: &UserRow) -> AppResult<()> {
     if user.role == Role::PracticeAdmin.as_str()
         && user.disabled_ms.is_none()
-        && state.db.count_enabled_with_role(Role::PracticeAdmin.as_str()).await? <= 1
+        && state
+            .db
+            .count_enabled_with_role(Role::PracticeAdmin.as_str())
+            .await?
+            <= 1
     {
         return Err(AppError::client(
             ErrorCode::InvalidInput,
@@ -135,73 +171,133 @@ async fn keep_an_admin(state: &AppState, user: &UserRow) -> AppResult<()> {
     Ok(())
 }
 
-pub async fn change_role(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str, role: &str) -> AppResult<()> {
+pub async fn change_role(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+    role: &str,
+) -> AppResult<()> {
     let user = target_user(state, id).await?;
     require(who, Action::ChangeRole, account_target(&user))?;
     who.require_recent(state)?;
-    let role = Role::parse(role).ok_or_else(|| AppError::client(ErrorCode::InvalidInput, "Please choose a role."))?;
+    let role = Role::parse(role)
+        .ok_or_else(|| AppError::client(ErrorCode::InvalidInput, "Please choose a role."))?;
     if role.as_str() == user.role {
         return Ok(());
     }
     keep_an_admin(state, &user).await?;
-    let entry = entry(meta, who, "account.role_changed", &format!("user:{}", user.id))
-        .detail("from", user.role.clone())
-        .detail("to", role.as_str());
+    let entry = entry(
+        meta,
+        who,
+        "account.role_changed",
+        &format!("user:{}", user.id),
+    )
+    .detail("from", user.role.clone())
+    .detail("to", role.as_str());
     let now = state.clock.now_ms();
     state
         .audited(entry, async {
             state.db.set_user_role(&user.id, role.as_str()).await?;
             // New privileges, new sessions: they sign in again under the new role.
-            state.db.revoke_sessions_of_user(&user.id, None, now).await?;
+            state
+                .db
+                .revoke_sessions_of_user(&user.id, None, now)
+                .await?;
             Ok(())
         })
         .await?;
     notify::notify(state, &user, Event::RoleChanged).await
 }
 
-pub async fn set_disabled(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str, disabled: bool) -> AppResult<()> {
+pub async fn set_disabled(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+    disabled: bool,
+) -> AppResult<()> {
     let user = target_user(state, id).await?;
     require(who, Action::DisableAccount, account_target(&user))?;
     who.require_recent(state)?;
     if disabled {
         keep_an_admin(state, &user).await?;
     }
-    let action = if disabled { "account.disabled" } else { "account.enabled" };
+    let action = if disabled {
+        "account.disabled"
+    } else {
+        "account.enabled"
+    };
     let now = state.clock.now_ms();
     state
-        .audited(entry(meta, who, action, &format!("user:{}", user.id)), async {
-            state.db.set_user_disabled(&user.id, disabled.then_some(now)).await?;
-            Ok(())
-        })
+        .audited(
+            entry(meta, who, action, &format!("user:{}", user.id)),
+            async {
+                state
+                    .db
+                    .set_user_disabled(&user.id, disabled.then_some(now))
+                    .await?;
+                Ok(())
+            },
+        )
         .await
 }
 
-pub async fn revoke_sessions(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str) -> AppResult<u64> {
+pub async fn revoke_sessions(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+) -> AppResult<u64> {
     let user = target_user(state, id).await?;
     require(who, Action::RevokeSessions, account_target(&user))?;
     let keep = (user.id == who.user.id).then_some(who.session.id_hash.as_str());
     let now = state.clock.now_ms();
     state
-        .audited(entry(meta, who, "account.sessions_revoked", &format!("user:{}", user.id)), async {
-            Ok(state.db.revoke_sessions_of_user(&user.id, keep, now).await?)
-        })
+        .audited(
+            entry(
+                meta,
+                who,
+                "account.sessions_revoked",
+                &format!("user:{}", user.id),
+            ),
+            async {
+                Ok(state
+                    .db
+                    .revoke_sessions_of_user(&user.id, keep, now)
+                    .await?)
+            },
+        )
         .await
 }
 
 /// Administrator-assisted recovery: removes every credential of the account, ends its
 /// sessions, and issues a new enrolment link (shown and e-mailed). The person is told.
-pub async fn reset_credentials(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str) -> AppResult<String> {
+pub async fn reset_credentials(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+) -> AppResult<String> {
     let user = target_user(state, id).await?;
     require(who, Action::ResetCredentials, account_target(&user))?;
     who.require_recent(state)?;
     let inv = enrolment::prepare(state, &user.id, "reenrol", Some(&who.user.id))?;
     let now = state.clock.now_ms();
     state
-        .audited(entry(meta, who, "account.credentials_reset", &format!("user:{}", user.id)), async {
-            state.db.clear_credentials(&user.id, now).await?;
-            state.db.reissue_invitation(&inv.row).await?;
-            Ok(())
-        })
+        .audited(
+            entry(
+                meta,
+                who,
+                "account.credentials_reset",
+                &format!("user:{}", user.id),
+            ),
+            async {
+                state.db.clear_credentials(&user.id, now).await?;
+                state.db.reissue_invitation(&inv.row).await?;
+                Ok(())
+            },
+        )
         .await?;
     notify::notify(state, &user, Event::CredentialsReset).await?;
     let link = enrolment::link(state, &inv.token);
@@ -210,11 +306,24 @@ pub async fn reset_credentials(state: &AppState, meta: &RequestMeta, who: &Curre
 }
 
 /// A new enrolment link for someone who has not enrolled yet (lost or expired e-mail).
-pub async fn resend_invitation(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str) -> AppResult<String> {
+pub async fn resend_invitation(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+) -> AppResult<String> {
     let user = target_user(state, id).await?;
-    let action = if user.role == Role::Patient.as_str() { Action::InvitePatient } else { Action::InviteStaff };
+    let action = if user.role == Role::Patient.as_str() {
+        Action::InvitePatient
+    } else {
+        Action::InviteStaff
+    };
     require(who, action, Target::Practice)?;
-    let enrolled = state.db.latest_invitation_of_user(&user.id).await?.is_some_and(|i| i.used_ms.is_some());
+    let enrolled = state
+        .db
+        .latest_invitation_of_user(&user.id)
+        .await?
+        .is_some_and(|i| i.used_ms.is_some());
     if enrolled {
         return Err(AppError::client(
             ErrorCode::InvalidInput,
@@ -223,9 +332,15 @@ pub async fn resend_invitation(state: &AppState, meta: &RequestMeta, who: &Curre
     }
     let inv = enrolment::prepare(state, &user.id, "enrol", Some(&who.user.id))?;
     state
-        .audited(entry(meta, who, "account.invitation_resent", &format!("user:{}", user.id)), async {
-            Ok(state.db.reissue_invitation(&inv.row).await?)
-        })
+        .audited(
+            entry(
+                meta,
+                who,
+                "account.invitation_resent",
+                &format!("user:{}", user.id),
+            ),
+            async { Ok(state.db.reissue_invitation(&inv.row).await?) },
+        )
         .await?;
     let link = enrolment::link(state, &inv.token);
     send_link(state, &user, &link, false).await?;
@@ -243,14 +358,20 @@ pub async fn update_settings(
     require(who, Action::ManageSettings, Target::Practice)?;
     who.require_recent(state)?;
     if !matches!(patient_auth, "passkey_only" | "passkey_or_password_totp") {
-        return Err(AppError::client(ErrorCode::InvalidInput, "Please choose how patients sign in."));
+        return Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "Please choose how patients sign in.",
+        ));
     }
     let entry = entry(meta, who, "settings.changed", "practice")
         .detail("patient_auth", patient_auth)
         .detail("self_registration", self_registration);
     state
         .audited(entry, async {
-            Ok(state.db.set_practice_policy(patient_auth, self_registration).await?)
+            Ok(state
+                .db
+                .set_practice_policy(patient_auth, self_registration)
+                .await?)
         })
         .await
 }
@@ -258,8 +379,17 @@ pub async fn update_settings(
 /// Patient self-registration (when the practice allows it). The link goes only to the
 /// e-mail address, proving it belongs to the person; an address already in use gets
 /// the same answer, so the form reveals nothing about who is a patient.
-pub async fn self_register(state: &AppState, meta: &RequestMeta, name: &str, email: &str) -> AppResult<()> {
-    let allowed = state.db.practice().await?.is_some_and(|p| p.self_registration);
+pub async fn self_register(
+    state: &AppState,
+    meta: &RequestMeta,
+    name: &str,
+    email: &str,
+) -> AppResult<()> {
+    let allowed = state
+        .db
+        .practice()
+        .await?
+        .is_some_and(|p| p.self_registration);
     if !allowed {
         return Err(AppError::client(
             ErrorCode::Forbidden,
@@ -269,7 +399,13 @@ pub async fn self_register(state: &AppState, meta: &RequestMeta, name: &str, ema
     let invite = validate_invite(name, email, Role::Patient.as_str())
         .map_err(|m| AppError::client(ErrorCode::InvalidInput, m))?;
     if state.db.user_by_email(&invite.email).await?.is_some() {
-        let entry = audit::entry(meta, &Actor::Anonymous, "account.self_registered", "account:existing", Outcome::Denied);
+        let entry = audit::entry(
+            meta,
+            &Actor::Anonymous,
+            "account.self_registered",
+            "account:existing",
+            Outcome::Denied,
+        );
         state.audit(entry).await?;
         return Ok(());
     }
@@ -283,9 +419,17 @@ pub async fn self_register(state: &AppState, meta: &RequestMeta, name: &str, ema
         disabled_ms: None,
     };
     let inv = enrolment::prepare(state, &user.id, "enrol", None)?;
-    let entry = audit::entry(meta, &Actor::Anonymous, "account.self_registered", &format!("user:{}", user.id), Outcome::Success);
+    let entry = audit::entry(
+        meta,
+        &Actor::Anonymous,
+        "account.self_registered",
+        &format!("user:{}", user.id),
+        Outcome::Success,
+    );
     state
-        .audited(entry, async { Ok(state.db.invite_user(&user, &inv.row).await?) })
+        .audited(entry, async {
+            Ok(state.db.invite_user(&user, &inv.row).await?)
+        })
         .await?;
     send_link(state, &user, &enrolment::link(state, &inv.token), false).await
 }

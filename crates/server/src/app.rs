@@ -25,43 +25,100 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/sign-in", get(signin::page).post(signin::with_password))
-        .route("/sign-in/code", get(signin::code_page).post(signin::with_code))
-        .route("/sign-in/recovery", get(signin::recovery_page).post(signin::with_recovery_code))
+        .route(
+            "/sign-in/code",
+            get(signin::code_page).post(signin::with_code),
+        )
+        .route(
+            "/sign-in/recovery",
+            get(signin::recovery_page).post(signin::with_recovery_code),
+        )
         .route("/sign-out", post(signin::sign_out))
         .route("/api/sign-in/passkey/start", post(signin::passkey_start))
         .route("/api/sign-in/passkey/finish", post(signin::passkey_finish))
-        .route("/setup/{token}", get(enrol::setup_form).post(enrol::setup_submit))
+        .route(
+            "/setup/{token}",
+            get(enrol::setup_form).post(enrol::setup_submit),
+        )
         .route("/enrol/{token}", get(enrol::enrol))
         .route("/enrol/{token}/password", post(enrol::enrol_password))
-        .route("/api/enrol/{token}/passkey/start", post(enrol::enrol_passkey_start))
-        .route("/api/enrol/{token}/passkey/finish", post(enrol::enrol_passkey_finish))
+        .route(
+            "/api/enrol/{token}/passkey/start",
+            post(enrol::enrol_passkey_start),
+        )
+        .route(
+            "/api/enrol/{token}/passkey/finish",
+            post(enrol::enrol_passkey_finish),
+        )
         .route("/register", get(enrol::register_form).post(enrol::register))
         .route("/account/security", get(account::security))
-        .route("/account/second-factor", get(account::second_factor).post(account::confirm_second_factor))
-        .route("/account/passkeys/{id}/rename", post(account::rename_passkey))
-        .route("/account/passkeys/{id}/remove", post(account::remove_passkey))
-        .route("/api/account/passkeys/start", post(account::add_passkey_start))
-        .route("/api/account/passkeys/finish", post(account::add_passkey_finish))
+        .route(
+            "/account/second-factor",
+            get(account::second_factor).post(account::confirm_second_factor),
+        )
+        .route(
+            "/account/passkeys/{id}/rename",
+            post(account::rename_passkey),
+        )
+        .route(
+            "/account/passkeys/{id}/remove",
+            post(account::remove_passkey),
+        )
+        .route(
+            "/api/account/passkeys/start",
+            post(account::add_passkey_start),
+        )
+        .route(
+            "/api/account/passkeys/finish",
+            post(account::add_passkey_finish),
+        )
         .route("/account/totp/remove", post(account::remove_totp))
-        .route("/account/recovery-codes", post(account::renew_recovery_codes))
+        .route(
+            "/account/recovery-codes",
+            post(account::renew_recovery_codes),
+        )
         .route("/account/password", post(account::set_password))
         .route("/account/password/remove", post(account::remove_password))
-        .route("/account/sessions/{handle}/revoke", post(account::revoke_session))
-        .route("/account/sessions/revoke-others", post(account::revoke_other_sessions))
-        .route("/account/step-up", get(account::step_up_page).post(account::step_up_with_password))
+        .route(
+            "/account/sessions/{handle}/revoke",
+            post(account::revoke_session),
+        )
+        .route(
+            "/account/sessions/revoke-others",
+            post(account::revoke_other_sessions),
+        )
+        .route(
+            "/account/step-up",
+            get(account::step_up_page).post(account::step_up_with_password),
+        )
         .route("/api/step-up/status", get(account::step_up_status_json))
-        .route("/api/step-up/passkey/start", post(account::step_up_passkey_start))
-        .route("/api/step-up/passkey/finish", post(account::step_up_passkey_finish))
+        .route(
+            "/api/step-up/passkey/start",
+            post(account::step_up_passkey_start),
+        )
+        .route(
+            "/api/step-up/passkey/finish",
+            post(account::step_up_passkey_finish),
+        )
         .route("/people", get(people::list))
-        .route("/people/invite", get(people::invite_form).post(people::invite))
+        .route(
+            "/people/invite",
+            get(people::invite_form).post(people::invite),
+        )
         .route("/people/{id}", get(people::person))
         .route("/people/{id}/role", post(people::change_role))
         .route("/people/{id}/disable", post(people::disable))
         .route("/people/{id}/enable", post(people::enable))
-        .route("/people/{id}/revoke-sessions", post(people::revoke_sessions))
+        .route(
+            "/people/{id}/revoke-sessions",
+            post(people::revoke_sessions),
+        )
         .route("/people/{id}/reset", post(people::reset))
         .route("/people/{id}/resend", post(people::resend))
-        .route("/settings", get(people::settings).post(people::save_settings))
+        .route(
+            "/settings",
+            get(people::settings).post(people::save_settings),
+        )
         .route("/static/{name}", get(assets::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

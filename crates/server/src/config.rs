@@ -376,7 +376,10 @@ impl Config {
         if let Some(key) = &self.master_key
             && store::keyring::Keyring::parse(key.expose()).is_none()
         {
-            return Err(bad("master_key", "must be 64 hexadecimal characters (32 bytes)"));
+            return Err(bad(
+                "master_key",
+                "must be 64 hexadecimal characters (32 bytes)",
+            ));
         }
         if self.setup_link_minutes == 0 || self.setup_link_minutes > 7 * 24 * 60 {
             return Err(bad(
@@ -412,8 +415,16 @@ impl Config {
         }
         let sessions = &self.sessions;
         for (key, v, max) in [
-            ("sessions.staff_idle_minutes", sessions.staff_idle_minutes, 24 * 60),
-            ("sessions.patient_idle_minutes", sessions.patient_idle_minutes, 24 * 60),
+            (
+                "sessions.staff_idle_minutes",
+                sessions.staff_idle_minutes,
+                24 * 60,
+            ),
+            (
+                "sessions.patient_idle_minutes",
+                sessions.patient_idle_minutes,
+                24 * 60,
+            ),
             ("sessions.absolute_hours", sessions.absolute_hours, 24 * 30),
             ("sessions.step_up_minutes", sessions.step_up_minutes, 60),
             ("sessions.invitation_days", sessions.invitation_days, 90),
@@ -424,7 +435,10 @@ impl Config {
         }
         if self.mail.transport == MailTransport::Smtp {
             let Some(host) = self.mail.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
-                return Err(bad("mail.smtp_host", "mail.transport is smtp, so an SMTP host is needed"));
+                return Err(bad(
+                    "mail.smtp_host",
+                    "mail.transport is smtp, so an SMTP host is needed",
+                ));
             };
             let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(is_loopback);
             if self.mail.smtp_security == SmtpSecurity::None && !loopback {
@@ -435,7 +449,10 @@ impl Config {
             }
         }
         if !self.mail.from.contains('@') {
-            return Err(bad("mail.from", "must be an e-mail address, e.g. Clinic <telehealth@clinic.example>"));
+            return Err(bad(
+                "mail.from",
+                "must be an e-mail address, e.g. Clinic <telehealth@clinic.example>",
+            ));
         }
         if self.ledger.checkpoint_every == 0 {
             return Err(bad("ledger.checkpoint_every", "must be at least 1"));
@@ -483,7 +500,10 @@ impl Config {
 
     /// Where outbox e-mail is written.
     pub fn outbox_dir(&self) -> PathBuf {
-        self.mail.outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+        self.mail
+            .outbox_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("outbox"))
     }
 
     /// Path of a file inside the data directory.

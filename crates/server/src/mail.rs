@@ -48,7 +48,9 @@ impl std::fmt::Debug for Mailer {
             Transport::Outbox(_) => "outbox",
             Transport::Smtp(_) => "smtp",
         };
-        f.debug_struct("Mailer").field("transport", &kind).finish_non_exhaustive()
+        f.debug_struct("Mailer")
+            .field("transport", &kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -60,21 +62,29 @@ impl Mailer {
             .map_err(|e| MailError::Config(format!("mail.from: {e}")))?;
         let transport = match settings.transport {
             MailTransport::Outbox => {
-                std::fs::create_dir_all(outbox_dir)
-                    .map_err(|e| MailError::Config(format!("outbox {}: {e}", outbox_dir.display())))?;
+                std::fs::create_dir_all(outbox_dir).map_err(|e| {
+                    MailError::Config(format!("outbox {}: {e}", outbox_dir.display()))
+                })?;
                 Transport::Outbox(AsyncFileTransport::new(outbox_dir))
             }
             MailTransport::Smtp => {
                 let host = settings.smtp_host.as_deref().unwrap_or("localhost");
                 let mut builder = match settings.smtp_security {
                     SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-                    SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
-                    SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
+                    SmtpSecurity::Starttls => {
+                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                    }
+                    SmtpSecurity::None => Ok(
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+                    ),
                 }
                 .map_err(|e| MailError::Config(format!("mail.smtp_host: {e}")))?
                 .port(settings.smtp_port);
-                if let (Some(user), Some(password)) = (&settings.smtp_username, &settings.smtp_password) {
-                    builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+                if let (Some(user), Some(password)) =
+                    (&settings.smtp_username, &settings.smtp_password)
+                {
+                    builder = builder
+                        .credentials(Credentials::new(user.clone(), password.expose().to_owned()));
                 }
                 Transport::Smtp(builder.build())
             }
@@ -98,8 +108,16 @@ impl Mailer {
             .body(email.body.clone())
             .map_err(|e| MailError::Build(e.to_string()))?;
         match &self.transport {
-            Transport::Outbox(t) => t.send(message).await.map(|_| ()).map_err(|e| MailError::Send(e.to_string())),
-            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| MailError::Send(e.to_string())),
+            Transport::Outbox(t) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Send(e.to_string())),
+            Transport::Smtp(t) => t
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| MailError::Send(e.to_string())),
         }
     }
 
@@ -134,7 +152,10 @@ mod tests {
         let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(files.len(), 1);
         let text = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
-        assert!(text.contains("Subject: Your invitation") && text.contains("ana@clinic.example"), "{text}");
+        assert!(
+            text.contains("Subject: Your invitation") && text.contains("ana@clinic.example"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

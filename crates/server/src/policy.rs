@@ -50,7 +50,10 @@ pub enum Target<'a> {
     /// An account, with its current role.
     Account { id: &'a str, role: Role },
     /// A patient's record; `care` says whether the actor has a care relationship.
-    PatientRecord { patient_user_id: &'a str, care: bool },
+    PatientRecord {
+        patient_user_id: &'a str,
+        care: bool,
+    },
 }
 
 /// Who is acting.
@@ -79,12 +82,25 @@ const NOT_YOUR_ROLE: &str = "your role does not allow this";
 pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision {
     use Action::*;
     use Role::*;
-    let allow_if = |ok: bool, why: &'static str| if ok { Decision::Allow } else { Decision::Deny(why) };
+    let allow_if = |ok: bool, why: &'static str| {
+        if ok {
+            Decision::Allow
+        } else {
+            Decision::Deny(why)
+        }
+    };
     match (action, target) {
-        (ManageOwnSecurity, Target::Account { id, .. }) => allow_if(id == who.user_id, "only your own account"),
+        (ManageOwnSecurity, Target::Account { id, .. }) => {
+            allow_if(id == who.user_id, "only your own account")
+        }
         (InviteStaff, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
-        (InvitePatient, Target::Practice) => allow_if(matches!(who.role, PracticeAdmin | Clinician), NOT_YOUR_ROLE),
-        (ViewAccounts, Target::Practice) => allow_if(matches!(who.role, PracticeAdmin | SecurityOfficer), NOT_YOUR_ROLE),
+        (InvitePatient, Target::Practice) => {
+            allow_if(matches!(who.role, PracticeAdmin | Clinician), NOT_YOUR_ROLE)
+        }
+        (ViewAccounts, Target::Practice) => allow_if(
+            matches!(who.role, PracticeAdmin | SecurityOfficer),
+            NOT_YOUR_ROLE,
+        ),
         (ChangeRole | DisableAccount | ResetCredentials, Target::Account { id, .. }) => {
             if who.role != PracticeAdmin {
                 Decision::Deny(NOT_YOUR_ROLE)
@@ -95,18 +111,29 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
                 Decision::Allow
             }
         }
-        (RevokeSessions, Target::Account { .. }) => {
-            allow_if(matches!(who.role, PracticeAdmin | SecurityOfficer), NOT_YOUR_ROLE)
-        }
+        (RevokeSessions, Target::Account { .. }) => allow_if(
+            matches!(who.role, PracticeAdmin | SecurityOfficer),
+            NOT_YOUR_ROLE,
+        ),
         (ManageSettings, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
-        (ViewAudit | ViewSecurity, Target::Practice) => allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE),
-        (ReadClinical | WriteClinical, Target::PatientRecord { patient_user_id, care }) => match who.role {
+        (ViewAudit | ViewSecurity, Target::Practice) => {
+            allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
+        }
+        (
+            ReadClinical | WriteClinical,
+            Target::PatientRecord {
+                patient_user_id,
+                care,
+            },
+        ) => match who.role {
             Patient => allow_if(
                 patient_user_id == who.user_id && action == ReadClinical,
                 "patients see only their own record",
             ),
             Clinician => allow_if(care, "no care relationship with this patient"),
-            PracticeAdmin | SecurityOfficer => Decision::Deny("this role reads no clinical content"),
+            PracticeAdmin | SecurityOfficer => {
+                Decision::Deny("this role reads no clinical content")
+            }
         },
         _ => Decision::Deny("not allowed"),
     }
@@ -124,15 +151,34 @@ mod tests {
     /// Every role × action, on a representative target: `true` where allowed.
     #[test]
     fn matrix() {
-        let other_account = Target::Account { id: OTHER, role: Clinician };
-        let own_account = Target::Account { id: ME, role: Clinician };
-        let cared_for = Target::PatientRecord { patient_user_id: OTHER, care: true };
-        let stranger = Target::PatientRecord { patient_user_id: OTHER, care: false };
-        let own_record = Target::PatientRecord { patient_user_id: ME, care: false };
+        let other_account = Target::Account {
+            id: OTHER,
+            role: Clinician,
+        };
+        let own_account = Target::Account {
+            id: ME,
+            role: Clinician,
+        };
+        let cared_for = Target::PatientRecord {
+            patient_user_id: OTHER,
+            care: true,
+        };
+        let stranger = Target::PatientRecord {
+            patient_user_id: OTHER,
+            care: false,
+        };
+        let own_record = Target::PatientRecord {
+            patient_user_id: ME,
+            care: false,
+        };
         // (action, target, [patient, clinician, admin, security officer])
         let table: Vec<(Action, Target, [bool; 4])> = vec![
             (ManageOwnSecurity, own_account, [true, true, true, true]),
-            (ManageOwnSecurity, other_account, [false, false, false, false]),
+            (
+                ManageOwnSecurity,
+                other_account,
+                [false, false, false, false],
+            ),
             (InviteStaff, Target::Practice, [false, false, true, false]),
             (InvitePatient, Target::Practice, [false, true, true, false]),
             (ViewAccounts, Target::Practice, [false, false, true, true]),
@@ -143,7 +189,11 @@ mod tests {
             (ResetCredentials, other_account, [false, false, true, false]),
             (ResetCredentials, own_account, [false, false, false, false]),
             (RevokeSessions, other_account, [false, false, true, true]),
-            (ManageSettings, Target::Practice, [false, false, true, false]),
+            (
+                ManageSettings,
+                Target::Practice,
+                [false, false, true, false],
+            ),
             (ViewAudit, Target::Practice, [false, false, false, true]),
             (ViewSecurity, Target::Practice, [false, false, false, true]),
             (ReadClinical, cared_for, [false, true, false, false]),
@@ -156,9 +206,16 @@ mod tests {
             (ManageSettings, cared_for, [false, false, false, false]),
         ];
         for (action, target, expected) in table {
-            for (role, allowed) in [Patient, Clinician, PracticeAdmin, SecurityOfficer].into_iter().zip(expected) {
+            for (role, allowed) in [Patient, Clinician, PracticeAdmin, SecurityOfficer]
+                .into_iter()
+                .zip(expected)
+            {
                 let got = decide(Subject { user_id: ME, role }, action, target);
-                assert_eq!(got.is_allowed(), allowed, "{role:?} {action:?} {target:?}: {got:?}");
+                assert_eq!(
+                    got.is_allowed(),
+                    allowed,
+                    "{role:?} {action:?} {target:?}: {got:?}"
+                );
             }
         }
     }
@@ -166,9 +223,15 @@ mod tests {
     #[test]
     fn denials_say_why() {
         let d = decide(
-            Subject { user_id: ME, role: PracticeAdmin },
+            Subject {
+                user_id: ME,
+                role: PracticeAdmin,
+            },
             ReadClinical,
-            Target::PatientRecord { patient_user_id: OTHER, care: true },
+            Target::PatientRecord {
+                patient_user_id: OTHER,
+                care: true,
+            },
         );
         assert_eq!(d, Decision::Deny("this role reads no clinical content"));
     }

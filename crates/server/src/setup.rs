@@ -204,7 +204,8 @@ pub async fn complete(
     form: SetupForm,
 ) -> Result<Zeroizing<String>, SetupRefused> {
     let link = check_link(state, meta, token).await?;
-    let (practice_name, time_zone, admin_name, email) = validate(&form).map_err(SetupRefused::Invalid)?;
+    let (practice_name, time_zone, admin_name, email) =
+        validate(&form).map_err(SetupRefused::Invalid)?;
     let now = state.clock.now_ms();
     let admin = UserRow {
         id: new_id()?,
@@ -225,9 +226,15 @@ pub async fn complete(
     };
     let invitation = enrolment::prepare(state, &admin.id, "enrol", None)?;
     let actor = Actor::User(admin.id.clone());
-    let entry = audit::entry(meta, &actor, "setup.completed", &format!("user:{}", admin.id), Outcome::Success)
-        .detail("role", Role::PracticeAdmin.as_str())
-        .detail("practice_id", practice.id.clone());
+    let entry = audit::entry(
+        meta,
+        &actor,
+        "setup.completed",
+        &format!("user:{}", admin.id),
+        Outcome::Success,
+    )
+    .detail("role", Role::PracticeAdmin.as_str())
+    .detail("practice_id", practice.id.clone());
     state
         .audited(entry, async {
             match state.db.complete_setup(&link.id, now, &practice, &admin, &invitation.row).await {

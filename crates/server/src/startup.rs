@@ -21,8 +21,8 @@ use crate::identity::passkeys::Passkeys;
 use crate::identity::password::Passwords;
 use crate::identity::session::CookieSettings;
 use crate::identity::throttle::SignInThrottles;
-use crate::mail::Mailer;
 use crate::listen::{self, ConnectionLimits, Tracker};
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::state::{AppState, Inner};
 use crate::{app, setup, tls};
@@ -166,12 +166,18 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let workers = std::thread::available_parallelism().map_or(2, usize::from);
     let passwords = Passwords::new(workers).map_err(|e| StartError::Startup(e.to_string()))?;
     let keyring = match &config.master_key {
-        Some(key) => Keyring::parse(key.expose()).ok_or_else(|| StartError::Startup("master_key is malformed".into()))?,
-        None => Keyring::load_or_create(&config.data_path("master.key")).map_err(|e| StartError::Startup(e.to_string()))?,
+        Some(key) => Keyring::parse(key.expose())
+            .ok_or_else(|| StartError::Startup("master_key is malformed".into()))?,
+        None => Keyring::load_or_create(&config.data_path("master.key"))
+            .map_err(|e| StartError::Startup(e.to_string()))?,
     };
-    let practice_name = db.practice().await?.map_or_else(|| "Telewarden".to_owned(), |p| p.name);
+    let practice_name = db
+        .practice()
+        .await?
+        .map_or_else(|| "Telewarden".to_owned(), |p| p.name);
     let passkeys = Passkeys::new(&origin, &practice_name).map_err(StartError::Startup)?;
-    let mailer = Mailer::new(&config.mail, &config.outbox_dir()).map_err(|e| StartError::Startup(e.to_string()))?;
+    let mailer = Mailer::new(&config.mail, &config.outbox_dir())
+        .map_err(|e| StartError::Startup(e.to_string()))?;
     let state = AppState::new(Inner {
         cookies: CookieSettings::for_https(origin.starts_with("https://")),
         config,

@@ -8,8 +8,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_EMAIL, CLINICIAN_EMAIL, CLINICIAN_NAME, CLINICIAN_PASSWORD, TestServer, ledger_actions, session_cookie};
 use clock::Clock;
+use common::{
+    ADMIN_EMAIL, CLINICIAN_EMAIL, CLINICIAN_NAME, CLINICIAN_PASSWORD, TestServer, ledger_actions,
+    session_cookie,
+};
 use ledger::LedgerStore;
 use totp_rs::{Algorithm, Builder, Secret};
 
@@ -34,10 +37,17 @@ fn totp_code(secret: &[u8], unix_secs: i64) -> String {
 
 /// Invites someone as the administrator; returns the enrolment path.
 async fn invite(s: &TestServer, admin: &str, name: &str, email: &str, role: &str) -> String {
-    let res = s.post_form("/people/invite", &[("name", name), ("email", email), ("role", role)], Some(admin)).await;
+    let res = s
+        .post_form(
+            "/people/invite",
+            &[("name", name), ("email", email), ("role", role)],
+            Some(admin),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
-    let link = between(&html, r#"<code class="link" data-copy>"#, "</code>").expect("the link is shown to copy");
+    let link = between(&html, r#"<code class="link" data-copy>"#, "</code>")
+        .expect("the link is shown to copy");
     link.strip_prefix(&s.running().origin).unwrap().to_owned()
 }
 
@@ -45,9 +55,19 @@ async fn invite(s: &TestServer, admin: &str, name: &str, email: &str, role: &str
 async fn enrolled_clinician(s: &TestServer, admin: &str) -> (Vec<u8>, String, Vec<String>) {
     let enrol = invite(s, admin, CLINICIAN_NAME, CLINICIAN_EMAIL, "clinician").await;
     let page = s.get(&enrol).await.text().await.unwrap();
-    assert!(page.contains("use a password and an authenticator app"), "clinicians may use passwords");
+    assert!(
+        page.contains("use a password and an authenticator app"),
+        "clinicians may use passwords"
+    );
     let res = s
-        .post_form(&format!("{enrol}/password"), &[("password", CLINICIAN_PASSWORD), ("confirm", CLINICIAN_PASSWORD)], None)
+        .post_form(
+            &format!("{enrol}/password"),
+            &[
+                ("password", CLINICIAN_PASSWORD),
+                ("confirm", CLINICIAN_PASSWORD),
+            ],
+            None,
+        )
         .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/account/second-factor");
@@ -56,12 +76,32 @@ async fn enrolled_clinician(s: &TestServer, admin: &str) -> (Vec<u8>, String, Ve
     let blocked = s.get_with_cookie("/account/security", &pending).await;
     assert_eq!(blocked.status(), 303);
     assert_eq!(blocked.headers()["location"], "/account/second-factor");
-    let page = s.get_with_cookie("/account/second-factor", &pending).await.text().await.unwrap();
-    assert!(page.contains("<svg") && page.contains(r#"role="img""#), "a QR code is shown");
-    let secret_text: String = between(&page, r#"<code class="secret">"#, "</code>").unwrap().split_whitespace().collect();
-    let secret = Secret::try_from_base32(&secret_text).unwrap().as_bytes().to_vec();
+    let page = s
+        .get_with_cookie("/account/second-factor", &pending)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<svg") && page.contains(r#"role="img""#),
+        "a QR code is shown"
+    );
+    let secret_text: String = between(&page, r#"<code class="secret">"#, "</code>")
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let secret = Secret::try_from_base32(&secret_text)
+        .unwrap()
+        .as_bytes()
+        .to_vec();
     let now = s.clock.now_ms() / 1000;
-    let res = s.post_form("/account/second-factor", &[("code", &totp_code(&secret, now))], Some(&pending)).await;
+    let res = s
+        .post_form(
+            "/account/second-factor",
+            &[("code", &totp_code(&secret, now))],
+            Some(&pending),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.unwrap();
     let codes: Vec<String> = html
@@ -71,23 +111,47 @@ async fn enrolled_clinician(s: &TestServer, admin: &str) -> (Vec<u8>, String, Ve
         .collect();
     assert_eq!(codes.len(), 10, "recovery codes shown once: {html}");
     // The same cookie is now a full session.
-    assert_eq!(s.get_with_cookie("/account/security", &pending).await.status(), 200);
+    assert_eq!(
+        s.get_with_cookie("/account/security", &pending)
+            .await
+            .status(),
+        200
+    );
     (secret, pending, codes)
 }
 
 /// Password then code; returns the response of the code step.
 async fn sign_in_with_code(s: &TestServer, password: &str, code: &str) -> reqwest::Response {
     let res = s.sign_in(CLINICIAN_EMAIL, password).await;
-    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        303,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
     assert_eq!(res.headers()["location"], "/sign-in/code");
     let pending = res
         .headers()
         .get_all("set-cookie")
         .iter()
-        .find_map(|v| v.to_str().ok().filter(|v| v.starts_with("tw_pending=")).map(|v| v.split(';').next().unwrap().to_owned()))
+        .find_map(|v| {
+            v.to_str()
+                .ok()
+                .filter(|v| v.starts_with("tw_pending="))
+                .map(|v| v.split(';').next().unwrap().to_owned())
+        })
         .unwrap();
-    let kind = if code.contains('-') { "recovery" } else { "totp" };
-    s.post_form("/sign-in/code", &[("kind", kind), ("code", code)], Some(&pending)).await
+    let kind = if code.contains('-') {
+        "recovery"
+    } else {
+        "totp"
+    };
+    s.post_form(
+        "/sign-in/code",
+        &[("kind", kind), ("code", code)],
+        Some(&pending),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -108,13 +172,22 @@ async fn password_and_authenticator_code_each_code_once_and_recovery_codes_once(
         assert_eq!(ok.status(), 303);
         assert_eq!(ok.headers()["location"], "/");
         let cookie = session_cookie(&ok).unwrap();
-        assert!(s.get_with_cookie("/", &cookie).await.text().await.unwrap().contains(CLINICIAN_NAME));
+        assert!(
+            s.get_with_cookie("/", &cookie)
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains(CLINICIAN_NAME)
+        );
         // Clock skew: a code from one step back or ahead is accepted, two steps is not.
         s.clock.advance_ms(60_000);
-        let skewed = sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now + 90 + 30)).await;
+        let skewed =
+            sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now + 90 + 30)).await;
         assert_eq!(skewed.status(), 303, "one step ahead is accepted");
         s.clock.advance_ms(120_000);
-        let stale = sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now + 210 - 60)).await;
+        let stale =
+            sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now + 210 - 60)).await;
         assert_eq!(stale.status(), 401, "two steps behind is refused");
 
         // A recovery code instead of the app: once.
@@ -139,13 +212,18 @@ async fn password_and_authenticator_code_each_code_once_and_recovery_codes_once(
             ("signin.recovery_code", "success"),
             ("signin.recovery_code", "failure"),
         ] {
-            assert!(actions.iter().any(|(a, o, _)| a == action && o == outcome), "{db:?}: no {action} {outcome}");
+            assert!(
+                actions.iter().any(|(a, o, _)| a == action && o == outcome),
+                "{db:?}: no {action} {outcome}"
+            );
         }
         // A notice and an e-mail told the clinician a recovery code was used.
         let clinician = store.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap();
         let notices = store.notices_of_user(&clinician.id, 20).await.unwrap();
         assert!(notices.iter().any(|n| n.kind == "recovery_code_used"));
-        let outbox = std::fs::read_dir(s.dir.path().join("outbox")).unwrap().count();
+        let outbox = std::fs::read_dir(s.dir.path().join("outbox"))
+            .unwrap()
+            .count();
         assert!(outbox >= 2, "invitation and notices were e-mailed");
     }
 }
@@ -156,15 +234,35 @@ async fn invitation_links_work_once_and_expire() {
     let admin = s.admin().await;
     let enrol = invite(&s, &admin, CLINICIAN_NAME, CLINICIAN_EMAIL, "clinician").await;
     assert_eq!(s.get(&enrol).await.status(), 200);
-    let weak = s.post_form(&format!("{enrol}/password"), &[("password", "password1234"), ("confirm", "password1234")], None).await;
+    let weak = s
+        .post_form(
+            &format!("{enrol}/password"),
+            &[("password", "password1234"), ("confirm", "password1234")],
+            None,
+        )
+        .await;
     assert_eq!(weak.status(), 400, "a common password is refused");
     assert!(weak.text().await.unwrap().contains("common"));
     let mismatch = s
-        .post_form(&format!("{enrol}/password"), &[("password", CLINICIAN_PASSWORD), ("confirm", "something else")], None)
+        .post_form(
+            &format!("{enrol}/password"),
+            &[
+                ("password", CLINICIAN_PASSWORD),
+                ("confirm", "something else"),
+            ],
+            None,
+        )
         .await;
     assert_eq!(mismatch.status(), 400);
     let ok = s
-        .post_form(&format!("{enrol}/password"), &[("password", CLINICIAN_PASSWORD), ("confirm", CLINICIAN_PASSWORD)], None)
+        .post_form(
+            &format!("{enrol}/password"),
+            &[
+                ("password", CLINICIAN_PASSWORD),
+                ("confirm", CLINICIAN_PASSWORD),
+            ],
+            None,
+        )
         .await;
     assert_eq!(ok.status(), 303);
     let reuse = s.get(&enrol).await;
@@ -177,7 +275,11 @@ async fn invitation_links_work_once_and_expire() {
     assert_eq!(s.get(&late).await.status(), 404, "expired after 7 days");
     assert_eq!(s.get("/enrol/not-a-token").await.status(), 404);
     let store = s.stop().await;
-    let denied: Vec<_> = ledger_actions(&store).await.into_iter().filter(|(a, o, _)| a == "enrolment.link" && o == "denied").collect();
+    let denied: Vec<_> = ledger_actions(&store)
+        .await
+        .into_iter()
+        .filter(|(a, o, _)| a == "enrolment.link" && o == "denied")
+        .collect();
     assert_eq!(denied.len(), 3, "{denied:?}");
 }
 
@@ -186,41 +288,100 @@ async fn the_policy_is_enforced_on_every_route() {
     let mut s = TestServer::start(None).await;
     let admin = s.admin().await;
     let (_, clinician, _) = enrolled_clinician(&s, &admin).await;
-    let _ = invite(&s, &admin, "Sam Security", "sam@harbour.example", "security_officer").await;
+    let _ = invite(
+        &s,
+        &admin,
+        "Sam Security",
+        "sam@harbour.example",
+        "security_officer",
+    )
+    .await;
     let officer = s.session_for("sam@harbour.example", 0).await;
     let _ = invite(&s, &admin, "Pat Patient", "pat@patients.example", "patient").await;
     let patient = s.session_for("pat@patients.example", 0).await;
-    let db = store::Db::connect(&s.db_url, &store::PoolSettings::default()).await.unwrap();
+    let db = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+        .await
+        .unwrap();
     let admin_id = db.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap().id;
     let clinician_id = db.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap().id;
 
     let get = |cookie: String, path: String| {
-        let c = s.client.get(s.url(&path)).header("accept", "application/json").header("cookie", cookie);
+        let c = s
+            .client
+            .get(s.url(&path))
+            .header("accept", "application/json")
+            .header("cookie", cookie);
         async move { c.send().await.unwrap().status().as_u16() }
     };
     assert_eq!(get(admin.clone(), "/people".into()).await, 200);
-    assert_eq!(get(officer.clone(), "/people".into()).await, 200, "the security officer reviews accounts");
+    assert_eq!(
+        get(officer.clone(), "/people".into()).await,
+        200,
+        "the security officer reviews accounts"
+    );
     assert_eq!(get(clinician.clone(), "/people".into()).await, 403);
     assert_eq!(get(patient.clone(), "/people".into()).await, 403);
-    assert_eq!(get(clinician.clone(), "/people/invite".into()).await, 200, "clinicians invite patients");
+    assert_eq!(
+        get(clinician.clone(), "/people/invite".into()).await,
+        200,
+        "clinicians invite patients"
+    );
     assert_eq!(get(patient.clone(), "/people/invite".into()).await, 403);
     assert_eq!(get(officer.clone(), "/settings".into()).await, 403);
     assert_eq!(get(admin.clone(), "/settings".into()).await, 200);
     assert_eq!(get(String::new(), "/people".into()).await, 401);
 
     // A clinician may invite a patient, not staff.
-    let res = s.post_form("/people/invite", &[("name", "X"), ("email", "x@example.org"), ("role", "clinician")], Some(&clinician)).await;
+    let res = s
+        .post_form(
+            "/people/invite",
+            &[
+                ("name", "X"),
+                ("email", "x@example.org"),
+                ("role", "clinician"),
+            ],
+            Some(&clinician),
+        )
+        .await;
     assert_eq!(res.status(), 403);
-    let res = s.post_form("/people/invite", &[("name", "Y"), ("email", "y@example.org"), ("role", "patient")], Some(&clinician)).await;
+    let res = s
+        .post_form(
+            "/people/invite",
+            &[
+                ("name", "Y"),
+                ("email", "y@example.org"),
+                ("role", "patient"),
+            ],
+            Some(&clinician),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     // The officer ends sessions but changes no roles; nobody disables themselves.
-    let res = s.post_form(&format!("/people/{clinician_id}/role"), &[("role", "practice_admin")], Some(&officer)).await;
+    let res = s
+        .post_form(
+            &format!("/people/{clinician_id}/role"),
+            &[("role", "practice_admin")],
+            Some(&officer),
+        )
+        .await;
     assert_eq!(res.status(), 403);
-    let res = s.post_form(&format!("/people/{admin_id}/disable"), &[], Some(&admin)).await;
+    let res = s
+        .post_form(&format!("/people/{admin_id}/disable"), &[], Some(&admin))
+        .await;
     assert_eq!(res.status(), 403);
-    let res = s.post_form(&format!("/people/{clinician_id}/revoke-sessions"), &[], Some(&officer)).await;
+    let res = s
+        .post_form(
+            &format!("/people/{clinician_id}/revoke-sessions"),
+            &[],
+            Some(&officer),
+        )
+        .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(get(clinician.clone(), "/account/security".into()).await, 401, "signed out everywhere");
+    assert_eq!(
+        get(clinician.clone(), "/account/security".into()).await,
+        401,
+        "signed out everywhere"
+    );
     db.close().await;
     let _ = s.stop().await;
 }
@@ -246,9 +407,16 @@ async fn sensitive_actions_need_a_recent_sign_in_and_step_up_rotates_the_session
         let err: proto::ErrorBody = res.json().await.unwrap();
         assert_eq!(err.code, proto::ErrorCode::StepUpRequired);
         // A browser is sent to the step-up page instead.
-        let res = s.post_form("/account/recovery-codes", &[], Some(&cookie)).await;
+        let res = s
+            .post_form("/account/recovery-codes", &[], Some(&cookie))
+            .await;
         assert_eq!(res.status(), 303);
-        assert!(res.headers()["location"].to_str().unwrap().starts_with("/account/step-up"));
+        assert!(
+            res.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/account/step-up")
+        );
         let status: serde_json::Value = s
             .client
             .get(s.url("/api/step-up/status"))
@@ -259,17 +427,32 @@ async fn sensitive_actions_need_a_recent_sign_in_and_step_up_rotates_the_session
             .json()
             .await
             .unwrap();
-        assert_eq!(status, serde_json::json!({"recent": false, "passkey": false, "password": true}));
+        assert_eq!(
+            status,
+            serde_json::json!({"recent": false, "passkey": false, "password": true})
+        );
 
         let wrong = s
-            .post_form("/account/step-up", &[("password", CLINICIAN_PASSWORD), ("code", "000000"), ("return_to", "/account/security")], Some(&cookie))
+            .post_form(
+                "/account/step-up",
+                &[
+                    ("password", CLINICIAN_PASSWORD),
+                    ("code", "000000"),
+                    ("return_to", "/account/security"),
+                ],
+                Some(&cookie),
+            )
             .await;
         assert_eq!(wrong.status(), 401);
         let now = s.clock.now_ms() / 1000;
         let ok = s
             .post_form(
                 "/account/step-up",
-                &[("password", CLINICIAN_PASSWORD), ("code", &totp_code(&secret, now)), ("return_to", "/account/security")],
+                &[
+                    ("password", CLINICIAN_PASSWORD),
+                    ("code", &totp_code(&secret, now)),
+                    ("return_to", "/account/security"),
+                ],
                 Some(&cookie),
             )
             .await;
@@ -277,14 +460,30 @@ async fn sensitive_actions_need_a_recent_sign_in_and_step_up_rotates_the_session
         assert_eq!(ok.headers()["location"], "/account/security");
         let rotated = session_cookie(&ok).expect("a new session id");
         assert_ne!(rotated, cookie);
-        assert_eq!(s.get_with_cookie("/account/security", &cookie).await.status(), 303, "the old id is dead");
-        let res = s.post_form("/account/recovery-codes", &[], Some(&rotated)).await;
+        assert_eq!(
+            s.get_with_cookie("/account/security", &cookie)
+                .await
+                .status(),
+            303,
+            "the old id is dead"
+        );
+        let res = s
+            .post_form("/account/recovery-codes", &[], Some(&rotated))
+            .await;
         assert_eq!(res.status(), 200);
         assert!(res.text().await.unwrap().contains("New recovery codes"));
         let store = s.stop().await;
         let actions = ledger_actions(&store).await;
-        assert!(actions.iter().any(|(a, o, _)| a == "stepup" && o == "failure"));
-        assert!(actions.iter().any(|(a, o, _)| a == "stepup" && o == "success"));
+        assert!(
+            actions
+                .iter()
+                .any(|(a, o, _)| a == "stepup" && o == "failure")
+        );
+        assert!(
+            actions
+                .iter()
+                .any(|(a, o, _)| a == "stepup" && o == "success")
+        );
     }
 }
 
@@ -295,25 +494,66 @@ async fn sessions_time_out_and_can_be_listed_and_revoked() {
     let (secret, first, _) = enrolled_clinician(&s, &admin).await;
     s.clock.advance_ms(31_000);
     let now = s.clock.now_ms() / 1000;
-    let second = session_cookie(&sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now)).await).unwrap();
-    let page = s.get_with_cookie("/account/security", &second).await.text().await.unwrap();
-    assert_eq!(page.matches("/revoke\">").count(), 1, "the other session can be signed out: {page}");
+    let second =
+        session_cookie(&sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now)).await)
+            .unwrap();
+    let page = s
+        .get_with_cookie("/account/security", &second)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("/revoke\">").count(),
+        1,
+        "the other session can be signed out: {page}"
+    );
     assert!(page.contains("this browser"));
-    let handle = between(&page, r#"action="/account/sessions/"#, "/revoke").unwrap().to_owned();
-    let res = s.post_form(&format!("/account/sessions/{handle}/revoke"), &[], Some(&second)).await;
+    let handle = between(&page, r#"action="/account/sessions/"#, "/revoke")
+        .unwrap()
+        .to_owned();
+    let res = s
+        .post_form(
+            &format!("/account/sessions/{handle}/revoke"),
+            &[],
+            Some(&second),
+        )
+        .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(s.get_with_cookie("/account/security", &first).await.status(), 303, "revoked");
-    assert_eq!(s.get_with_cookie("/account/security", &second).await.status(), 200);
+    assert_eq!(
+        s.get_with_cookie("/account/security", &first)
+            .await
+            .status(),
+        303,
+        "revoked"
+    );
+    assert_eq!(
+        s.get_with_cookie("/account/security", &second)
+            .await
+            .status(),
+        200
+    );
     // Staff idle timeout: 15 minutes.
     s.clock.advance_ms(16 * 60_000);
-    assert_eq!(s.get_with_cookie("/account/security", &second).await.status(), 303, "idle too long");
+    assert_eq!(
+        s.get_with_cookie("/account/security", &second)
+            .await
+            .status(),
+        303,
+        "idle too long"
+    );
     // Absolute lifetime: 12 hours, however active.
     let admin2 = s.session_for(ADMIN_EMAIL, 0).await;
     for _ in 0..13 {
         s.clock.advance_ms(60 * 60_000);
         let _ = s.get_with_cookie("/", &admin2).await;
     }
-    assert_eq!(s.get_with_cookie("/account/security", &admin2).await.status(), 303);
+    assert_eq!(
+        s.get_with_cookie("/account/security", &admin2)
+            .await
+            .status(),
+        303
+    );
     let _ = s.stop().await;
 }
 
@@ -323,8 +563,18 @@ async fn guessing_is_slowed_per_account_never_locked_and_unknown_accounts_look_t
     let admin = s.admin().await;
     let (secret, _, _) = enrolled_clinician(&s, &admin).await;
     for _ in 0..5 {
-        assert_eq!(s.sign_in(CLINICIAN_EMAIL, "wrong guess number one").await.status(), 401);
-        assert_eq!(s.sign_in("ghost@nowhere.example", "wrong guess number one").await.status(), 401);
+        assert_eq!(
+            s.sign_in(CLINICIAN_EMAIL, "wrong guess number one")
+                .await
+                .status(),
+            401
+        );
+        assert_eq!(
+            s.sign_in("ghost@nowhere.example", "wrong guess number one")
+                .await
+                .status(),
+            401
+        );
     }
     // The sixth attempt waits — the same for a known and an unknown account.
     let known = s.sign_in(CLINICIAN_EMAIL, CLINICIAN_PASSWORD).await;
@@ -332,7 +582,10 @@ async fn guessing_is_slowed_per_account_never_locked_and_unknown_accounts_look_t
     assert_eq!(known.status(), 429);
     assert_eq!(unknown.status(), 429);
     let (k, u) = (known.text().await.unwrap(), unknown.text().await.unwrap());
-    assert!(k.contains("Please wait 1 seconds") && u.contains("Please wait 1 seconds"), "{k}");
+    assert!(
+        k.contains("Please wait 1 seconds") && u.contains("Please wait 1 seconds"),
+        "{k}"
+    );
     assert!(k.contains("Your account is not locked"));
     // After the wait, the right password works: there is no lockout.
     s.clock.advance_ms(1_000);
@@ -341,7 +594,14 @@ async fn guessing_is_slowed_per_account_never_locked_and_unknown_accounts_look_t
     let ok = sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now)).await;
     assert_eq!(ok.status(), 303);
     let store = s.stop().await;
-    assert!(store.entries(1, 1000).await.unwrap().iter().all(|e| !e.details.contains("ghost@")));
+    assert!(
+        store
+            .entries(1, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| !e.details.contains("ghost@"))
+    );
 }
 
 #[tokio::test]
@@ -359,7 +619,12 @@ async fn unknown_and_known_accounts_take_the_same_time() {
         .client
         .post(s.url(setup))
         .header("origin", "http://localhost")
-        .form(&[("practice_name", "Timing Clinic"), ("time_zone", "UTC"), ("admin_name", "A"), ("email", ADMIN_EMAIL)])
+        .form(&[
+            ("practice_name", "Timing Clinic"),
+            ("time_zone", "UTC"),
+            ("admin_name", "A"),
+            ("email", ADMIN_EMAIL),
+        ])
         .send()
         .await
         .unwrap();
@@ -374,17 +639,26 @@ async fn unknown_and_known_accounts_take_the_same_time() {
             .post(s.url("/people/invite"))
             .header("origin", "http://localhost")
             .header("cookie", &admin)
-            .form(&[("name", format!("Clinician {i}")), ("email", email.clone()), ("role", "clinician".into())])
+            .form(&[
+                ("name", format!("Clinician {i}")),
+                ("email", email.clone()),
+                ("role", "clinician".into()),
+            ])
             .send()
             .await
             .unwrap();
         let html = res.text().await.unwrap();
-        let path = between(&html, "http://localhost/enrol/", "</code>").unwrap().to_owned();
+        let path = between(&html, "http://localhost/enrol/", "</code>")
+            .unwrap()
+            .to_owned();
         let res = s
             .client
             .post(s.url(&format!("/enrol/{path}/password")))
             .header("origin", "http://localhost")
-            .form(&[("password", CLINICIAN_PASSWORD), ("confirm", CLINICIAN_PASSWORD)])
+            .form(&[
+                ("password", CLINICIAN_PASSWORD),
+                ("confirm", CLINICIAN_PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
@@ -397,7 +671,10 @@ async fn unknown_and_known_accounts_take_the_same_time() {
             .post(s.url("/sign-in"))
             .header("origin", "http://localhost")
             .header("x-forwarded-for", format!("198.51.100.{n}"))
-            .form(&[("email", email), ("password", "not the right password".into())]);
+            .form(&[
+                ("email", email),
+                ("password", "not the right password".into()),
+            ]);
         async move {
             let started = Instant::now();
             let res = req.send().await.unwrap();
@@ -429,7 +706,11 @@ async fn unknown_and_known_accounts_take_the_same_time() {
     // in a fraction of the time (no hash at all).
     assert!((0.67..1.5).contains(&ratio), "known {k:?} vs unknown {u:?}");
     // And the answers are the same, byte for byte apart from the typed address.
-    let strip = |b: &str| b.lines().filter(|l| !l.contains("Reference")).collect::<String>();
+    let strip = |b: &str| {
+        b.lines()
+            .filter(|l| !l.contains("Reference"))
+            .collect::<String>()
+    };
     let first = strip(&bodies[0]);
     assert!(bodies.iter().all(|b| strip(b) == first));
     let _ = s.stop().await;
@@ -441,26 +722,67 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
         let mut s = TestServer::start(db.clone()).await;
         let admin = s.admin().await;
         let (_, clinician, _) = enrolled_clinician(&s, &admin).await;
-        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default()).await.unwrap();
-        let id = raw.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap().id;
+        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+            .await
+            .unwrap();
+        let id = raw
+            .user_by_email(CLINICIAN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         // Needs a recent sign-in of the administrator.
         let stale_admin = s.session_for(ADMIN_EMAIL, 10 * 60_000).await;
-        let res = s.post_form(&format!("/people/{id}/reset"), &[], Some(&stale_admin)).await;
+        let res = s
+            .post_form(&format!("/people/{id}/reset"), &[], Some(&stale_admin))
+            .await;
         assert_eq!(res.status(), 303);
-        assert!(res.headers()["location"].to_str().unwrap().starts_with("/account/step-up"));
-        let res = s.post_form(&format!("/people/{id}/reset"), &[], Some(&admin)).await;
+        assert!(
+            res.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/account/step-up")
+        );
+        let res = s
+            .post_form(&format!("/people/{id}/reset"), &[], Some(&admin))
+            .await;
         assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
-        let link = between(&html, r#"<code class="link" data-copy>"#, "</code>").unwrap().to_owned();
-        assert_eq!(s.get_with_cookie("/account/security", &clinician).await.status(), 303, "signed out");
-        assert_eq!(s.sign_in(CLINICIAN_EMAIL, CLINICIAN_PASSWORD).await.status(), 401, "password removed");
+        let link = between(&html, r#"<code class="link" data-copy>"#, "</code>")
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            s.get_with_cookie("/account/security", &clinician)
+                .await
+                .status(),
+            303,
+            "signed out"
+        );
+        assert_eq!(
+            s.sign_in(CLINICIAN_EMAIL, CLINICIAN_PASSWORD)
+                .await
+                .status(),
+            401,
+            "password removed"
+        );
         let path = link.strip_prefix(&s.running().origin).unwrap();
         assert_eq!(s.get(path).await.status(), 200, "the new link works");
         let user = raw.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap();
-        assert!(raw.notices_of_user(&user.id, 10).await.unwrap().iter().any(|n| n.kind == "credentials_reset"));
+        assert!(
+            raw.notices_of_user(&user.id, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|n| n.kind == "credentials_reset")
+        );
         raw.close().await;
         let store = s.stop().await;
-        assert!(ledger_actions(&store).await.iter().any(|(a, _, t)| a == "account.credentials_reset" && t == &format!("user:{id}")));
+        assert!(
+            ledger_actions(&store)
+                .await
+                .iter()
+                .any(|(a, _, t)| a == "account.credentials_reset" && t == &format!("user:{id}"))
+        );
     }
 }
 
@@ -476,35 +798,70 @@ async fn malformed_and_replayed_passkey_answers_are_refused_and_audited() {
             .json(&body)
             .send()
     };
-    let start: serde_json::Value = post("/api/sign-in/passkey/start", serde_json::json!({})).await.unwrap().json().await.unwrap();
+    let start: serde_json::Value = post("/api/sign-in/passkey/start", serde_json::json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let options = &start["options"]["publicKey"];
     assert_eq!(options["userVerification"], "required");
     assert_eq!(options["rpId"], "localhost");
     let ceremony = start["ceremony_id"].as_str().unwrap().to_owned();
     // Not a credential at all.
-    let res = post("/api/sign-in/passkey/finish", serde_json::json!({"ceremony_id": ceremony, "credential": "nope"})).await.unwrap();
+    let res = post(
+        "/api/sign-in/passkey/finish",
+        serde_json::json!({"ceremony_id": ceremony, "credential": "nope"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<proto::ErrorBody>().await.unwrap().code, proto::ErrorCode::BadRequest);
+    assert_eq!(
+        res.json::<proto::ErrorBody>().await.unwrap().code,
+        proto::ErrorCode::BadRequest
+    );
     // A well-formed but forged credential against an unknown ceremony.
     let forged = serde_json::json!({
         "id": "AAAA", "rawId": "AAAA", "type": "public-key",
         "response": {"authenticatorData": "AAAA", "clientDataJSON": "AAAA", "signature": "AAAA", "userHandle": "AAAA"},
         "extensions": {}
     });
-    let res = post("/api/sign-in/passkey/finish", serde_json::json!({"ceremony_id": "0".repeat(32), "credential": forged})).await.unwrap();
+    let res = post(
+        "/api/sign-in/passkey/finish",
+        serde_json::json!({"ceremony_id": "0".repeat(32), "credential": forged}),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<proto::ErrorBody>().await.unwrap().code, proto::ErrorCode::PasskeyRefused);
+    assert_eq!(
+        res.json::<proto::ErrorBody>().await.unwrap().code,
+        proto::ErrorCode::PasskeyRefused
+    );
     // The real ceremony, answered with the forgery, then replayed: both refused.
     for _ in 0..2 {
-        let res = post("/api/sign-in/passkey/finish", serde_json::json!({"ceremony_id": ceremony, "credential": forged})).await.unwrap();
+        let res = post(
+            "/api/sign-in/passkey/finish",
+            serde_json::json!({"ceremony_id": ceremony, "credential": forged}),
+        )
+        .await
+        .unwrap();
         assert_eq!(res.status(), 400);
     }
     // Oversized input is refused before it is read.
     let huge = "A".repeat(2 * 1024 * 1024);
-    let res = post("/api/sign-in/passkey/finish", serde_json::json!({"ceremony_id": huge})).await.unwrap();
+    let res = post(
+        "/api/sign-in/passkey/finish",
+        serde_json::json!({"ceremony_id": huge}),
+    )
+    .await
+    .unwrap();
     assert_eq!(res.status(), 413);
     let store = s.stop().await;
-    let failures = ledger_actions(&store).await.into_iter().filter(|(a, o, _)| a == "signin.passkey" && o == "failure").count();
+    let failures = ledger_actions(&store)
+        .await
+        .into_iter()
+        .filter(|(a, o, _)| a == "signin.passkey" && o == "failure")
+        .count();
     assert_eq!(failures, 3, "each refused answer is in the ledger");
 }
 
@@ -513,18 +870,55 @@ async fn patient_self_registration_is_off_by_default_and_reveals_nothing() {
     let mut s = TestServer::start(None).await;
     let admin = s.admin().await;
     assert_eq!(s.get("/register").await.status(), 404);
-    let res = s.post_form("/settings", &[("patient_auth", "passkey_only"), ("self_registration", "on")], Some(&admin)).await;
+    let res = s
+        .post_form(
+            "/settings",
+            &[
+                ("patient_auth", "passkey_only"),
+                ("self_registration", "on"),
+            ],
+            Some(&admin),
+        )
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(s.get("/register").await.status(), 200);
-    let new = s.post_form("/register", &[("name", "Pat Patient"), ("email", "pat@patients.example")], None).await;
-    let existing = s.post_form("/register", &[("name", "Someone"), ("email", ADMIN_EMAIL)], None).await;
+    let new = s
+        .post_form(
+            "/register",
+            &[("name", "Pat Patient"), ("email", "pat@patients.example")],
+            None,
+        )
+        .await;
+    let existing = s
+        .post_form(
+            "/register",
+            &[("name", "Someone"), ("email", ADMIN_EMAIL)],
+            None,
+        )
+        .await;
     assert_eq!(new.status(), 200);
     assert_eq!(existing.status(), 200);
-    assert!(new.text().await.unwrap().contains("on its way") && existing.text().await.unwrap().contains("on its way"));
+    assert!(
+        new.text().await.unwrap().contains("on its way")
+            && existing.text().await.unwrap().contains("on its way")
+    );
     let store = s.stop().await;
-    let pat = store.user_by_email("pat@patients.example").await.unwrap().unwrap();
+    let pat = store
+        .user_by_email("pat@patients.example")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(pat.role, "patient");
-    assert_eq!(store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap().role, "practice_admin", "untouched");
+    assert_eq!(
+        store
+            .user_by_email(ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        "practice_admin",
+        "untouched"
+    );
     // Passkeys only: the patient's enrolment offers no password.
     assert!(store.practice().await.unwrap().unwrap().patient_auth == "passkey_only");
 }

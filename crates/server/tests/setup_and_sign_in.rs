@@ -16,12 +16,23 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
     for db in common::database_choices().await {
         let mut s = TestServer::start(db.clone()).await;
         let setup = s.setup_path();
-        assert!(s.get("/").await.text().await.unwrap().contains("almost ready"));
+        assert!(
+            s.get("/")
+                .await
+                .text()
+                .await
+                .unwrap()
+                .contains("almost ready")
+        );
 
         let form = s.get(&setup).await;
         assert_eq!(form.status(), 200, "{db:?}");
         let html = form.text().await.unwrap();
-        for label in [r#"<label for="practice_name">"#, r#"<label for="email">"#, r#"<label for="admin_name">"#] {
+        for label in [
+            r#"<label for="practice_name">"#,
+            r#"<label for="email">"#,
+            r#"<label for="admin_name">"#,
+        ] {
             assert!(html.contains(label), "unlabelled field: {label}");
         }
 
@@ -33,14 +44,26 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
         assert!(page.contains(&format!("Welcome, {ADMIN_NAME}")), "{page}");
         assert!(page.contains("Practice administrator") && page.contains(PRACTICE));
         assert!(page.contains("data-passkey-enrol"));
-        assert!(!page.contains("use a password"), "administrators use passkeys only");
+        assert!(
+            !page.contains("use a password"),
+            "administrators use passkeys only"
+        );
 
         // The setup link is dead: a GET and a second submission both refuse.
         let again = s.get(&setup).await;
         assert_eq!(again.status(), 409);
         assert!(again.text().await.unwrap().contains("already set up"));
         let replay = s
-            .post_form(&setup, &[("practice_name", "Evil"), ("time_zone", "UTC"), ("admin_name", "Eve"), ("email", "eve@evil.example")], None)
+            .post_form(
+                &setup,
+                &[
+                    ("practice_name", "Evil"),
+                    ("time_zone", "UTC"),
+                    ("admin_name", "Eve"),
+                    ("email", "eve@evil.example"),
+                ],
+                None,
+            )
             .await;
         assert_eq!(replay.status(), 409);
 
@@ -59,7 +82,10 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
             triple("setup.completed", "success", &user),
             triple("server.stopped", "success", "server"),
         ] {
-            assert!(actions.contains(&expected), "{db:?}: missing {expected:?} in {actions:?}");
+            assert!(
+                actions.contains(&expected),
+                "{db:?}: missing {expected:?} in {actions:?}"
+            );
         }
         let report = ledger::verify(&store, &s.ledger_key()).await.unwrap();
         assert!(report.is_intact(), "{report:?}");
@@ -139,7 +165,9 @@ async fn failed_password_attempts_look_alike_and_are_audited() {
         assert_eq!(admin.status(), 401);
         assert!(session_cookie(&admin).is_none());
         let admin_text = admin.text().await.unwrap();
-        let unknown = s.sign_in("nobody@harbour.example", "not the password at all").await;
+        let unknown = s
+            .sign_in("nobody@harbour.example", "not the password at all")
+            .await;
         assert_eq!(unknown.status(), 401);
         let unknown_text = unknown.text().await.unwrap();
         let message = "That e-mail address and password do not match an account.";
@@ -156,7 +184,10 @@ async fn failed_password_attempts_look_alike_and_are_audited() {
         }
         // The typed address of an unknown account is not kept.
         let all = store.entries(1, 1000).await.unwrap();
-        assert!(all.iter().all(|e| !e.details.contains("nobody@") && !e.target.contains("nobody@")));
+        assert!(
+            all.iter()
+                .all(|e| !e.details.contains("nobody@") && !e.target.contains("nobody@"))
+        );
     }
 }
 
@@ -164,13 +195,37 @@ async fn failed_password_attempts_look_alike_and_are_audited() {
 async fn sign_out_ends_the_session_on_the_server() {
     let mut s = TestServer::start(None).await;
     let cookie = s.admin().await;
-    assert!(s.get_with_cookie("/", &cookie).await.text().await.unwrap().contains("Welcome"));
+    assert!(
+        s.get_with_cookie("/", &cookie)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Welcome")
+    );
     let out = s.post_form("/sign-out", &[], Some(&cookie)).await;
     assert_eq!(out.status(), 303);
-    assert!(out.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert!(!s.get_with_cookie("/", &cookie).await.text().await.unwrap().contains("Welcome"));
+    assert!(
+        out.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert!(
+        !s.get_with_cookie("/", &cookie)
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Welcome")
+    );
     let store = s.stop().await;
-    assert!(ledger_actions(&store).await.iter().any(|(a, o, _)| a == "signout" && o == "success"));
+    assert!(
+        ledger_actions(&store)
+            .await
+            .iter()
+            .any(|(a, o, _)| a == "signout" && o == "success")
+    );
 }
 
 #[tokio::test]
@@ -179,8 +234,15 @@ async fn when_the_audit_write_fails_the_action_does_not_happen() {
         let mut s = TestServer::start(db.clone()).await;
         let cookie = s.admin().await;
         // Break the ledger table underneath the running server.
-        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default()).await.unwrap();
-        store::testing::exec(&raw, "ALTER TABLE ledger_entries RENAME TO ledger_entries_gone").await.unwrap();
+        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+            .await
+            .unwrap();
+        store::testing::exec(
+            &raw,
+            "ALTER TABLE ledger_entries RENAME TO ledger_entries_gone",
+        )
+        .await
+        .unwrap();
 
         let res = s
             .client
@@ -188,18 +250,39 @@ async fn when_the_audit_write_fails_the_action_does_not_happen() {
             .header("origin", &s.running().origin)
             .header("accept", "application/json")
             .header("cookie", &cookie)
-            .form(&[("name", "Dr Who"), ("email", "who@harbour.example"), ("role", "clinician")])
+            .form(&[
+                ("name", "Dr Who"),
+                ("email", "who@harbour.example"),
+                ("role", "clinician"),
+            ])
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 503, "{db:?}");
         let err: proto::ErrorBody = res.json().await.unwrap();
         assert_eq!(err.code, proto::ErrorCode::AuditUnavailable);
-        store::testing::exec(&raw, "ALTER TABLE ledger_entries_gone RENAME TO ledger_entries").await.unwrap();
+        store::testing::exec(
+            &raw,
+            "ALTER TABLE ledger_entries_gone RENAME TO ledger_entries",
+        )
+        .await
+        .unwrap();
         raw.close().await;
         let store = s.stop().await;
-        assert!(store.user_by_email("who@harbour.example").await.unwrap().is_none(), "{db:?}: no account without an audit entry");
-        assert!(ledger::verify(&store, &s.ledger_key()).await.unwrap().is_intact());
+        assert!(
+            store
+                .user_by_email("who@harbour.example")
+                .await
+                .unwrap()
+                .is_none(),
+            "{db:?}: no account without an audit entry"
+        );
+        assert!(
+            ledger::verify(&store, &s.ledger_key())
+                .await
+                .unwrap()
+                .is_intact()
+        );
     }
 }
 

@@ -87,10 +87,20 @@ async fn self_signed_tls_serves_https_with_hsts_and_redirects_plain_http() {
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let out = client.post(format!("{}/sign-out", running.origin)).header(ORIGIN, &running.origin).send().await.unwrap();
+    let out = client
+        .post(format!("{}/sign-out", running.origin))
+        .header(ORIGIN, &running.origin)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(out.status(), 303);
     let cookie = out.headers()["set-cookie"].to_str().unwrap();
-    assert!(cookie.starts_with("__Host-tw_session=") && cookie.contains("; Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    assert!(
+        cookie.starts_with("__Host-tw_session=")
+            && cookie.contains("; Secure")
+            && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
 
     // Plain HTTP on the TLS port does not get a page.
     let plain = s

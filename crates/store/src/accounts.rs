@@ -63,7 +63,11 @@ impl Db {
     }
 
     /// Changes the practice's sign-in settings.
-    pub async fn set_practice_policy(&self, patient_auth: &str, self_registration: bool) -> Result<(), StoreError> {
+    pub async fn set_practice_policy(
+        &self,
+        patient_auth: &str,
+        self_registration: bool,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE practice SET patient_auth = $1, self_registration = $2")
             .bind(patient_auth)
             .bind(i64::from(self_registration))
@@ -86,10 +90,12 @@ impl Db {
     /// How many enabled accounts hold `role`.
     pub async fn count_enabled_with_role(&self, role: &str) -> Result<i64, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1 AND disabled_ms IS NULL")
-                .bind(role)
-                .fetch_one(self.pool())
-                .await?,
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = $1 AND disabled_ms IS NULL",
+            )
+            .bind(role)
+            .fetch_one(self.pool())
+            .await?,
         )
     }
 
@@ -105,7 +111,11 @@ impl Db {
 
     /// Disables (with `Some(now)`) or re-enables (`None`) an account. Disabling also ends
     /// its sessions, in the same transaction.
-    pub async fn set_user_disabled(&self, id: &str, disabled_ms: Option<i64>) -> Result<bool, StoreError> {
+    pub async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled_ms: Option<i64>,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
         let n = sqlx::query("UPDATE users SET disabled_ms = $1 WHERE id = $2")
             .bind(disabled_ms)
@@ -114,18 +124,24 @@ impl Db {
             .await?
             .rows_affected();
         if let Some(now) = disabled_ms {
-            sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL")
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE sessions SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(n == 1)
     }
 
     /// Sets (or with `None` removes) the account's password hash.
-    pub async fn set_password_hash(&self, id: &str, hash: Option<&str>) -> Result<bool, StoreError> {
+    pub async fn set_password_hash(
+        &self,
+        id: &str,
+        hash: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)

@@ -49,7 +49,12 @@ impl Db {
 
     /// Removes and returns the ceremony if it exists, is of `kind` and has not expired.
     /// Deleting first makes it single use even under concurrent requests.
-    pub async fn take_ceremony(&self, id: &str, kind: &str, now_ms: i64) -> Result<Option<CeremonyRow>, StoreError> {
+    pub async fn take_ceremony(
+        &self,
+        id: &str,
+        kind: &str,
+        now_ms: i64,
+    ) -> Result<Option<CeremonyRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, kind, user_id, state_json, created_ms, expires_ms FROM webauthn_ceremonies WHERE id = $1",
         )
@@ -90,7 +95,11 @@ impl Db {
         Ok(())
     }
 
-    pub async fn pending_signin(&self, id_hash: &str, now_ms: i64) -> Result<Option<PendingSignInRow>, StoreError> {
+    pub async fn pending_signin(
+        &self,
+        id_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<PendingSignInRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id_hash, user_id, created_ms, expires_ms, failures FROM pending_signins \
              WHERE id_hash = $1 AND expires_ms > $2",
@@ -117,12 +126,12 @@ impl Db {
             .bind(id_hash)
             .execute(self.pool())
             .await?;
-        Ok(
-            sqlx::query_scalar("SELECT COALESCE(MAX(failures), 0) FROM pending_signins WHERE id_hash = $1")
-                .bind(id_hash)
-                .fetch_one(self.pool())
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(MAX(failures), 0) FROM pending_signins WHERE id_hash = $1",
         )
+        .bind(id_hash)
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// Ends the pending sign-in; true if it was there (single use).

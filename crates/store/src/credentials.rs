@@ -67,7 +67,10 @@ impl Db {
         rows.iter().map(passkey_from_row).collect()
     }
 
-    pub async fn passkey_by_credential_id(&self, credential_id: &str) -> Result<Option<PasskeyRow>, StoreError> {
+    pub async fn passkey_by_credential_id(
+        &self,
+        credential_id: &str,
+    ) -> Result<Option<PasskeyRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, user_id, name, credential_id, passkey_json, created_ms, last_used_ms \
              FROM passkeys WHERE credential_id = $1",
@@ -79,7 +82,12 @@ impl Db {
     }
 
     /// Stores the updated credential (signature counter) after a sign-in.
-    pub async fn passkey_used(&self, id: &str, passkey_json: &str, now_ms: i64) -> Result<(), StoreError> {
+    pub async fn passkey_used(
+        &self,
+        id: &str,
+        passkey_json: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE passkeys SET passkey_json = $1, last_used_ms = $2 WHERE id = $3")
             .bind(passkey_json)
             .bind(now_ms)
@@ -90,7 +98,12 @@ impl Db {
     }
 
     /// Renames one of the user's passkeys; returns whether it exists.
-    pub async fn rename_passkey(&self, user_id: &str, id: &str, name: &str) -> Result<bool, StoreError> {
+    pub async fn rename_passkey(
+        &self,
+        user_id: &str,
+        id: &str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
         let n = sqlx::query("UPDATE passkeys SET name = $1 WHERE id = $2 AND user_id = $3")
             .bind(name)
             .bind(id)
@@ -154,7 +167,12 @@ impl Db {
 
     /// Records an accepted TOTP step, only if it is newer than the last one (so two
     /// concurrent requests cannot both use one code). Also confirms the secret.
-    pub async fn accept_totp_step(&self, user_id: &str, step: i64, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn accept_totp_step(
+        &self,
+        user_id: &str,
+        step: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let n = sqlx::query(
             "UPDATE totp SET last_step = $1, confirmed_ms = COALESCE(confirmed_ms, $2) \
              WHERE user_id = $3 AND (last_step IS NULL OR last_step < $1)",
@@ -178,7 +196,12 @@ impl Db {
     }
 
     /// Replaces all recovery codes of the user with these hashes.
-    pub async fn replace_recovery_codes(&self, user_id: &str, hashes: &[String], now_ms: i64) -> Result<(), StoreError> {
+    pub async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
             .bind(user_id)
@@ -197,7 +220,12 @@ impl Db {
     }
 
     /// Uses up a recovery code: true only the first time for an existing code.
-    pub async fn use_recovery_code(&self, user_id: &str, code_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn use_recovery_code(
+        &self,
+        user_id: &str,
+        code_hash: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let n = sqlx::query(
             "UPDATE recovery_codes SET used_ms = $1 WHERE user_id = $2 AND code_hash = $3 AND used_ms IS NULL",
         )
@@ -212,12 +240,12 @@ impl Db {
 
     /// Unused recovery codes left.
     pub async fn recovery_codes_left(&self, user_id: &str) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_ms IS NULL")
-                .bind(user_id)
-                .fetch_one(self.pool())
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_ms IS NULL",
         )
+        .bind(user_id)
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// Removes every credential of a user (administrator-assisted recovery): passkeys,
@@ -232,11 +260,13 @@ impl Db {
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
         }
-        sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL")
-            .bind(now_ms)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -81,7 +81,10 @@ impl Db {
         Ok(())
     }
 
-    pub async fn invitation_by_token_hash(&self, token_hash: &str) -> Result<Option<InvitationRow>, StoreError> {
+    pub async fn invitation_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<InvitationRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, token_hash, kind, user_id, invited_by, created_ms, expires_ms, used_ms, revoked_ms \
              FROM invitations WHERE token_hash = $1",
@@ -93,7 +96,10 @@ impl Db {
     }
 
     /// The account's newest invitation, used or not.
-    pub async fn latest_invitation_of_user(&self, user_id: &str) -> Result<Option<InvitationRow>, StoreError> {
+    pub async fn latest_invitation_of_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<InvitationRow>, StoreError> {
         let row = sqlx::query(
             "SELECT id, token_hash, kind, user_id, invited_by, created_ms, expires_ms, used_ms, revoked_ms \
              FROM invitations WHERE user_id = $1 ORDER BY created_ms DESC LIMIT 1",

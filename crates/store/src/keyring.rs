@@ -73,7 +73,10 @@ impl Keyring {
                 .map_err(|e| fail(format!("cannot write it: {e}")))?;
             return Ok(Self::from_bytes(*key));
         }
-        let mode = fs::metadata(path).map_err(|e| fail(format!("cannot read it: {e}")))?.permissions().mode();
+        let mode = fs::metadata(path)
+            .map_err(|e| fail(format!("cannot read it: {e}")))?
+            .permissions()
+            .mode();
         if mode & 0o077 != 0 {
             return Err(fail(format!(
                 "its permissions ({:o}) let other users read it; run `chmod 600 {}`",
@@ -81,7 +84,9 @@ impl Keyring {
                 path.display()
             )));
         }
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?);
+        let text = Zeroizing::new(
+            fs::read_to_string(path).map_err(|e| fail(format!("cannot read it: {e}")))?,
+        );
         Self::parse(text.trim()).ok_or_else(|| fail("it is not a Telewarden master key".into()))
     }
 
@@ -103,12 +108,23 @@ impl Keyring {
     }
 
     /// Seals `plaintext` for `purpose`, bound to `aad` (e.g. the owner's id).
-    pub fn seal(&self, purpose: &str, aad: &[u8], plaintext: &[u8]) -> Result<String, KeyringError> {
+    pub fn seal(
+        &self,
+        purpose: &str,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<String, KeyringError> {
         let mut nonce = [0u8; 24];
         getrandom::fill(&mut nonce).map_err(|_| KeyringError::Seal)?;
         let ct = self
             .cipher(purpose)
-            .encrypt(&XNonce::from(nonce), Payload { msg: plaintext, aad })
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad,
+                },
+            )
             .map_err(|_| KeyringError::Seal)?;
         let mut out = Vec::with_capacity(24 + ct.len());
         out.extend_from_slice(&nonce);
@@ -117,7 +133,12 @@ impl Keyring {
     }
 
     /// Opens a value sealed by [`Keyring::seal`] with the same purpose and `aad`.
-    pub fn open(&self, purpose: &str, aad: &[u8], sealed: &str) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
+    pub fn open(
+        &self,
+        purpose: &str,
+        aad: &[u8],
+        sealed: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
         let raw = sealed
             .strip_prefix(SEALED_PREFIX)
             .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
@@ -143,16 +164,34 @@ mod tests {
         let k = Keyring::from_bytes([3; 32]);
         let sealed = k.seal("totp", b"user:1", b"secret bytes").unwrap();
         assert!(!sealed.contains("secret"));
-        assert_eq!(k.open("totp", b"user:1", &sealed).unwrap().as_slice(), b"secret bytes");
-        assert!(k.open("totp", b"user:2", &sealed).is_err(), "moved to another owner");
-        assert!(k.open("records", b"user:1", &sealed).is_err(), "other purpose");
-        assert!(Keyring::from_bytes([4; 32]).open("totp", b"user:1", &sealed).is_err(), "other key");
+        assert_eq!(
+            k.open("totp", b"user:1", &sealed).unwrap().as_slice(),
+            b"secret bytes"
+        );
+        assert!(
+            k.open("totp", b"user:2", &sealed).is_err(),
+            "moved to another owner"
+        );
+        assert!(
+            k.open("records", b"user:1", &sealed).is_err(),
+            "other purpose"
+        );
+        assert!(
+            Keyring::from_bytes([4; 32])
+                .open("totp", b"user:1", &sealed)
+                .is_err(),
+            "other key"
+        );
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
         assert!(k.open("totp", b"user:1", &tampered).is_err());
         assert!(k.open("totp", b"user:1", "garbage").is_err());
-        assert_ne!(sealed, k.seal("totp", b"user:1", b"secret bytes").unwrap(), "fresh nonce");
+        assert_ne!(
+            sealed,
+            k.seal("totp", b"user:1", b"secret bytes").unwrap(),
+            "fresh nonce"
+        );
     }
 
     #[test]
@@ -170,7 +209,12 @@ mod tests {
         assert!(err.contains("chmod 600"), "{err}");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         fs::write(&path, "nonsense").unwrap();
-        assert!(Keyring::load_or_create(&path).unwrap_err().to_string().contains("not a Telewarden master key"));
+        assert!(
+            Keyring::load_or_create(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not a Telewarden master key")
+        );
     }
 
     #[test]

@@ -16,14 +16,21 @@ pub struct NoticeRow {
 
 impl Db {
     /// Records that `user_id` signed in from `device_hash`; true if it was new.
-    pub async fn see_device(&self, user_id: &str, device_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let updated = sqlx::query("UPDATE known_devices SET last_seen_ms = $1 WHERE user_id = $2 AND device_hash = $3")
-            .bind(now_ms)
-            .bind(user_id)
-            .bind(device_hash)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+    pub async fn see_device(
+        &self,
+        user_id: &str,
+        device_hash: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE known_devices SET last_seen_ms = $1 WHERE user_id = $2 AND device_hash = $3",
+        )
+        .bind(now_ms)
+        .bind(user_id)
+        .bind(device_hash)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         if updated == 1 {
             return Ok(false);
         }
@@ -64,7 +71,11 @@ impl Db {
     }
 
     /// The user's latest notices, newest first.
-    pub async fn notices_of_user(&self, user_id: &str, limit: i64) -> Result<Vec<NoticeRow>, StoreError> {
+    pub async fn notices_of_user(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> Result<Vec<NoticeRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, user_id, created_ms, kind, message, read_ms FROM notices WHERE user_id = $1 \
              ORDER BY created_ms DESC LIMIT $2",

@@ -94,21 +94,23 @@ impl Db {
              WHERE s.id_hash = $1 AND s.revoked_ms IS NULL AND s.expires_ms > $2 \
                AND s.last_seen_ms + s.idle_timeout_ms > $2 AND u.disabled_ms IS NULL"
         ))
-            .bind(id_hash)
-            .bind(now_ms)
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(id_hash)
+        .bind(now_ms)
+        .fetch_optional(self.pool())
+        .await?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some((session_from_row(&r)?, user_from_row(&r)?)))
     }
 
     /// Records activity (for the idle timeout).
     pub async fn touch_session(&self, id_hash: &str, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL")
-            .bind(now_ms)
-            .bind(id_hash)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id_hash)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -134,12 +136,14 @@ impl Db {
     /// Gives the session a new id (privilege change), keeping everything else; returns
     /// whether the old id was live.
     pub async fn rotate_session(&self, old_hash: &str, new_hash: &str) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE sessions SET id_hash = $1 WHERE id_hash = $2 AND revoked_ms IS NULL")
-            .bind(new_hash)
-            .bind(old_hash)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE sessions SET id_hash = $1 WHERE id_hash = $2 AND revoked_ms IS NULL",
+        )
+        .bind(new_hash)
+        .bind(old_hash)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 
@@ -150,20 +154,22 @@ impl Db {
             session_columns!(),
             " FROM sessions s WHERE s.user_id = $1 ORDER BY s.created_ms DESC"
         ))
-            .bind(user_id)
-            .fetch_all(self.pool())
-            .await?;
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(session_from_row).collect()
     }
 
     /// Marks the session revoked; returns whether a live session was revoked.
     pub async fn revoke_session(&self, id_hash: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let n = sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL")
-            .bind(now_ms)
-            .bind(id_hash)
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "UPDATE sessions SET revoked_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id_hash)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 

@@ -44,7 +44,13 @@ fn user(id: &str, email: &str, role: &str) -> UserRow {
     }
 }
 
-fn invitation(id: &str, user_id: &str, hash: &str, created_ms: i64, expires_ms: i64) -> InvitationRow {
+fn invitation(
+    id: &str,
+    user_id: &str,
+    hash: &str,
+    created_ms: i64,
+    expires_ms: i64,
+) -> InvitationRow {
     InvitationRow {
         id: id.into(),
         token_hash: hash.into(),
@@ -78,9 +84,17 @@ fn session(hash: &str, user_id: &str, now: i64) -> SessionRow {
 
 /// A practice with an admin `u1`, set up through the setup link.
 async fn set_up(db: &Db) {
-    db.issue_setup_token(&token("t1", "h1", 10_000)).await.unwrap();
+    db.issue_setup_token(&token("t1", "h1", 10_000))
+        .await
+        .unwrap();
     let done = db
-        .complete_setup("t1", 3_000, &practice(), &user("u1", "a@example.org", "practice_admin"), &invitation("i1", "u1", "ih1", 3_000, 9_000))
+        .complete_setup(
+            "t1",
+            3_000,
+            &practice(),
+            &user("u1", "a@example.org", "practice_admin"),
+            &invitation("i1", "u1", "ih1", 3_000, 9_000),
+        )
         .await
         .unwrap();
     assert_eq!(done, CompleteSetup::Done);
@@ -103,18 +117,46 @@ async fn setup_is_single_use_and_creates_admin_with_enrolment_link() {
     for t in testing::backends().await {
         let db = &t.db;
         assert_eq!(db.practice().await.unwrap(), None);
-        db.issue_setup_token(&token("t1", "h1", 10_000)).await.unwrap();
-        db.issue_setup_token(&token("t2", "h2", 10_000)).await.unwrap();
-        assert!(db.setup_token("h1").await.unwrap().is_none(), "older link must die");
+        db.issue_setup_token(&token("t1", "h1", 10_000))
+            .await
+            .unwrap();
+        db.issue_setup_token(&token("t2", "h2", 10_000))
+            .await
+            .unwrap();
+        assert!(
+            db.setup_token("h1").await.unwrap().is_none(),
+            "older link must die"
+        );
         let admin = user("u1", "ada@example.org", "practice_admin");
         let inv = invitation("i1", "u1", "ih1", 3_000, 9_000);
-        assert_eq!(db.complete_setup("t2", 3_000, &practice(), &admin, &inv).await.unwrap(), CompleteSetup::Done);
+        assert_eq!(
+            db.complete_setup("t2", 3_000, &practice(), &admin, &inv)
+                .await
+                .unwrap(),
+            CompleteSetup::Done
+        );
         assert_eq!(db.practice().await.unwrap(), Some(practice()));
-        assert_eq!(db.user_by_email("ada@example.org").await.unwrap(), Some(admin));
-        assert_eq!(db.invitation_by_token_hash("ih1").await.unwrap().unwrap().user_id, "u1");
+        assert_eq!(
+            db.user_by_email("ada@example.org").await.unwrap(),
+            Some(admin)
+        );
+        assert_eq!(
+            db.invitation_by_token_hash("ih1")
+                .await
+                .unwrap()
+                .unwrap()
+                .user_id,
+            "u1"
+        );
         // Second use: nothing written.
         let again = db
-            .complete_setup("t2", 3_500, &practice(), &user("u2", "eve@example.org", "practice_admin"), &invitation("i2", "u2", "ih2", 3_500, 9_000))
+            .complete_setup(
+                "t2",
+                3_500,
+                &practice(),
+                &user("u2", "eve@example.org", "practice_admin"),
+                &invitation("i2", "u2", "ih2", 3_500, 9_000),
+            )
             .await
             .unwrap();
         assert_eq!(again, CompleteSetup::AlreadyUsed);
@@ -127,9 +169,17 @@ async fn setup_is_single_use_and_creates_admin_with_enrolment_link() {
 async fn expired_setup_token_writes_nothing() {
     for t in testing::backends().await {
         let db = &t.db;
-        db.issue_setup_token(&token("t1", "h1", 5_000)).await.unwrap();
+        db.issue_setup_token(&token("t1", "h1", 5_000))
+            .await
+            .unwrap();
         let r = db
-            .complete_setup("t1", 5_000, &practice(), &user("u1", "a@example.org", "practice_admin"), &invitation("i1", "u1", "ih1", 5_000, 9_000))
+            .complete_setup(
+                "t1",
+                5_000,
+                &practice(),
+                &user("u1", "a@example.org", "practice_admin"),
+                &invitation("i1", "u1", "ih1", 5_000, 9_000),
+            )
             .await
             .unwrap();
         assert_eq!(r, CompleteSetup::AlreadyUsed);
@@ -143,18 +193,55 @@ async fn invitations_are_single_use_expire_and_are_replaced_by_newer_ones() {
     for t in testing::backends().await {
         let db = &t.db;
         set_up(db).await;
-        db.invite_user(&user("u2", "c@example.org", "clinician"), &invitation("i2", "u2", "a", 4_000, 8_000)).await.unwrap();
-        db.reissue_invitation(&invitation("i3", "u2", "b", 5_000, 9_000)).await.unwrap();
-        assert!(db.invitation_by_token_hash("a").await.unwrap().unwrap().revoked_ms.is_some(), "replaced");
-        assert!(!db.use_invitation("i2", 5_500).await.unwrap(), "a replaced link does not work");
+        db.invite_user(
+            &user("u2", "c@example.org", "clinician"),
+            &invitation("i2", "u2", "a", 4_000, 8_000),
+        )
+        .await
+        .unwrap();
+        db.reissue_invitation(&invitation("i3", "u2", "b", 5_000, 9_000))
+            .await
+            .unwrap();
+        assert!(
+            db.invitation_by_token_hash("a")
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked_ms
+                .is_some(),
+            "replaced"
+        );
+        assert!(
+            !db.use_invitation("i2", 5_500).await.unwrap(),
+            "a replaced link does not work"
+        );
         assert!(!db.use_invitation("i3", 9_000).await.unwrap(), "expired");
         assert!(db.use_invitation("i3", 6_000).await.unwrap());
         assert!(!db.use_invitation("i3", 6_001).await.unwrap(), "single use");
-        assert_eq!(db.latest_invitation_of_user("u2").await.unwrap().unwrap().id, "i3");
+        assert_eq!(
+            db.latest_invitation_of_user("u2")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            "i3"
+        );
         // The same address cannot be invited twice.
-        let dup = db.invite_user(&user("u3", "c@example.org", "patient"), &invitation("i4", "u3", "c", 7_000, 9_000)).await;
-        assert!(matches!(dup, Err(store::StoreError::Conflict(_))), "{:?}", t.backend());
-        assert!(db.user_by_id("u3").await.unwrap().is_none(), "nothing half-written");
+        let dup = db
+            .invite_user(
+                &user("u3", "c@example.org", "patient"),
+                &invitation("i4", "u3", "c", 7_000, 9_000),
+            )
+            .await;
+        assert!(
+            matches!(dup, Err(store::StoreError::Conflict(_))),
+            "{:?}",
+            t.backend()
+        );
+        assert!(
+            db.user_by_id("u3").await.unwrap().is_none(),
+            "nothing half-written"
+        );
     }
 }
 
@@ -163,24 +250,56 @@ async fn sessions_expire_idle_out_rotate_and_revoke() {
     for t in testing::backends().await {
         let db = &t.db;
         set_up(db).await;
-        db.insert_session(&session("s1", "u1", 4_000)).await.unwrap();
-        db.insert_session(&session("s2", "u1", 4_000)).await.unwrap();
+        db.insert_session(&session("s1", "u1", 4_000))
+            .await
+            .unwrap();
+        db.insert_session(&session("s2", "u1", 4_000))
+            .await
+            .unwrap();
         let (live, u) = db.live_session("s1", 5_000).await.unwrap().unwrap();
         assert_eq!(live, session("s1", "u1", 4_000));
         assert_eq!(u.id, "u1");
-        assert!(db.live_session("s1", 7_000).await.unwrap().is_none(), "idle for 3 s");
+        assert!(
+            db.live_session("s1", 7_000).await.unwrap().is_none(),
+            "idle for 3 s"
+        );
         db.touch_session("s1", 6_500).await.unwrap();
-        assert!(db.live_session("s1", 7_000).await.unwrap().is_some(), "activity keeps it alive");
-        assert!(db.live_session("s1", 14_000).await.unwrap().is_none(), "absolute end");
-        db.reauthenticate_session("s1", 7_000, "password+totp").await.unwrap();
+        assert!(
+            db.live_session("s1", 7_000).await.unwrap().is_some(),
+            "activity keeps it alive"
+        );
+        assert!(
+            db.live_session("s1", 14_000).await.unwrap().is_none(),
+            "absolute end"
+        );
+        db.reauthenticate_session("s1", 7_000, "password+totp")
+            .await
+            .unwrap();
         assert!(db.rotate_session("s1", "s1b").await.unwrap());
-        assert!(db.live_session("s1", 7_100).await.unwrap().is_none(), "the old id is worthless");
+        assert!(
+            db.live_session("s1", 7_100).await.unwrap().is_none(),
+            "the old id is worthless"
+        );
         let (rotated, _) = db.live_session("s1b", 7_100).await.unwrap().unwrap();
-        assert_eq!((rotated.authenticated_ms, rotated.method.as_str()), (7_000, "password+totp"));
-        assert!(!db.revoke_session_of_user("u2", "s1b", 7_200).await.unwrap(), "only the owner's");
-        assert_eq!(db.revoke_sessions_of_user("u1", Some("s1b"), 7_200).await.unwrap(), 1);
+        assert_eq!(
+            (rotated.authenticated_ms, rotated.method.as_str()),
+            (7_000, "password+totp")
+        );
+        assert!(
+            !db.revoke_session_of_user("u2", "s1b", 7_200).await.unwrap(),
+            "only the owner's"
+        );
+        assert_eq!(
+            db.revoke_sessions_of_user("u1", Some("s1b"), 7_200)
+                .await
+                .unwrap(),
+            1
+        );
         assert!(db.live_session("s2", 7_200).await.unwrap().is_none());
-        assert!(db.live_session("s1b", 7_200).await.unwrap().is_some(), "the kept one survives");
+        assert!(
+            db.live_session("s1b", 7_200).await.unwrap().is_some(),
+            "the kept one survives"
+        );
         assert!(db.revoke_session("s1b", 7_300).await.unwrap());
         assert!(!db.revoke_session("s1b", 7_300).await.unwrap());
         assert_eq!(db.sessions_of_user("u1").await.unwrap().len(), 2);
@@ -202,13 +321,29 @@ async fn passkeys_totp_and_recovery_codes() {
             last_used_ms: None,
         };
         db.insert_passkey(&pk).await.unwrap();
-        assert!(matches!(db.insert_passkey(&PasskeyRow { id: "pk2".into(), ..pk.clone() }).await, Err(store::StoreError::Conflict(_))));
-        assert_eq!(db.passkey_by_credential_id("cred").await.unwrap(), Some(pk.clone()));
+        assert!(matches!(
+            db.insert_passkey(&PasskeyRow {
+                id: "pk2".into(),
+                ..pk.clone()
+            })
+            .await,
+            Err(store::StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            db.passkey_by_credential_id("cred").await.unwrap(),
+            Some(pk.clone())
+        );
         assert!(db.rename_passkey("u1", "pk1", "Old phone").await.unwrap());
-        assert!(!db.rename_passkey("u2", "pk1", "Mine now").await.unwrap(), "only the owner's");
+        assert!(
+            !db.rename_passkey("u2", "pk1", "Mine now").await.unwrap(),
+            "only the owner's"
+        );
         db.passkey_used("pk1", "{\"n\":1}", 50).await.unwrap();
         let stored = &db.passkeys_of_user("u1").await.unwrap()[0];
-        assert_eq!((stored.name.as_str(), stored.last_used_ms), ("Old phone", Some(50)));
+        assert_eq!(
+            (stored.name.as_str(), stored.last_used_ms),
+            ("Old phone", Some(50))
+        );
 
         db.put_totp(&TotpRow {
             user_id: "u1".into(),
@@ -220,24 +355,46 @@ async fn passkeys_totp_and_recovery_codes() {
         .await
         .unwrap();
         assert!(db.accept_totp_step("u1", 100, 60).await.unwrap());
-        assert!(!db.accept_totp_step("u1", 100, 61).await.unwrap(), "a code works once");
-        assert!(!db.accept_totp_step("u1", 99, 62).await.unwrap(), "and never an older one");
+        assert!(
+            !db.accept_totp_step("u1", 100, 61).await.unwrap(),
+            "a code works once"
+        );
+        assert!(
+            !db.accept_totp_step("u1", 99, 62).await.unwrap(),
+            "and never an older one"
+        );
         assert!(db.accept_totp_step("u1", 101, 63).await.unwrap());
-        assert_eq!(db.totp_of_user("u1").await.unwrap().unwrap().confirmed_ms, Some(60));
+        assert_eq!(
+            db.totp_of_user("u1").await.unwrap().unwrap().confirmed_ms,
+            Some(60)
+        );
 
-        db.replace_recovery_codes("u1", &["r1".into(), "r2".into()], 70).await.unwrap();
+        db.replace_recovery_codes("u1", &["r1".into(), "r2".into()], 70)
+            .await
+            .unwrap();
         assert!(db.use_recovery_code("u1", "r1", 71).await.unwrap());
-        assert!(!db.use_recovery_code("u1", "r1", 72).await.unwrap(), "single use");
-        assert!(!db.use_recovery_code("u2", "r2", 72).await.unwrap(), "only the owner's");
+        assert!(
+            !db.use_recovery_code("u1", "r1", 72).await.unwrap(),
+            "single use"
+        );
+        assert!(
+            !db.use_recovery_code("u2", "r2", 72).await.unwrap(),
+            "only the owner's"
+        );
         assert_eq!(db.recovery_codes_left("u1").await.unwrap(), 1);
 
-        db.set_password_hash("u1", Some("$argon2id$x")).await.unwrap();
+        db.set_password_hash("u1", Some("$argon2id$x"))
+            .await
+            .unwrap();
         db.insert_session(&session("s1", "u1", 80)).await.unwrap();
         db.clear_credentials("u1", 90).await.unwrap();
         assert!(db.passkeys_of_user("u1").await.unwrap().is_empty());
         assert!(db.totp_of_user("u1").await.unwrap().is_none());
         assert_eq!(db.recovery_codes_left("u1").await.unwrap(), 0);
-        assert_eq!(db.user_by_id("u1").await.unwrap().unwrap().password_hash, None);
+        assert_eq!(
+            db.user_by_id("u1").await.unwrap().unwrap().password_hash,
+            None
+        );
         assert!(db.live_session("s1", 91).await.unwrap().is_none());
     }
 }
@@ -256,12 +413,37 @@ async fn ceremonies_and_pending_sign_ins_are_single_use_and_expire() {
             expires_ms: 200,
         };
         db.insert_ceremony(&c).await.unwrap();
-        assert_eq!(db.take_ceremony("c1", "register", 150).await.unwrap(), Some(c.clone()));
-        assert_eq!(db.take_ceremony("c1", "register", 150).await.unwrap(), None, "single use");
-        db.insert_ceremony(&CeremonyRow { id: "c2".into(), ..c.clone() }).await.unwrap();
-        assert_eq!(db.take_ceremony("c2", "authenticate", 150).await.unwrap(), None, "wrong kind burns it");
-        db.insert_ceremony(&CeremonyRow { id: "c3".into(), ..c.clone() }).await.unwrap();
-        assert_eq!(db.take_ceremony("c3", "register", 200).await.unwrap(), None, "expired");
+        assert_eq!(
+            db.take_ceremony("c1", "register", 150).await.unwrap(),
+            Some(c.clone())
+        );
+        assert_eq!(
+            db.take_ceremony("c1", "register", 150).await.unwrap(),
+            None,
+            "single use"
+        );
+        db.insert_ceremony(&CeremonyRow {
+            id: "c2".into(),
+            ..c.clone()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            db.take_ceremony("c2", "authenticate", 150).await.unwrap(),
+            None,
+            "wrong kind burns it"
+        );
+        db.insert_ceremony(&CeremonyRow {
+            id: "c3".into(),
+            ..c.clone()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            db.take_ceremony("c3", "register", 200).await.unwrap(),
+            None,
+            "expired"
+        );
 
         let p = PendingSignInRow {
             id_hash: "p1".into(),
@@ -274,7 +456,10 @@ async fn ceremonies_and_pending_sign_ins_are_single_use_and_expire() {
         assert_eq!(db.pending_signin("p1", 150).await.unwrap(), Some(p.clone()));
         assert_eq!(db.pending_signin_failed("p1").await.unwrap(), 1);
         assert_eq!(db.pending_signin_failed("p1").await.unwrap(), 2);
-        assert!(db.pending_signin("p1", 200).await.unwrap().is_none(), "expired");
+        assert!(
+            db.pending_signin("p1", 200).await.unwrap().is_none(),
+            "expired"
+        );
         assert!(db.take_pending_signin("p1").await.unwrap());
         assert!(!db.take_pending_signin("p1").await.unwrap());
     }
@@ -304,23 +489,58 @@ async fn devices_notices_roles_and_disabling() {
             .unwrap();
         }
         let notices = db.notices_of_user("u1", 10).await.unwrap();
-        assert_eq!(notices.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(), ["n2", "n1"]);
+        assert_eq!(
+            notices.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+            ["n2", "n1"]
+        );
         db.mark_notices_read("u1", 40).await.unwrap();
-        assert!(db.notices_of_user("u1", 10).await.unwrap().iter().all(|n| n.read_ms == Some(40)));
+        assert!(
+            db.notices_of_user("u1", 10)
+                .await
+                .unwrap()
+                .iter()
+                .all(|n| n.read_ms == Some(40))
+        );
 
-        assert_eq!(db.count_enabled_with_role("practice_admin").await.unwrap(), 1);
-        db.invite_user(&user("u2", "b@example.org", "clinician"), &invitation("i2", "u2", "x", 1, 99)).await.unwrap();
+        assert_eq!(
+            db.count_enabled_with_role("practice_admin").await.unwrap(),
+            1
+        );
+        db.invite_user(
+            &user("u2", "b@example.org", "clinician"),
+            &invitation("i2", "u2", "x", 1, 99),
+        )
+        .await
+        .unwrap();
         assert!(db.set_user_role("u2", "practice_admin").await.unwrap());
-        assert_eq!(db.count_enabled_with_role("practice_admin").await.unwrap(), 2);
+        assert_eq!(
+            db.count_enabled_with_role("practice_admin").await.unwrap(),
+            2
+        );
         db.insert_session(&session("s2", "u2", 50)).await.unwrap();
         assert!(db.set_user_disabled("u2", Some(55)).await.unwrap());
-        assert!(db.live_session("s2", 56).await.unwrap().is_none(), "disabling ends sessions");
-        assert_eq!(db.count_enabled_with_role("practice_admin").await.unwrap(), 1);
+        assert!(
+            db.live_session("s2", 56).await.unwrap().is_none(),
+            "disabling ends sessions"
+        );
+        assert_eq!(
+            db.count_enabled_with_role("practice_admin").await.unwrap(),
+            1
+        );
         assert!(db.set_user_disabled("u2", None).await.unwrap());
         db.set_practice_policy("passkey_only", true).await.unwrap();
         let p = db.practice().await.unwrap().unwrap();
-        assert_eq!((p.patient_auth.as_str(), p.self_registration), ("passkey_only", true));
-        let names: Vec<String> = db.list_users().await.unwrap().into_iter().map(|u| u.id).collect();
+        assert_eq!(
+            (p.patient_auth.as_str(), p.self_registration),
+            ("passkey_only", true)
+        );
+        let names: Vec<String> = db
+            .list_users()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
         assert_eq!(names, ["u1", "u2"]);
     }
 }

@@ -10,76 +10,215 @@ const PATIENT_NAME: &str = "Marigold Featherstonehaugh";
 const EMAIL: &str = "marigold.f@clinic.example";
 const PASSWORD: &str = "umbrella-crocodile-1947-tango";
 
-async fn full_flow(server: &ServeProcess) -> Vec<String> {
+fn sqlite_of(dir: &std::path::Path) -> String {
+    format!(
+        "sqlite://{}",
+        dir.join("telewarden-data/telewarden.db").display()
+    )
+}
+
+fn cookie_of(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")) && !v.contains("Max-Age=0"))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not in page"))
+        + start.len();
+    let to = html[from..].find(end).unwrap() + from;
+    &html[from..to]
+}
+
+/// An administrator session made directly in the database (passkey sign-in itself is
+/// tested in the browser).
+async fn admin_session(db_url: &str) -> String {
+    let db = store::Db::connect(db_url, &store::PoolSettings::default())
+        .await
+        .unwrap();
+    let admin = db
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.role == "practice_admin")
+        .unwrap();
+    let token = "fixture-session-token-for-the-log-test-0123";
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
+    let now = clock::Clock::now_ms(&clock::SystemClock);
+    db.insert_session(&store::sessions::SessionRow {
+        id_hash: hash,
+        user_id: admin.id,
+        created_ms: now,
+        last_seen_ms: now,
+        expires_ms: now + 3_600_000,
+        revoked_ms: None,
+        authenticated_ms: now,
+        method: "passkey".into(),
+        idle_timeout_ms: 900_000,
+        device_hash: "fixture".into(),
+        user_agent: "fixture".into(),
+        source: "127.0.0.1".into(),
+        mfa_pending: false,
+    })
+    .await
+    .unwrap();
+    db.close().await;
+    format!("tw_session={token}")
+}
+
+fn totp_now(secret: &[u8]) -> String {
+    let now = clock::Clock::now_ms(&clock::SystemClock) / 1000;
+    totp_rs::Builder::new()
+        .with_algorithm(totp_rs::Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_skew(0)
+        .with_secret(totp_rs::Secret::from(secret.to_vec()))
+        .build_noncompliant()
+        .generate(now as u64)
+        .to_string()
+}
+
+/// Setup, an invited patient enrolling with a password and an authenticator app, a
+/// wrong and a right sign-in. Returns every secret and personal detail that passed.
+async fn full_flow(server: &ServeProcess, db_url: &str) -> Vec<String> {
     let http = client();
+    let origin = &server.origin;
     let link = server
         .setup_link
         .clone()
         .expect("first start prints a setup link");
-    let token = link.rsplit('/').next().unwrap().to_owned();
+    let setup_token = link.rsplit('/').next().unwrap().to_owned();
     let res = http
         .post(&link)
-        .header("origin", &server.origin)
+        .header("origin", origin)
         .form(&[
             ("practice_name", "Featherstonehaugh Family Practice"),
             ("time_zone", "Australia/Sydney"),
-            ("admin_name", PATIENT_NAME),
-            ("email", EMAIL),
-            ("password", PASSWORD),
-            ("confirm", PASSWORD),
+            ("admin_name", "Ada Administrator"),
+            ("email", "ada@clinic.example"),
         ])
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
-    let setup_cookie = res.headers()["set-cookie"]
-        .to_str()
+    assert_eq!(res.status(), 303);
+    let admin_enrol = res.headers()["location"].to_str().unwrap().to_owned();
+    let admin = admin_session(db_url).await;
+
+    // The administrator invites a patient, who enrols with a password and an app.
+    let res = http
+        .post(format!("{origin}/people/invite"))
+        .header("origin", origin)
+        .header("cookie", &admin)
+        .form(&[
+            ("name", PATIENT_NAME),
+            ("email", EMAIL),
+            ("role", "patient"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    let invitation = between(&html, r#"<code class="link" data-copy>"#, "</code>").to_owned();
+    let res = http
+        .post(format!("{invitation}/password"))
+        .header("origin", origin)
+        .form(&[("password", PASSWORD), ("confirm", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let enrolling = cookie_of(&res, "tw_session").unwrap();
+    let page = http
+        .get(format!("{origin}/account/second-factor"))
+        .header("cookie", &enrolling)
+        .send()
+        .await
         .unwrap()
-        .split(';')
-        .next()
+        .text()
+        .await
+        .unwrap();
+    let secret_text: String = between(&page, r#"<code class="secret">"#, "</code>")
+        .split_whitespace()
+        .collect();
+    let secret = totp_rs::Secret::try_from_base32(&secret_text)
         .unwrap()
-        .to_owned();
+        .as_bytes()
+        .to_vec();
+    let res = http
+        .post(format!("{origin}/account/second-factor"))
+        .header("origin", origin)
+        .header("cookie", &enrolling)
+        .form(&[("code", totp_now(&secret))])
+        .send()
+        .await
+        .unwrap();
+    let html = res.text().await.unwrap();
+    let recovery: Vec<String> = html
+        .split("<li><code>")
+        .skip(1)
+        .map(|p| p.split("</code>").next().unwrap().to_owned())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+
     let wrong = http
-        .post(format!("{}/sign-in", server.origin))
-        .header("origin", &server.origin)
+        .post(format!("{origin}/sign-in"))
+        .header("origin", origin)
         .form(&[("email", EMAIL), ("password", &format!("{PASSWORD}x"))])
         .send()
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
     let ok = http
-        .post(format!("{}/sign-in", server.origin))
-        .header("origin", &server.origin)
+        .post(format!("{origin}/sign-in"))
+        .header("origin", origin)
         .form(&[("email", EMAIL), ("password", PASSWORD)])
         .send()
         .await
         .unwrap();
     assert_eq!(ok.status(), 303);
-    let cookie = ok.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let pending = cookie_of(&ok, "tw_pending").unwrap();
+    let done = http
+        .post(format!("{origin}/sign-in/code"))
+        .header("origin", origin)
+        .header("cookie", &pending)
+        .form(&[("kind", "recovery"), ("code", recovery[0].as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let cookie = cookie_of(&done, "tw_session").unwrap();
     let home = http
-        .get(format!("{}/", server.origin))
+        .get(format!("{origin}/"))
         .header("cookie", &cookie)
         .send()
         .await
         .unwrap();
     assert!(home.text().await.unwrap().contains(PATIENT_NAME));
-    let session_values = [setup_cookie, cookie]
-        .iter()
-        .map(|c| c.split_once('=').unwrap().1.to_owned())
-        .collect::<Vec<_>>();
+
+    let value = |c: &str| c.split_once('=').unwrap().1.to_owned();
     let mut secrets = vec![
         PATIENT_NAME.to_owned(),
         EMAIL.to_owned(),
         PASSWORD.to_owned(),
-        token,
+        setup_token,
     ];
-    secrets.extend(session_values);
+    secrets.push(admin_enrol.rsplit('/').next().unwrap().to_owned());
+    secrets.push(invitation.rsplit('/').next().unwrap().to_owned());
+    secrets.push(secret_text);
+    secrets.extend(recovery);
+    secrets.extend([
+        value(&admin),
+        value(&enrolling),
+        value(&pending),
+        value(&cookie),
+    ]);
     secrets
 }
 
@@ -102,7 +241,7 @@ async fn a_full_flow_leaves_no_secret_or_personal_data_in_the_logs() {
             &[],
         )
         .await;
-        let secrets = full_flow(&server).await;
+        let secrets = full_flow(&server, &sqlite_of(dir.path())).await;
         let (code, stdout, stderr) = server.terminate().await;
         assert_eq!(code, 0, "clean exit on SIGTERM; stderr: {stderr}");
         // The logs are real: they carry the access log and the lifecycle.
@@ -163,7 +302,7 @@ async fn the_second_start_prints_no_setup_link_once_set_up() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["--listen", "127.0.0.1:0", "--metrics-listen", "off"];
     let server = ServeProcess::start(dir.path(), &args, &[]).await;
-    let _ = full_flow(&server).await;
+    let _ = full_flow(&server, &sqlite_of(dir.path())).await;
     assert_eq!(server.terminate().await.0, 0);
     let again = ServeProcess::start(dir.path(), &args, &[]).await;
     assert!(
@@ -205,7 +344,7 @@ async fn serves_on_postgresql_when_configured() {
             .unwrap()
             .contains("postgres")
     );
-    let _ = full_flow(&server).await;
+    let _ = full_flow(&server, &url).await;
     assert_eq!(server.terminate().await.0, 0);
     let verify = common::run_env(
         dir.path(),

@@ -34,7 +34,9 @@ impl Methods {
     pub fn sufficient_for(&self, role: Role, passwords_allowed: bool) -> bool {
         match role {
             Role::PracticeAdmin | Role::SecurityOfficer => self.passkeys > 0,
-            Role::Clinician | Role::Patient => self.passkeys > 0 || (passwords_allowed && self.password && self.totp),
+            Role::Clinician | Role::Patient => {
+                self.passkeys > 0 || (passwords_allowed && self.password && self.totp)
+            }
         }
     }
 }
@@ -43,19 +45,36 @@ pub async fn methods(state: &AppState, user: &UserRow) -> AppResult<Methods> {
     Ok(Methods {
         passkeys: state.db.passkeys_of_user(&user.id).await?.len(),
         password: user.password_hash.is_some(),
-        totp: second_factor::confirmed_totp(state, &user.id).await?.is_some(),
+        totp: second_factor::confirmed_totp(state, &user.id)
+            .await?
+            .is_some(),
         recovery_codes_left: state.db.recovery_codes_left(&user.id).await?,
     })
 }
 
-fn entry(meta: &RequestMeta, who: &CurrentUser, action: &str, outcome: Outcome) -> ledger::NewEntry {
-    audit::entry(meta, &Actor::User(who.user.id.clone()), action, &format!("user:{}", who.user.id), outcome)
+fn entry(
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    action: &str,
+    outcome: Outcome,
+) -> ledger::NewEntry {
+    audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        action,
+        &format!("user:{}", who.user.id),
+        outcome,
+    )
 }
 
 /// Sensitive changes need a recent sign-in, except while a first second factor is
 /// being set up (the session exists only for that).
 fn require_recent_unless_enrolling(state: &AppState, who: &CurrentUser) -> AppResult<()> {
-    if who.session.mfa_pending { Ok(()) } else { who.require_recent(state) }
+    if who.session.mfa_pending {
+        Ok(())
+    } else {
+        who.require_recent(state)
+    }
 }
 
 fn keeps_a_way_in(after: Methods, state_allows_passwords: bool, role: Role) -> AppResult<()> {
@@ -80,11 +99,26 @@ pub async fn add_passkey(
 ) -> AppResult<()> {
     require_recent_unless_enrolling(state, who)?;
     let name = passkey_name(name)?;
-    let passkey = state.passkeys.verify_registration(state, &who.user, ceremony_id, credential).await?;
+    let passkey = state
+        .passkeys
+        .verify_registration(state, &who.user, ceremony_id, credential)
+        .await?;
     let entry = entry(meta, who, "passkey.added", Outcome::Success).detail("name", name.clone());
-    state.audited(entry, state.passkeys.store(state, &who.user, &passkey, &name)).await?;
+    state
+        .audited(
+            entry,
+            state.passkeys.store(state, &who.user, &passkey, &name),
+        )
+        .await?;
     if who.session.mfa_pending {
-        state.db.reauthenticate_session(&who.session.id_hash, state.clock.now_ms(), Method::Passkey.as_str()).await?;
+        state
+            .db
+            .reauthenticate_session(
+                &who.session.id_hash,
+                state.clock.now_ms(),
+                Method::Passkey.as_str(),
+            )
+            .await?;
     }
     notify::notify(state, &who.user, Event::PasskeyAdded).await
 }
@@ -101,9 +135,16 @@ pub fn passkey_name(raw: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-pub async fn rename_passkey(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str, name: &str) -> AppResult<()> {
+pub async fn rename_passkey(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+    name: &str,
+) -> AppResult<()> {
     let name = passkey_name(name)?;
-    let entry = entry(meta, who, "passkey.renamed", Outcome::Success).detail("passkey", id.to_owned());
+    let entry =
+        entry(meta, who, "passkey.renamed", Outcome::Success).detail("passkey", id.to_owned());
     state
         .audited(entry, async {
             if state.db.rename_passkey(&who.user.id, id, &name).await? {
@@ -115,12 +156,22 @@ pub async fn rename_passkey(state: &AppState, meta: &RequestMeta, who: &CurrentU
         .await
 }
 
-pub async fn remove_passkey(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn remove_passkey(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+) -> AppResult<()> {
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
     after.passkeys = after.passkeys.saturating_sub(1);
-    keeps_a_way_in(after, signin::password_allowed(state, &who.user).await?, who.role())?;
-    let entry = entry(meta, who, "passkey.removed", Outcome::Success).detail("passkey", id.to_owned());
+    keeps_a_way_in(
+        after,
+        signin::password_allowed(state, &who.user).await?,
+        who.role(),
+    )?;
+    let entry =
+        entry(meta, who, "passkey.removed", Outcome::Success).detail("passkey", id.to_owned());
     state
         .audited(entry, async {
             if state.db.delete_passkey(&who.user.id, id).await? {
@@ -142,20 +193,33 @@ pub async fn confirm_totp(
     code: &str,
 ) -> AppResult<Option<Vec<Zeroizing<String>>>> {
     require_recent_unless_enrolling(state, who)?;
-    let already = second_factor::confirmed_totp(state, &who.user.id).await?.is_some();
+    let already = second_factor::confirmed_totp(state, &who.user.id)
+        .await?
+        .is_some();
     if already {
-        return Err(AppError::client(ErrorCode::InvalidInput, "Your authenticator app is already set up."));
+        return Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "Your authenticator app is already set up.",
+        ));
     }
     if !second_factor::check_totp(state, &who.user.id, code).await? {
-        state.audit(entry(meta, who, "totp.enabled", Outcome::Failure)).await?;
+        state
+            .audit(entry(meta, who, "totp.enabled", Outcome::Failure))
+            .await?;
         return Err(second_factor::wrong_code());
     }
-    state.audit(entry(meta, who, "totp.enabled", Outcome::Success)).await?;
+    state
+        .audit(entry(meta, who, "totp.enabled", Outcome::Success))
+        .await?;
     let first = state.db.recovery_codes_left(&who.user.id).await? == 0;
     if who.session.mfa_pending {
         state
             .db
-            .reauthenticate_session(&who.session.id_hash, state.clock.now_ms(), Method::PasswordTotp.as_str())
+            .reauthenticate_session(
+                &who.session.id_hash,
+                state.clock.now_ms(),
+                Method::PasswordTotp.as_str(),
+            )
             .await?;
     }
     notify::notify(state, &who.user, Event::SecondFactorChanged).await?;
@@ -169,7 +233,11 @@ pub async fn remove_totp(state: &AppState, meta: &RequestMeta, who: &CurrentUser
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
     after.totp = false;
-    keeps_a_way_in(after, signin::password_allowed(state, &who.user).await?, who.role())?;
+    keeps_a_way_in(
+        after,
+        signin::password_allowed(state, &who.user).await?,
+        who.role(),
+    )?;
     state
         .audited(entry(meta, who, "totp.removed", Outcome::Success), async {
             state.db.delete_totp(&who.user.id).await?;
@@ -222,7 +290,10 @@ pub async fn set_password(
     let hash = state.passwords.hash(new).await?;
     state
         .audited(entry(meta, who, "password.set", Outcome::Success), async {
-            state.db.set_password_hash(&who.user.id, Some(&hash)).await?;
+            state
+                .db
+                .set_password_hash(&who.user.id, Some(&hash))
+                .await?;
             Ok(())
         })
         .await?;
@@ -240,31 +311,55 @@ pub fn check_new_password(user: &UserRow, new: &str, confirm: &str) -> AppResult
     password_policy::check(new, &[&user.display_name, &user.email])
         .map_err(|problem| AppError::client(ErrorCode::InvalidInput, problem.to_string()))?;
     if new.len() > password::MAX_BYTES {
-        return Err(AppError::client(ErrorCode::InvalidInput, "That password is too long."));
+        return Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "That password is too long.",
+        ));
     }
     Ok(())
 }
 
-pub async fn remove_password(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<()> {
+pub async fn remove_password(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+) -> AppResult<()> {
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
     after.password = false;
-    keeps_a_way_in(after, signin::password_allowed(state, &who.user).await?, who.role())?;
+    keeps_a_way_in(
+        after,
+        signin::password_allowed(state, &who.user).await?,
+        who.role(),
+    )?;
     state
-        .audited(entry(meta, who, "password.removed", Outcome::Success), async {
-            state.db.set_password_hash(&who.user.id, None).await?;
-            Ok(())
-        })
+        .audited(
+            entry(meta, who, "password.removed", Outcome::Success),
+            async {
+                state.db.set_password_hash(&who.user.id, None).await?;
+                Ok(())
+            },
+        )
         .await?;
     notify::notify(state, &who.user, Event::PasswordChanged).await
 }
 
-pub async fn revoke_session(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id_hash: &str) -> AppResult<()> {
-    let entry = entry(meta, who, "session.revoked", Outcome::Success).detail("session", short(id_hash));
+pub async fn revoke_session(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id_hash: &str,
+) -> AppResult<()> {
+    let entry =
+        entry(meta, who, "session.revoked", Outcome::Success).detail("session", short(id_hash));
     let now = state.clock.now_ms();
     state
         .audited(entry, async {
-            if state.db.revoke_session_of_user(&who.user.id, id_hash, now).await? {
+            if state
+                .db
+                .revoke_session_of_user(&who.user.id, id_hash, now)
+                .await?
+            {
                 Ok(())
             } else {
                 Err(AppError::not_found())
@@ -274,15 +369,22 @@ pub async fn revoke_session(state: &AppState, meta: &RequestMeta, who: &CurrentU
 }
 
 /// Signs out every other browser of this account.
-pub async fn revoke_other_sessions(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<u64> {
+pub async fn revoke_other_sessions(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+) -> AppResult<u64> {
     let now = state.clock.now_ms();
     state
-        .audited(entry(meta, who, "session.revoked_others", Outcome::Success), async {
-            Ok(state
-                .db
-                .revoke_sessions_of_user(&who.user.id, Some(&who.session.id_hash), now)
-                .await?)
-        })
+        .audited(
+            entry(meta, who, "session.revoked_others", Outcome::Success),
+            async {
+                Ok(state
+                    .db
+                    .revoke_sessions_of_user(&who.user.id, Some(&who.session.id_hash), now)
+                    .await?)
+            },
+        )
         .await
 }
 

@@ -27,7 +27,12 @@ pub struct NewInvitation {
 }
 
 /// Prepares an invitation for `user_id` (not stored yet).
-pub fn prepare(state: &AppState, user_id: &str, kind: &str, invited_by: Option<&str>) -> AppResult<NewInvitation> {
+pub fn prepare(
+    state: &AppState,
+    user_id: &str,
+    kind: &str,
+    invited_by: Option<&str>,
+) -> AppResult<NewInvitation> {
     let (token, token_hash) = session::new_token()?;
     let now = state.clock.now_ms();
     let days = i64::from(state.config.sessions.invitation_days);
@@ -53,9 +58,16 @@ pub fn link(state: &AppState, token: &str) -> String {
 }
 
 /// The live invitation behind `token` and its account. Refusals are audited.
-pub async fn check(state: &AppState, meta: &RequestMeta, token: &str) -> AppResult<(InvitationRow, UserRow)> {
+pub async fn check(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: &str,
+) -> AppResult<(InvitationRow, UserRow)> {
     let found = if token.len() == 43 {
-        state.db.invitation_by_token_hash(&session::token_hash(token)).await?
+        state
+            .db
+            .invitation_by_token_hash(&session::token_hash(token))
+            .await?
     } else {
         None
     };
@@ -68,13 +80,33 @@ pub async fn check(state: &AppState, meta: &RequestMeta, token: &str) -> AppResu
         Some(_) => "",
     };
     if let (Some(inv), "") = (&found, reason)
-        && let Some(user) = state.db.user_by_id(&inv.user_id).await?.filter(|u| u.disabled_ms.is_none())
+        && let Some(user) = state
+            .db
+            .user_by_id(&inv.user_id)
+            .await?
+            .filter(|u| u.disabled_ms.is_none())
     {
         return Ok((inv.clone(), user));
     }
-    let target = found.as_ref().map_or_else(|| "invitation:unknown".to_owned(), |i| format!("user:{}", i.user_id));
-    let entry = audit::entry(meta, &Actor::Anonymous, "enrolment.link", &target, Outcome::Denied)
-        .detail("reason", if reason.is_empty() { "disabled" } else { reason });
+    let target = found.as_ref().map_or_else(
+        || "invitation:unknown".to_owned(),
+        |i| format!("user:{}", i.user_id),
+    );
+    let entry = audit::entry(
+        meta,
+        &Actor::Anonymous,
+        "enrolment.link",
+        &target,
+        Outcome::Denied,
+    )
+    .detail(
+        "reason",
+        if reason.is_empty() {
+            "disabled"
+        } else {
+            reason
+        },
+    );
     state.audit(entry).await?;
     Err(AppError::client(
         ErrorCode::InvitationInvalid,
@@ -94,12 +126,22 @@ pub async fn complete<T>(
     effect: impl Future<Output = AppResult<T>>,
 ) -> AppResult<T> {
     let actor = Actor::User(user.id.clone());
-    let entry = audit::entry(meta, &actor, "enrolment.completed", &format!("user:{}", user.id), Outcome::Success)
-        .detail("kind", invitation.kind.clone())
-        .detail("method", method);
+    let entry = audit::entry(
+        meta,
+        &actor,
+        "enrolment.completed",
+        &format!("user:{}", user.id),
+        Outcome::Success,
+    )
+    .detail("kind", invitation.kind.clone())
+    .detail("method", method);
     state
         .audited(entry, async {
-            if !state.db.use_invitation(&invitation.id, state.clock.now_ms()).await? {
+            if !state
+                .db
+                .use_invitation(&invitation.id, state.clock.now_ms())
+                .await?
+            {
                 return Err(AppError::client(
                     ErrorCode::InvitationInvalid,
                     "This invitation link was used a moment ago. Sign in instead.",

@@ -40,11 +40,17 @@ impl Event {
     /// What the person is told, in plain words.
     fn message(self) -> &'static str {
         match self {
-            Event::NewDevice => "Someone signed in to your account from a browser or device not used before.",
+            Event::NewDevice => {
+                "Someone signed in to your account from a browser or device not used before."
+            }
             Event::PasskeyAdded => "A passkey was added to your account.",
             Event::PasskeyRemoved => "A passkey was removed from your account.",
-            Event::SecondFactorChanged => "The authenticator app code for your account was set up or removed.",
-            Event::RecoveryCodesRenewed => "New recovery codes were made for your account; the old ones no longer work.",
+            Event::SecondFactorChanged => {
+                "The authenticator app code for your account was set up or removed."
+            }
+            Event::RecoveryCodesRenewed => {
+                "New recovery codes were made for your account; the old ones no longer work."
+            }
             Event::PasswordChanged => "The password of your account was set, changed or removed.",
             Event::RecoveryCodeUsed => "A recovery code was used to sign in to your account.",
             Event::CredentialsReset => {

@@ -13,8 +13,8 @@ use store::accounts::UserRow;
 use store::ceremonies::CeremonyRow;
 use store::credentials::PasskeyRow;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
+    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
 use crate::error::{AppError, AppResult};
@@ -41,7 +41,9 @@ impl Passkeys {
     /// `origin` is the public origin (`https://host[:port]`); its host is the RP id.
     pub fn new(origin: &str, rp_name: &str) -> Result<Self, String> {
         let url = Url::parse(origin).map_err(|e| format!("public origin {origin}: {e}"))?;
-        let host = url.host_str().ok_or_else(|| format!("public origin {origin} has no host"))?;
+        let host = url
+            .host_str()
+            .ok_or_else(|| format!("public origin {origin} has no host"))?;
         if host.parse::<std::net::IpAddr>().is_ok() {
             return Err(format!(
                 "passkeys need a domain name, not the IP address {host}: set public_url (e.g. https://telehealth.example.org)"
@@ -57,7 +59,11 @@ impl Passkeys {
 
     /// Starts registering a new passkey for `user`; returns the ceremony id and the
     /// options for `navigator.credentials.create`.
-    pub async fn start_registration(&self, state: &AppState, user: &UserRow) -> AppResult<(String, Value)> {
+    pub async fn start_registration(
+        &self,
+        state: &AppState,
+        user: &UserRow,
+    ) -> AppResult<(String, Value)> {
         let existing = state.db.passkeys_of_user(&user.id).await?;
         let exclude = existing
             .iter()
@@ -66,16 +72,26 @@ impl Passkeys {
             .collect::<Vec<_>>();
         let (options, registration) = self
             .webauthn
-            .start_passkey_registration(user_uuid(&user.id)?, &user.email, &user.display_name, Some(exclude))
+            .start_passkey_registration(
+                user_uuid(&user.id)?,
+                &user.email,
+                &user.display_name,
+                Some(exclude),
+            )
             .map_err(|e| AppError::internal(format!("webauthn start registration: {e}")))?;
         let mut options = json(&options)?;
         // Ask for a discoverable credential so sign-in needs no user name. (The stored
         // ceremony state does not depend on it.)
-        if let Some(sel) = options.pointer_mut("/publicKey/authenticatorSelection").and_then(Value::as_object_mut) {
+        if let Some(sel) = options
+            .pointer_mut("/publicKey/authenticatorSelection")
+            .and_then(Value::as_object_mut)
+        {
             sel.insert("residentKey".into(), Value::from("required"));
             sel.insert("requireResidentKey".into(), Value::from(true));
         }
-        let id = self.save(state, "register", Some(&user.id), &registration).await?;
+        let id = self
+            .save(state, "register", Some(&user.id), &registration)
+            .await?;
         Ok((id, options))
     }
 
@@ -87,7 +103,9 @@ impl Passkeys {
         ceremony_id: &str,
         credential: &RegisterPublicKeyCredential,
     ) -> AppResult<Passkey> {
-        let registration: PasskeyRegistration = self.take(state, ceremony_id, "register", Some(&user.id)).await?;
+        let registration: PasskeyRegistration = self
+            .take(state, ceremony_id, "register", Some(&user.id))
+            .await?;
         self.webauthn
             .finish_passkey_registration(credential, &registration)
             .map_err(|e| {
@@ -97,13 +115,20 @@ impl Passkeys {
     }
 
     /// Stores a verified passkey under `name`.
-    pub async fn store(&self, state: &AppState, user: &UserRow, passkey: &Passkey, name: &str) -> AppResult<PasskeyRow> {
+    pub async fn store(
+        &self,
+        state: &AppState,
+        user: &UserRow,
+        passkey: &Passkey,
+        name: &str,
+    ) -> AppResult<PasskeyRow> {
         let row = PasskeyRow {
             id: crate::setup::new_id()?,
             user_id: user.id.clone(),
             name: name.to_owned(),
             credential_id: URL_SAFE_NO_PAD.encode(passkey.cred_id()),
-            passkey_json: serde_json::to_string(&passkey).map_err(|e| AppError::internal(e.to_string()))?,
+            passkey_json: serde_json::to_string(&passkey)
+                .map_err(|e| AppError::internal(e.to_string()))?,
             created_ms: state.clock.now_ms(),
             last_used_ms: None,
         };
@@ -133,7 +158,8 @@ impl Passkeys {
         ceremony_id: &str,
         credential: &PublicKeyCredential,
     ) -> AppResult<(UserRow, PasskeyRow)> {
-        let auth: DiscoverableAuthentication = self.take(state, ceremony_id, "authenticate", None).await?;
+        let auth: DiscoverableAuthentication =
+            self.take(state, ceremony_id, "authenticate", None).await?;
         let (user_uuid, cred_id) = self
             .webauthn
             .identify_discoverable_authentication(credential)
@@ -142,7 +168,9 @@ impl Passkeys {
             .db
             .passkey_by_credential_id(&URL_SAFE_NO_PAD.encode(cred_id))
             .await?
-            .ok_or_else(|| refused("That passkey is not registered here (it may have been removed)."))?;
+            .ok_or_else(|| {
+                refused("That passkey is not registered here (it may have been removed).")
+            })?;
         if user_uuid_of(&row.user_id).ok() != Some(user_uuid) {
             return Err(refused("That passkey could not be recognised."));
         }
@@ -164,7 +192,11 @@ impl Passkeys {
     }
 
     /// Starts re-authenticating a signed-in user with one of their own passkeys.
-    pub async fn start_step_up(&self, state: &AppState, user: &UserRow) -> AppResult<(String, Value)> {
+    pub async fn start_step_up(
+        &self,
+        state: &AppState,
+        user: &UserRow,
+    ) -> AppResult<(String, Value)> {
         let passkeys = self.user_passkeys(state, &user.id).await?;
         if passkeys.is_empty() {
             return Err(refused("You have no passkey yet."));
@@ -185,11 +217,16 @@ impl Passkeys {
         ceremony_id: &str,
         credential: &PublicKeyCredential,
     ) -> AppResult<()> {
-        let auth: PasskeyAuthentication = self.take(state, ceremony_id, "step_up", Some(&user.id)).await?;
-        let result = self.webauthn.finish_passkey_authentication(credential, &auth).map_err(|e| {
-            tracing::info!(error = %e, "passkey step-up refused");
-            refused("Your device's answer could not be accepted. Please try again.")
-        })?;
+        let auth: PasskeyAuthentication = self
+            .take(state, ceremony_id, "step_up", Some(&user.id))
+            .await?;
+        let result = self
+            .webauthn
+            .finish_passkey_authentication(credential, &auth)
+            .map_err(|e| {
+                tracing::info!(error = %e, "passkey step-up refused");
+                refused("Your device's answer could not be accepted. Please try again.")
+            })?;
         for (row, mut passkey) in self.user_passkeys(state, &user.id).await? {
             if passkey.cred_id() == result.cred_id() {
                 self.record_use(state, &row, &mut passkey, &result).await?;
@@ -198,7 +235,11 @@ impl Passkeys {
         Ok(())
     }
 
-    async fn user_passkeys(&self, state: &AppState, user_id: &str) -> AppResult<Vec<(PasskeyRow, Passkey)>> {
+    async fn user_passkeys(
+        &self,
+        state: &AppState,
+        user_id: &str,
+    ) -> AppResult<Vec<(PasskeyRow, Passkey)>> {
         state
             .db
             .passkeys_of_user(user_id)
@@ -217,7 +258,10 @@ impl Passkeys {
     ) -> AppResult<()> {
         passkey.update_credential(result);
         let json = serde_json::to_string(passkey).map_err(|e| AppError::internal(e.to_string()))?;
-        state.db.passkey_used(&row.id, &json, state.clock.now_ms()).await?;
+        state
+            .db
+            .passkey_used(&row.id, &json, state.clock.now_ms())
+            .await?;
         Ok(())
     }
 
@@ -236,7 +280,8 @@ impl Passkeys {
                 id: id.clone(),
                 kind: kind.to_owned(),
                 user_id: user_id.map(str::to_owned),
-                state_json: serde_json::to_string(value).map_err(|e| AppError::internal(e.to_string()))?,
+                state_json: serde_json::to_string(value)
+                    .map_err(|e| AppError::internal(e.to_string()))?,
                 created_ms: now,
                 expires_ms: now + CEREMONY_MS,
             })
@@ -251,15 +296,21 @@ impl Passkeys {
         kind: &str,
         user_id: Option<&str>,
     ) -> AppResult<T> {
-        let expired = || refused("This request has expired or was already used. Please start again.");
+        let expired =
+            || refused("This request has expired or was already used. Please start again.");
         if id.len() != 32 {
             return Err(expired());
         }
-        let row = state.db.take_ceremony(id, kind, state.clock.now_ms()).await?.ok_or_else(expired)?;
+        let row = state
+            .db
+            .take_ceremony(id, kind, state.clock.now_ms())
+            .await?
+            .ok_or_else(expired)?;
         if row.user_id.as_deref() != user_id {
             return Err(expired());
         }
-        serde_json::from_str(&row.state_json).map_err(|e| AppError::internal(format!("ceremony state: {e}")))
+        serde_json::from_str(&row.state_json)
+            .map_err(|e| AppError::internal(format!("ceremony state: {e}")))
     }
 }
 

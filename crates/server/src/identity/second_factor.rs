@@ -40,7 +40,11 @@ fn unseal(state: &AppState, row: &TotpRow) -> AppResult<totp::TotpSecret> {
 
 /// The user's confirmed TOTP, if any.
 pub async fn confirmed_totp(state: &AppState, user_id: &str) -> AppResult<Option<TotpRow>> {
-    Ok(state.db.totp_of_user(user_id).await?.filter(|t| t.confirmed_ms.is_some()))
+    Ok(state
+        .db
+        .totp_of_user(user_id)
+        .await?
+        .filter(|t| t.confirmed_ms.is_some()))
 }
 
 /// The enrolment in progress for `user`, starting one (a new secret) if there is none
@@ -49,7 +53,8 @@ pub async fn enrolment(state: &AppState, user: &UserRow, issuer: &str) -> AppRes
     let secret = match state.db.totp_of_user(&user.id).await? {
         Some(row) if row.confirmed_ms.is_none() => unseal(state, &row)?,
         _ => {
-            let secret = totp::TotpSecret::generate().map_err(|e| AppError::internal(e.to_string()))?;
+            let secret =
+                totp::TotpSecret::generate().map_err(|e| AppError::internal(e.to_string()))?;
             state
                 .db
                 .put_totp(&TotpRow {
@@ -64,8 +69,11 @@ pub async fn enrolment(state: &AppState, user: &UserRow, issuer: &str) -> AppRes
         }
     };
     let uri = Zeroizing::new(totp::provisioning_uri(&secret, issuer, &user.email));
-    let qr_svg = qr::svg(&uri, "QR code to add this account to your authenticator app")
-        .map_err(|e| AppError::internal(e.to_string()))?;
+    let qr_svg = qr::svg(
+        &uri,
+        "QR code to add this account to your authenticator app",
+    )
+    .map_err(|e| AppError::internal(e.to_string()))?;
     let text = secret.to_base32();
     let grouped: String = text
         .as_bytes()
@@ -99,16 +107,31 @@ pub async fn use_recovery_code(state: &AppState, user_id: &str, typed: &str) -> 
         return Ok(false);
     };
     let hash = recovery::hash(user_id, &canonical);
-    Ok(state.db.use_recovery_code(user_id, &hash, state.clock.now_ms()).await?)
+    Ok(state
+        .db
+        .use_recovery_code(user_id, &hash, state.clock.now_ms())
+        .await?)
 }
 
 /// Makes a new set of recovery codes (the old ones stop working) and returns them, to
 /// be shown once.
-pub async fn renew_recovery_codes(state: &AppState, user_id: &str) -> AppResult<Vec<Zeroizing<String>>> {
+pub async fn renew_recovery_codes(
+    state: &AppState,
+    user_id: &str,
+) -> AppResult<Vec<Zeroizing<String>>> {
     let codes = recovery::generate().map_err(|e| AppError::internal(e.to_string()))?;
-    let hashes: Vec<String> = codes.iter().map(|c| recovery::hash(user_id, &c.canonical())).collect();
-    state.db.replace_recovery_codes(user_id, &hashes, state.clock.now_ms()).await?;
-    Ok(codes.iter().map(|c| Zeroizing::new(c.as_str().to_owned())).collect())
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|c| recovery::hash(user_id, &c.canonical()))
+        .collect();
+    state
+        .db
+        .replace_recovery_codes(user_id, &hashes, state.clock.now_ms())
+        .await?;
+    Ok(codes
+        .iter()
+        .map(|c| Zeroizing::new(c.as_str().to_owned()))
+        .collect())
 }
 
 /// The error for a wrong code, the same words whichever code was tried.

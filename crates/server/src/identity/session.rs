@@ -44,7 +44,11 @@ impl CookieSettings {
 
     /// The full cookie name for `base` (`tw_session`, `tw_device`, `tw_pending`).
     pub fn name(&self, base: &str) -> String {
-        if self.secure { format!("__Host-{base}") } else { base.to_owned() }
+        if self.secure {
+            format!("__Host-{base}")
+        } else {
+            base.to_owned()
+        }
     }
 
     fn attributes(&self) -> &'static str {
@@ -56,16 +60,31 @@ impl CookieSettings {
     }
 
     /// A `Set-Cookie` value storing `value` for `max_age_secs` (a session cookie when None).
-    pub fn set(&self, base: &str, value: &str, max_age_secs: Option<i64>) -> AppResult<HeaderValue> {
-        let age = max_age_secs.map(|s| format!("; Max-Age={s}")).unwrap_or_default();
-        HeaderValue::from_str(&format!("{}={value}{age}; {}", self.name(base), self.attributes()))
-            .map_err(|_| AppError::internal("cookie value"))
+    pub fn set(
+        &self,
+        base: &str,
+        value: &str,
+        max_age_secs: Option<i64>,
+    ) -> AppResult<HeaderValue> {
+        let age = max_age_secs
+            .map(|s| format!("; Max-Age={s}"))
+            .unwrap_or_default();
+        HeaderValue::from_str(&format!(
+            "{}={value}{age}; {}",
+            self.name(base),
+            self.attributes()
+        ))
+        .map_err(|_| AppError::internal("cookie value"))
     }
 
     /// The `Set-Cookie` value that deletes the cookie.
     pub fn clear(&self, base: &str) -> HeaderValue {
-        HeaderValue::from_str(&format!("{}=; Max-Age=0; {}", self.name(base), self.attributes()))
-            .unwrap_or_else(|_| HeaderValue::from_static("tw_session=; Max-Age=0; Path=/"))
+        HeaderValue::from_str(&format!(
+            "{}=; Max-Age=0; {}",
+            self.name(base),
+            self.attributes()
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static("tw_session=; Max-Age=0; Path=/"))
     }
 
     /// The value of cookie `base` presented by the browser, if any.
@@ -192,12 +211,20 @@ pub async fn start(
 }
 
 /// The `Set-Cookie` headers for a started session.
-pub fn cookies_for(state: &AppState, started: &Started) -> AppResult<Vec<(header::HeaderName, HeaderValue)>> {
-    let mut out = vec![(header::SET_COOKIE, state.cookies.set("tw_session", &started.token, None)?)];
+pub fn cookies_for(
+    state: &AppState,
+    started: &Started,
+) -> AppResult<Vec<(header::HeaderName, HeaderValue)>> {
+    let mut out = vec![(
+        header::SET_COOKIE,
+        state.cookies.set("tw_session", &started.token, None)?,
+    )];
     if let Some(device) = &started.device_token {
         out.push((
             header::SET_COOKIE,
-            state.cookies.set("tw_device", device, Some(DEVICE_COOKIE_SECS))?,
+            state
+                .cookies
+                .set("tw_device", device, Some(DEVICE_COOKIE_SECS))?,
         ));
     }
     Ok(out)
@@ -205,7 +232,10 @@ pub fn cookies_for(state: &AppState, started: &Started) -> AppResult<Vec<(header
 
 /// "Firefox on Linux" — enough for a person to recognise their own sessions.
 pub fn describe_user_agent(headers: &HeaderMap) -> String {
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let browser = if ua.contains("Edg/") {
         "Edge"
     } else if ua.contains("Firefox/") {
@@ -286,7 +316,10 @@ pub struct MaybeUser(pub Option<CurrentUser>);
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(MaybeUser(current(parts, state).await?))
     }
 }
@@ -331,7 +364,10 @@ fn sign_in_required() -> AppError {
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = NotSignedIn;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match current(parts, state).await.map_err(NotSignedIn::Error)? {
             Some(c) if !c.session.mfa_pending => Ok(SignedIn(c)),
             Some(_) if wants_html(parts) => Err(NotSignedIn::Redirect("/account/second-factor")),
@@ -350,7 +386,10 @@ impl FromRequestParts<AppState> for SignedIn {
 impl FromRequestParts<AppState> for SignedInAnyFactor {
     type Rejection = NotSignedIn;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match current(parts, state).await.map_err(NotSignedIn::Error)? {
             Some(c) => Ok(SignedInAnyFactor(c)),
             None if wants_html(parts) && parts.method == http::Method::GET => {
@@ -384,7 +423,9 @@ mod tests {
         for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
             assert!(v.contains(attr), "{v} lacks {attr}");
         }
-        let plain = CookieSettings::for_https(false).set("tw_session", "abc", None).unwrap();
+        let plain = CookieSettings::for_https(false)
+            .set("tw_session", "abc", None)
+            .unwrap();
         assert!(!plain.to_str().unwrap().contains("Secure"));
     }
 
@@ -393,7 +434,10 @@ mod tests {
         let c = CookieSettings::for_https(false);
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, "a=1; tw_session=tok; b=2".parse().unwrap());
-        assert_eq!(c.read(&h, "tw_session").as_deref().map(String::as_str), Some("tok"));
+        assert_eq!(
+            c.read(&h, "tw_session").as_deref().map(String::as_str),
+            Some("tok")
+        );
         assert!(c.read(&h, "tw_device").is_none());
         h.insert(header::COOKIE, "tw_sessionx=tok".parse().unwrap());
         assert!(c.read(&h, "tw_session").is_none());
@@ -409,6 +453,9 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(describe_user_agent(&h), "Chrome on Linux");
-        assert_eq!(describe_user_agent(&HeaderMap::new()), "A browser on an unknown system");
+        assert_eq!(
+            describe_user_agent(&HeaderMap::new()),
+            "A browser on an unknown system"
+        );
     }
 }

@@ -25,7 +25,8 @@ use crate::identity::{Role, normalise_email, second_factor};
 use crate::state::AppState;
 
 /// The one message for every failed attempt, so it reveals nothing about the account.
-pub const FAILED: &str = "That e-mail address and password do not match an account. Check both and try again.";
+pub const FAILED: &str =
+    "That e-mail address and password do not match an account. Check both and try again.";
 /// How long the second step may take after the password.
 const PENDING_MS: i64 = 10 * 60 * 1000;
 /// Wrong codes allowed in one pending sign-in before the password is asked again.
@@ -44,7 +45,9 @@ fn throttled(wait_ms: i64) -> AppError {
     let secs = (wait_ms + 999) / 1000;
     AppError::client(
         ErrorCode::TooManyAttempts,
-        format!("Too many attempts. Please wait {secs} seconds, then try again. Your account is not locked."),
+        format!(
+            "Too many attempts. Please wait {secs} seconds, then try again. Your account is not locked."
+        ),
     )
 }
 
@@ -57,11 +60,21 @@ fn source_key(meta: &RequestMeta) -> String {
 }
 
 /// Refuses while the account or the source must wait.
-pub fn check_throttle(state: &AppState, meta: &RequestMeta, account: Option<&str>) -> AppResult<()> {
+pub fn check_throttle(
+    state: &AppState,
+    meta: &RequestMeta,
+    account: Option<&str>,
+) -> AppResult<()> {
     let now = state.clock.now_ms();
-    let by_account = account.map_or(0, |a| state.throttles.accounts.wait_ms(&account_key(a), now));
+    let by_account = account.map_or(0, |a| {
+        state.throttles.accounts.wait_ms(&account_key(a), now)
+    });
     let wait = by_account.max(state.throttles.sources.wait_ms(&source_key(meta), now));
-    if wait > 0 { Err(throttled(wait)) } else { Ok(()) }
+    if wait > 0 {
+        Err(throttled(wait))
+    } else {
+        Ok(())
+    }
 }
 
 fn count_failure(state: &AppState, meta: &RequestMeta, account: Option<&str>) {
@@ -111,20 +124,37 @@ pub async fn with_password(
         .await?;
     let Some(user) = usable.filter(|_| matched) else {
         count_failure(state, meta, Some(email));
-        let target = user.as_ref().map_or_else(|| "account:unknown".to_owned(), |u| format!("user:{}", u.id));
-        let reason = if user.is_some() { "wrong_password_or_not_allowed" } else { "no_such_account" };
-        let entry =
-            audit::entry(meta, &Actor::Anonymous, "signin.password", &target, Outcome::Failure).detail("reason", reason);
+        let target = user.as_ref().map_or_else(
+            || "account:unknown".to_owned(),
+            |u| format!("user:{}", u.id),
+        );
+        let reason = if user.is_some() {
+            "wrong_password_or_not_allowed"
+        } else {
+            "no_such_account"
+        };
+        let entry = audit::entry(
+            meta,
+            &Actor::Anonymous,
+            "signin.password",
+            &target,
+            Outcome::Failure,
+        )
+        .detail("reason", reason);
         state.audit(entry).await?;
         return Err(AppError::client(ErrorCode::SignInFailed, FAILED));
     };
     state.throttles.accounts.succeeded(&account_key(email));
     let actor = Actor::User(user.id.clone());
     let target = format!("user:{}", user.id);
-    if second_factor::confirmed_totp(state, &user.id).await?.is_some() {
+    if second_factor::confirmed_totp(state, &user.id)
+        .await?
+        .is_some()
+    {
         let (token, hash) = session::new_token()?;
         let now = state.clock.now_ms();
-        let entry = audit::entry(meta, &actor, "signin.password", &target, Outcome::Success).detail("next", "code");
+        let entry = audit::entry(meta, &actor, "signin.password", &target, Outcome::Success)
+            .detail("next", "code");
         state
             .audited(entry, async {
                 state
@@ -142,10 +172,13 @@ pub async fn with_password(
             .await?;
         return Ok(PasswordStep::Code(token));
     }
-    let entry =
-        audit::entry(meta, &actor, "signin.password", &target, Outcome::Success).detail("next", "enrol_second_factor");
+    let entry = audit::entry(meta, &actor, "signin.password", &target, Outcome::Success)
+        .detail("next", "enrol_second_factor");
     let started = state
-        .audited(entry, session::start(state, meta, headers, user, Method::Password, true))
+        .audited(
+            entry,
+            session::start(state, meta, headers, user, Method::Password, true),
+        )
         .await?;
     Ok(PasswordStep::EnrolSecondFactor(started))
 }
@@ -166,7 +199,11 @@ pub async fn with_code(
         )
     };
     let hash = session::token_hash(pending_token);
-    let pending = state.db.pending_signin(&hash, state.clock.now_ms()).await?.ok_or_else(expired)?;
+    let pending = state
+        .db
+        .pending_signin(&hash, state.clock.now_ms())
+        .await?
+        .ok_or_else(expired)?;
     let user = state
         .db
         .user_by_id(&pending.user_id)
@@ -181,11 +218,23 @@ pub async fn with_code(
     };
     let actor = Actor::User(user.id.clone());
     let target = format!("user:{}", user.id);
-    let action = if is_recovery_code { "signin.recovery_code" } else { "signin.totp" };
+    let action = if is_recovery_code {
+        "signin.recovery_code"
+    } else {
+        "signin.totp"
+    };
     if !accepted {
         count_failure(state, meta, Some(&user.email));
         let failures = state.db.pending_signin_failed(&hash).await?;
-        state.audit(audit::entry(meta, &actor, action, &target, Outcome::Failure)).await?;
+        state
+            .audit(audit::entry(
+                meta,
+                &actor,
+                action,
+                &target,
+                Outcome::Failure,
+            ))
+            .await?;
         if failures >= PENDING_FAILURES {
             state.db.take_pending_signin(&hash).await?;
             return Err(expired());
@@ -195,7 +244,11 @@ pub async fn with_code(
     if !state.db.take_pending_signin(&hash).await? {
         return Err(expired());
     }
-    let method = if is_recovery_code { Method::RecoveryCode } else { Method::PasswordTotp };
+    let method = if is_recovery_code {
+        Method::RecoveryCode
+    } else {
+        Method::PasswordTotp
+    };
     let started = finish(state, meta, headers, &user, method, action).await?;
     if is_recovery_code {
         notify::notify(state, &user, Event::RecoveryCodeUsed).await?;
@@ -212,23 +265,50 @@ pub async fn with_passkey(
     credential: &PublicKeyCredential,
 ) -> AppResult<Started> {
     check_throttle(state, meta, None)?;
-    let (user, _) = match state.passkeys.finish_sign_in(state, ceremony_id, credential).await {
+    let (user, _) = match state
+        .passkeys
+        .finish_sign_in(state, ceremony_id, credential)
+        .await
+    {
         Ok(found) => found,
         Err(e) => {
             count_failure(state, meta, None);
-            let entry = audit::entry(meta, &Actor::Anonymous, "signin.passkey", "account:unknown", Outcome::Failure)
-                .detail("reason", e.code.as_str());
+            let entry = audit::entry(
+                meta,
+                &Actor::Anonymous,
+                "signin.passkey",
+                "account:unknown",
+                Outcome::Failure,
+            )
+            .detail("reason", e.code.as_str());
             state.audit(entry).await?;
             return Err(e);
         }
     };
     if user.disabled_ms.is_some() {
-        let entry = audit::entry(meta, &Actor::Anonymous, "signin.passkey", &format!("user:{}", user.id), Outcome::Denied)
-            .detail("reason", "disabled");
+        let entry = audit::entry(
+            meta,
+            &Actor::Anonymous,
+            "signin.passkey",
+            &format!("user:{}", user.id),
+            Outcome::Denied,
+        )
+        .detail("reason", "disabled");
         state.audit(entry).await?;
-        return Err(AppError::client(ErrorCode::SignInFailed, "This account is disabled. Please contact the practice."));
+        return Err(AppError::client(
+            ErrorCode::SignInFailed,
+            "This account is disabled. Please contact the practice.",
+        ));
     }
-    finish(state, meta, headers, &user, Method::Passkey, "signin.passkey").await
+    finish(
+        state,
+        meta,
+        headers,
+        &user,
+        Method::Passkey,
+        "signin.passkey",
+    )
+    .await
 }
 
 /// Signing in with e-mail and a recovery code, for someone whose only passkey is lost.
@@ -241,7 +321,11 @@ pub async fn with_recovery_code(
 ) -> AppResult<Started> {
     check_throttle(state, meta, Some(email))?;
     let user = match normalise_email(email) {
-        Some(e) => state.db.user_by_email(&e).await?.filter(|u| u.disabled_ms.is_none()),
+        Some(e) => state
+            .db
+            .user_by_email(&e)
+            .await?
+            .filter(|u| u.disabled_ms.is_none()),
         None => None,
     };
     let accepted = match &user {
@@ -250,7 +334,13 @@ pub async fn with_recovery_code(
     };
     let Some(user) = user.filter(|_| accepted) else {
         count_failure(state, meta, Some(email));
-        let entry = audit::entry(meta, &Actor::Anonymous, "signin.recovery_code", "account:unknown", Outcome::Failure);
+        let entry = audit::entry(
+            meta,
+            &Actor::Anonymous,
+            "signin.recovery_code",
+            "account:unknown",
+            Outcome::Failure,
+        );
         state.audit(entry).await?;
         return Err(AppError::client(
             ErrorCode::SignInFailed,
@@ -258,7 +348,15 @@ pub async fn with_recovery_code(
         ));
     };
     state.throttles.accounts.succeeded(&account_key(email));
-    let started = finish(state, meta, headers, &user, Method::RecoveryCode, "signin.recovery_code").await?;
+    let started = finish(
+        state,
+        meta,
+        headers,
+        &user,
+        Method::RecoveryCode,
+        "signin.recovery_code",
+    )
+    .await?;
     notify::notify(state, &user, Event::RecoveryCodeUsed).await?;
     Ok(started)
 }
@@ -272,10 +370,19 @@ async fn finish(
     action: &str,
 ) -> AppResult<Started> {
     let actor = Actor::User(user.id.clone());
-    let entry = audit::entry(meta, &actor, action, &format!("user:{}", user.id), Outcome::Success)
-        .detail("method", method.as_str());
+    let entry = audit::entry(
+        meta,
+        &actor,
+        action,
+        &format!("user:{}", user.id),
+        Outcome::Success,
+    )
+    .detail("method", method.as_str());
     let started = state
-        .audited(entry, session::start(state, meta, headers, user, method, false))
+        .audited(
+            entry,
+            session::start(state, meta, headers, user, method, false),
+        )
         .await?;
     state.throttles.sources.succeeded(&source_key(meta));
     if started.new_device {
@@ -285,14 +392,29 @@ async fn finish(
 }
 
 /// Ends the session (if any) and records it.
-pub async fn sign_out(state: &AppState, meta: &RequestMeta, current: Option<CurrentUser>) -> AppResult<()> {
-    let Some(current) = current else { return Ok(()) };
+pub async fn sign_out(
+    state: &AppState,
+    meta: &RequestMeta,
+    current: Option<CurrentUser>,
+) -> AppResult<()> {
+    let Some(current) = current else {
+        return Ok(());
+    };
     let actor = Actor::User(current.user.id.clone());
-    let entry = audit::entry(meta, &actor, "signout", &format!("user:{}", current.user.id), Outcome::Success);
+    let entry = audit::entry(
+        meta,
+        &actor,
+        "signout",
+        &format!("user:{}", current.user.id),
+        Outcome::Success,
+    );
     let now = state.clock.now_ms();
     state
         .audited(entry, async {
-            state.db.revoke_session(&current.session.id_hash, now).await?;
+            state
+                .db
+                .revoke_session(&current.session.id_hash, now)
+                .await?;
             Ok(())
         })
         .await

@@ -21,16 +21,33 @@ use crate::state::AppState;
 /// The new session token for the cookie.
 pub type Rotated = Zeroizing<String>;
 
-async fn complete(state: &AppState, meta: &RequestMeta, who: &CurrentUser, method: Method) -> AppResult<Rotated> {
+async fn complete(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    method: Method,
+) -> AppResult<Rotated> {
     let (token, hash) = session::new_token()?;
     let now = state.clock.now_ms();
-    let entry = audit::entry(meta, &Actor::User(who.user.id.clone()), "stepup", &format!("user:{}", who.user.id), Outcome::Success)
-        .detail("method", method.as_str());
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        "stepup",
+        &format!("user:{}", who.user.id),
+        Outcome::Success,
+    )
+    .detail("method", method.as_str());
     state
         .audited(entry, async {
-            state.db.reauthenticate_session(&who.session.id_hash, now, method.as_str()).await?;
+            state
+                .db
+                .reauthenticate_session(&who.session.id_hash, now, method.as_str())
+                .await?;
             if !state.db.rotate_session(&who.session.id_hash, &hash).await? {
-                return Err(AppError::client(ErrorCode::SignInRequired, "Your session has ended. Please sign in again."));
+                return Err(AppError::client(
+                    ErrorCode::SignInRequired,
+                    "Your session has ended. Please sign in again.",
+                ));
             }
             Ok(())
         })
@@ -38,9 +55,20 @@ async fn complete(state: &AppState, meta: &RequestMeta, who: &CurrentUser, metho
     Ok(token)
 }
 
-async fn refuse(state: &AppState, meta: &RequestMeta, who: &CurrentUser, err: AppError) -> AppResult<Rotated> {
-    let entry = audit::entry(meta, &Actor::User(who.user.id.clone()), "stepup", &format!("user:{}", who.user.id), Outcome::Failure)
-        .detail("reason", err.code.as_str());
+async fn refuse(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    err: AppError,
+) -> AppResult<Rotated> {
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        "stepup",
+        &format!("user:{}", who.user.id),
+        Outcome::Failure,
+    )
+    .detail("reason", err.code.as_str());
     state.audit(entry).await?;
     Err(err)
 }
@@ -54,10 +82,18 @@ pub async fn with_password(
     code: &str,
 ) -> AppResult<Rotated> {
     signin::check_throttle(state, meta, Some(&who.user.email))?;
-    let has_totp = second_factor::confirmed_totp(state, &who.user.id).await?.is_some();
-    let password_ok = state.passwords.verify(password, who.user.password_hash.clone()).await?;
+    let has_totp = second_factor::confirmed_totp(state, &who.user.id)
+        .await?
+        .is_some();
+    let password_ok = state
+        .passwords
+        .verify(password, who.user.password_hash.clone())
+        .await?;
     if !(password_ok && has_totp && second_factor::check_totp(state, &who.user.id, code).await?) {
-        state.throttles.accounts.failed(&format!("account:{}", who.user.email), state.clock.now_ms());
+        state
+            .throttles
+            .accounts
+            .failed(&format!("account:{}", who.user.email), state.clock.now_ms());
         let err = AppError::client(
             ErrorCode::StepUpRequired,
             "That password and code did not match. Please try again.",
@@ -74,7 +110,11 @@ pub async fn with_passkey(
     ceremony_id: &str,
     credential: &PublicKeyCredential,
 ) -> AppResult<Rotated> {
-    if let Err(e) = state.passkeys.finish_step_up(state, &who.user, ceremony_id, credential).await {
+    if let Err(e) = state
+        .passkeys
+        .finish_step_up(state, &who.user, ceremony_id, credential)
+        .await
+    {
         return refuse(state, meta, who, e).await;
     }
     complete(state, meta, who, Method::Passkey).await

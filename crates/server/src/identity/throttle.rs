@@ -47,7 +47,9 @@ impl Throttle {
 
     /// Milliseconds until an attempt for `key` may be evaluated (0: now).
     pub fn wait_ms(&self, key: &str, now_ms: i64) -> i64 {
-        let Ok(entries) = self.entries.lock() else { return 0 };
+        let Ok(entries) = self.entries.lock() else {
+            return 0;
+        };
         match entries.get(key) {
             Some(e) if now_ms - e.last_ms < FORGET_AFTER_MS => {
                 (e.last_ms + self.delay_after(e.failures) - now_ms).max(0)
@@ -57,7 +59,9 @@ impl Throttle {
     }
 
     pub fn failed(&self, key: &str, now_ms: i64) {
-        let Ok(mut entries) = self.entries.lock() else { return };
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
         if entries.len() >= CAPACITY && !entries.contains_key(key) {
             evict(&mut entries, now_ms);
         }
@@ -147,7 +151,11 @@ mod tests {
         t.failed("a", 0);
         assert_eq!(t.wait_ms("a", FORGET_AFTER_MS), 0);
         t.failed("a", FORGET_AFTER_MS);
-        assert_eq!(t.wait_ms("a", FORGET_AFTER_MS), 1_000, "counting restarted: one failure, not three");
+        assert_eq!(
+            t.wait_ms("a", FORGET_AFTER_MS),
+            1_000,
+            "counting restarted: one failure, not three"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::web::enrol::NewPasskey;
 use crate::web::forms::{Form, JsonBody};
 use crate::web::pages::{Next, default_passkey_name, layout, render, safe_return};
 use crate::web::signin::Challenge;
-use crate::web::templates::{AccountSecurityPage, NoticeView, PasskeyView, SecondFactorPage, SessionView, StepUpPage};
+use crate::web::templates::{
+    AccountSecurityPage, NoticeView, PasskeyView, SecondFactorPage, SessionView, StepUpPage,
+};
 
 #[derive(Deserialize, Default)]
 pub struct SecurityQuery {
@@ -63,7 +65,9 @@ async fn security_page(
         .sessions_of_user(&who.user.id)
         .await?
         .into_iter()
-        .filter(|s| s.revoked_ms.is_none() && s.expires_ms > now && s.last_seen_ms + s.idle_timeout_ms > now)
+        .filter(|s| {
+            s.revoked_ms.is_none() && s.expires_ms > now && s.last_seen_ms + s.idle_timeout_ms > now
+        })
         .map(|s| SessionView {
             handle: account::short(&s.id_hash),
             current: s.id_hash == who.session.id_hash,
@@ -151,8 +155,14 @@ async fn after_change(
         Err(e) if e.code == ErrorCode::StepUpRequired && wants_html(headers) => {
             Ok(Redirect::to("/account/step-up?return_to=/account/security").into_response())
         }
-        Err(e) if matches!(e.code, ErrorCode::InvalidInput | ErrorCode::Forbidden | ErrorCode::NotFound) => {
-            let page = security_page(state, headers, who, None, Some(e.message.clone()), None).await?;
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::InvalidInput | ErrorCode::Forbidden | ErrorCode::NotFound
+            ) =>
+        {
+            let page =
+                security_page(state, headers, who, None, Some(e.message.clone()), None).await?;
             Ok((e.status, render(&page)?).into_response())
         }
         Err(e) => Err(e),
@@ -180,7 +190,9 @@ pub async fn rename_passkey(
     Path(id): Path<String>,
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
-    let r = account::rename_passkey(&state, &meta, &who, &id, &form.name).await.map(|()| "passkey-renamed");
+    let r = account::rename_passkey(&state, &meta, &who, &id, &form.name)
+        .await
+        .map(|()| "passkey-renamed");
     after_change(&state, &headers, &who, r).await
 }
 
@@ -191,7 +203,9 @@ pub async fn remove_passkey(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let r = account::remove_passkey(&state, &meta, &who, &id).await.map(|()| "passkey-removed");
+    let r = account::remove_passkey(&state, &meta, &who, &id)
+        .await
+        .map(|()| "passkey-removed");
     after_change(&state, &headers, &who, r).await
 }
 
@@ -201,7 +215,9 @@ pub async fn remove_totp(
     headers: HeaderMap,
     SignedIn(who): SignedIn,
 ) -> AppResult<Response> {
-    let r = account::remove_totp(&state, &meta, &who).await.map(|()| "totp-removed");
+    let r = account::remove_totp(&state, &meta, &who)
+        .await
+        .map(|()| "totp-removed");
     after_change(&state, &headers, &who, r).await
 }
 
@@ -213,7 +229,8 @@ pub async fn renew_recovery_codes(
 ) -> AppResult<Response> {
     match account::renew_recovery_codes(&state, &meta, &who).await {
         Ok(codes) => {
-            let flash = Some("New recovery codes are below; the old ones no longer work.".to_owned());
+            let flash =
+                Some("New recovery codes are below; the old ones no longer work.".to_owned());
             let page = security_page(&state, &headers, &who, flash, None, Some(codes)).await?;
             Ok(render(&page)?.into_response())
         }
@@ -248,7 +265,9 @@ pub async fn remove_password(
     headers: HeaderMap,
     SignedIn(who): SignedIn,
 ) -> AppResult<Response> {
-    let r = account::remove_password(&state, &meta, &who).await.map(|()| "password-removed");
+    let r = account::remove_password(&state, &meta, &who)
+        .await
+        .map(|()| "password-removed");
     after_change(&state, &headers, &who, r).await
 }
 
@@ -260,8 +279,13 @@ pub async fn revoke_session(
     Path(handle): Path<String>,
 ) -> AppResult<Response> {
     let sessions = state.db.sessions_of_user(&who.user.id).await?;
-    let r = match sessions.iter().find(|s| account::short(&s.id_hash) == handle && handle.len() == 16) {
-        Some(s) => account::revoke_session(&state, &meta, &who, &s.id_hash).await.map(|()| "session-revoked"),
+    let r = match sessions
+        .iter()
+        .find(|s| account::short(&s.id_hash) == handle && handle.len() == 16)
+    {
+        Some(s) => account::revoke_session(&state, &meta, &who, &s.id_hash)
+            .await
+            .map(|()| "session-revoked"),
         None => Err(AppError::not_found()),
     };
     after_change(&state, &headers, &who, r).await
@@ -273,7 +297,9 @@ pub async fn revoke_other_sessions(
     headers: HeaderMap,
     SignedIn(who): SignedIn,
 ) -> AppResult<Response> {
-    let r = account::revoke_other_sessions(&state, &meta, &who).await.map(|_| "others-revoked");
+    let r = account::revoke_other_sessions(&state, &meta, &who)
+        .await
+        .map(|_| "others-revoked");
     after_change(&state, &headers, &who, r).await
 }
 
@@ -283,7 +309,11 @@ async fn second_factor_page(
     who: &CurrentUser,
     error: Option<String>,
 ) -> AppResult<SecondFactorPage> {
-    let issuer = state.db.practice().await?.map_or_else(|| "Telewarden".to_owned(), |p| p.name);
+    let issuer = state
+        .db
+        .practice()
+        .await?
+        .map_or_else(|| "Telewarden".to_owned(), |p| p.name);
     let enrolment = second_factor::enrolment(state, &who.user, &issuer).await?;
     Ok(SecondFactorPage {
         layout: layout(state, Some(who)).await?,
@@ -300,11 +330,16 @@ pub async fn second_factor(
     headers: HeaderMap,
     SignedInAnyFactor(who): SignedInAnyFactor,
 ) -> AppResult<Response> {
-    if second_factor::confirmed_totp(&state, &who.user.id).await?.is_some() {
+    if second_factor::confirmed_totp(&state, &who.user.id)
+        .await?
+        .is_some()
+    {
         return Ok(Redirect::to("/account/security").into_response());
     }
     if !who.session.mfa_pending && !who.recently_authenticated(&state) {
-        return Ok(Redirect::to("/account/step-up?return_to=/account/second-factor").into_response());
+        return Ok(
+            Redirect::to("/account/step-up?return_to=/account/second-factor").into_response(),
+        );
     }
     Ok(render(&second_factor_page(&state, &headers, &who, None).await?)?.into_response())
 }
@@ -327,7 +362,10 @@ pub async fn confirm_second_factor(
             let flash = Some("Your authenticator app is set up.".to_owned());
             // The session may have just become a full one: read it again.
             let who = CurrentUser {
-                session: store::sessions::SessionRow { mfa_pending: false, ..who.session },
+                session: store::sessions::SessionRow {
+                    mfa_pending: false,
+                    ..who.session
+                },
                 user: who.user,
             };
             let page = security_page(&state, &headers, &who, flash, None, codes).await?;
@@ -349,7 +387,10 @@ pub async fn add_passkey_start(
         who.require_recent(&state)?;
     }
     let (ceremony_id, options) = state.passkeys.start_registration(&state, &who.user).await?;
-    Ok(Json(Challenge { ceremony_id, options }))
+    Ok(Json(Challenge {
+        ceremony_id,
+        options,
+    }))
 }
 
 pub async fn add_passkey_finish(
@@ -358,9 +399,23 @@ pub async fn add_passkey_finish(
     SignedInAnyFactor(who): SignedInAnyFactor,
     JsonBody(answer): JsonBody<NewPasskey>,
 ) -> AppResult<Json<Next>> {
-    account::add_passkey(&state, &meta, &who, &answer.ceremony_id, &answer.credential, &answer.name).await?;
-    let to = if who.session.mfa_pending { "/account/security?welcome=1" } else { "/account/security?done=passkey-added" };
-    Ok(Json(Next { redirect: to.to_owned() }))
+    account::add_passkey(
+        &state,
+        &meta,
+        &who,
+        &answer.ceremony_id,
+        &answer.credential,
+        &answer.name,
+    )
+    .await?;
+    let to = if who.session.mfa_pending {
+        "/account/security?welcome=1"
+    } else {
+        "/account/security?done=passkey-added"
+    };
+    Ok(Json(Next {
+        redirect: to.to_owned(),
+    }))
 }
 
 /// What the step-up dialog needs to know.
@@ -380,7 +435,10 @@ async fn step_up_status(state: &AppState, who: &CurrentUser) -> AppResult<StepUp
     })
 }
 
-pub async fn step_up_status_json(State(state): State<AppState>, SignedIn(who): SignedIn) -> AppResult<Json<StepUpStatus>> {
+pub async fn step_up_status_json(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> AppResult<Json<StepUpStatus>> {
     Ok(Json(step_up_status(&state, &who).await?))
 }
 
@@ -407,8 +465,10 @@ pub async fn step_up_page(
 }
 
 fn with_rotated_cookie(state: &AppState, mut res: Response, token: &str) -> AppResult<Response> {
-    res.headers_mut()
-        .append(header::SET_COOKIE, state.cookies.set("tw_session", token, None)?);
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        state.cookies.set("tw_session", token, None)?,
+    );
     Ok(res)
 }
 
@@ -435,8 +495,18 @@ pub async fn step_up_with_password(
             let res = Redirect::to(&back).into_response();
             with_rotated_cookie(&state, res, &token)
         }
-        Ok(token) => with_rotated_cookie(&state, Json(Next { redirect: back }).into_response(), &token),
-        Err(e) if wants_html(&headers) && matches!(e.code, ErrorCode::StepUpRequired | ErrorCode::TooManyAttempts) => {
+        Ok(token) => with_rotated_cookie(
+            &state,
+            Json(Next { redirect: back }).into_response(),
+            &token,
+        ),
+        Err(e)
+            if wants_html(&headers)
+                && matches!(
+                    e.code,
+                    ErrorCode::StepUpRequired | ErrorCode::TooManyAttempts
+                ) =>
+        {
             let status = step_up_status(&state, &who).await?;
             let page = StepUpPage {
                 layout: layout(&state, Some(&who)).await?,
@@ -451,9 +521,15 @@ pub async fn step_up_with_password(
     }
 }
 
-pub async fn step_up_passkey_start(State(state): State<AppState>, SignedIn(who): SignedIn) -> AppResult<Json<Challenge>> {
+pub async fn step_up_passkey_start(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> AppResult<Json<Challenge>> {
     let (ceremony_id, options) = state.passkeys.start_step_up(&state, &who.user).await?;
-    Ok(Json(Challenge { ceremony_id, options }))
+    Ok(Json(Challenge {
+        ceremony_id,
+        options,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -468,6 +544,14 @@ pub async fn step_up_passkey_finish(
     SignedIn(who): SignedIn,
     JsonBody(answer): JsonBody<StepUpAnswer>,
 ) -> AppResult<Response> {
-    let token = step_up::with_passkey(&state, &meta, &who, &answer.ceremony_id, &answer.credential).await?;
-    with_rotated_cookie(&state, Json(Next { redirect: "/account/security?done=step-up".into() }).into_response(), &token)
+    let token =
+        step_up::with_passkey(&state, &meta, &who, &answer.ceremony_id, &answer.credential).await?;
+    with_rotated_cookie(
+        &state,
+        Json(Next {
+            redirect: "/account/security?done=step-up".into(),
+        })
+        .into_response(),
+        &token,
+    )
 }

@@ -55,10 +55,14 @@ pub async fn setup_submit(
         email: form.email.chars().take(254).collect(),
     };
     match setup::complete(&state, &meta, &token, form).await {
-        Ok(enrol_token) => Ok(Redirect::to(&format!("/enrol/{}", enrol_token.as_str())).into_response()),
-        Err(SetupRefused::Invalid(errors)) => {
-            Ok((StatusCode::BAD_REQUEST, render(&setup_page(values, errors))?).into_response())
+        Ok(enrol_token) => {
+            Ok(Redirect::to(&format!("/enrol/{}", enrol_token.as_str())).into_response())
         }
+        Err(SetupRefused::Invalid(errors)) => Ok((
+            StatusCode::BAD_REQUEST,
+            render(&setup_page(values, errors))?,
+        )
+            .into_response()),
         Err(SetupRefused::Error(e)) => Err(e),
     }
 }
@@ -100,7 +104,10 @@ pub async fn enrol_passkey_start(
 ) -> AppResult<Json<Challenge>> {
     let (_, user) = enrolment::check(&state, &meta, &token).await?;
     let (ceremony_id, options) = state.passkeys.start_registration(&state, &user).await?;
-    Ok(Json(Challenge { ceremony_id, options }))
+    Ok(Json(Challenge {
+        ceremony_id,
+        options,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -170,7 +177,13 @@ pub async fn enrol_password(
     signed_in_redirect(&state, &started, "/account/second-factor")
 }
 
-async fn register_page(state: &AppState, sent: bool, name: String, email: String, error: Option<String>) -> AppResult<RegisterPage> {
+async fn register_page(
+    state: &AppState,
+    sent: bool,
+    name: String,
+    email: String,
+    error: Option<String>,
+) -> AppResult<RegisterPage> {
     Ok(RegisterPage {
         layout: layout(state, None).await?,
         sent,
@@ -182,7 +195,12 @@ async fn register_page(state: &AppState, sent: bool, name: String, email: String
 }
 
 async fn require_self_registration(state: &AppState) -> AppResult<()> {
-    if state.db.practice().await?.is_some_and(|p| p.self_registration) {
+    if state
+        .db
+        .practice()
+        .await?
+        .is_some_and(|p| p.self_registration)
+    {
         Ok(())
     } else {
         Err(AppError::client(
@@ -213,7 +231,10 @@ pub async fn register(
     require_self_registration(&state).await?;
     signin::check_throttle(&state, &meta, None)?;
     match crate::admin::self_register(&state, &meta, &form.name, &form.email).await {
-        Ok(()) => Ok(render(&register_page(&state, true, String::new(), String::new(), None).await?)?.into_response()),
+        Ok(()) => Ok(render(
+            &register_page(&state, true, String::new(), String::new(), None).await?,
+        )?
+        .into_response()),
         Err(e) if e.code == ErrorCode::InvalidInput => {
             let page = register_page(
                 &state,

@@ -57,7 +57,10 @@ pub struct Next {
 
 /// The same as [`signed_in_redirect`], for `fetch` callers.
 pub fn signed_in_json(state: &AppState, started: &Started, to: &str) -> AppResult<Response> {
-    let mut res = axum::Json(Next { redirect: to.to_owned() }).into_response();
+    let mut res = axum::Json(Next {
+        redirect: to.to_owned(),
+    })
+    .into_response();
     for (name, value) in cookies_for(state, started)? {
         res.headers_mut().append(name, value);
     }
@@ -69,7 +72,10 @@ pub fn default_passkey_name(headers: &http::HeaderMap) -> String {
     crate::identity::session::describe_user_agent(headers)
 }
 
-pub async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> AppResult<Response> {
+pub async fn home(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> AppResult<Response> {
     if user.as_ref().is_some_and(|u| u.session.mfa_pending) {
         return Ok(Redirect::to("/account/second-factor").into_response());
     }
@@ -89,13 +95,15 @@ pub async fn not_found() -> AppError {
 /// A 303 to `to`, clearing the cookie named `base`.
 pub fn redirect_clearing(state: &AppState, to: &str, base: &str) -> Response {
     let mut res = Redirect::to(to).into_response();
-    res.headers_mut().append(header::SET_COOKIE, state.cookies.clear(base));
+    res.headers_mut()
+        .append(header::SET_COOKIE, state.cookies.clear(base));
     res
 }
 
 /// Only our own paths are followed after a step-up: never another site.
 pub fn safe_return(path: &str) -> &str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() < 200 {
+    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() < 200
+    {
         path
     } else {
         "/account/security"

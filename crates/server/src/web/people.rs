@@ -19,7 +19,12 @@ use crate::web::forms::Form;
 use crate::web::pages::{layout, render};
 use crate::web::templates::{InvitePage, PeoplePage, PersonPage, PersonRow, SettingsPage};
 
-const ALL_ROLES: [Role; 4] = [Role::Patient, Role::Clinician, Role::PracticeAdmin, Role::SecurityOfficer];
+const ALL_ROLES: [Role; 4] = [
+    Role::Patient,
+    Role::Clinician,
+    Role::PracticeAdmin,
+    Role::SecurityOfficer,
+];
 
 fn allowed(who: &CurrentUser, action: Action, target: Target<'_>) -> bool {
     let subject = crate::policy::Subject {
@@ -34,7 +39,11 @@ fn invitable_roles(who: &CurrentUser) -> Vec<(&'static str, &'static str)> {
     ALL_ROLES
         .iter()
         .filter(|r| {
-            let action = if **r == Role::Patient { Action::InvitePatient } else { Action::InviteStaff };
+            let action = if **r == Role::Patient {
+                Action::InvitePatient
+            } else {
+                Action::InviteStaff
+            };
             allowed(who, action, Target::Practice)
         })
         .map(|r| (r.as_str(), r.label()))
@@ -45,16 +54,32 @@ async fn methods_text(state: &AppState, user: &UserRow) -> AppResult<String> {
     let m = account::methods(state, user).await?;
     let mut parts = Vec::new();
     if m.passkeys > 0 {
-        parts.push(if m.passkeys == 1 { "1 passkey".to_owned() } else { format!("{} passkeys", m.passkeys) });
+        parts.push(if m.passkeys == 1 {
+            "1 passkey".to_owned()
+        } else {
+            format!("{} passkeys", m.passkeys)
+        });
     }
     if m.password {
-        parts.push(if m.totp { "password and app code".into() } else { "password (no second step yet)".into() });
+        parts.push(if m.totp {
+            "password and app code".into()
+        } else {
+            "password (no second step yet)".into()
+        });
     }
-    Ok(if parts.is_empty() { "not set up yet".into() } else { parts.join(", ") })
+    Ok(if parts.is_empty() {
+        "not set up yet".into()
+    } else {
+        parts.join(", ")
+    })
 }
 
 fn status(user: &UserRow) -> &'static str {
-    if user.disabled_ms.is_some() { "Disabled" } else { "Active" }
+    if user.disabled_ms.is_some() {
+        "Disabled"
+    } else {
+        "Active"
+    }
 }
 
 fn flash_for(done: &str) -> Option<String> {
@@ -111,10 +136,18 @@ async fn person_page(
     new_link: Option<String>,
 ) -> AppResult<PersonPage> {
     require(who, Action::ViewAccounts, Target::Practice)?;
-    let user = state.db.user_by_id(id).await?.ok_or_else(AppError::not_found)?;
+    let user = state
+        .db
+        .user_by_id(id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let role = Role::parse(&user.role).unwrap_or(Role::Patient);
     let target = Target::Account { id: &user.id, role };
-    let enrolled = state.db.latest_invitation_of_user(&user.id).await?.is_none_or(|i| i.used_ms.is_some());
+    let enrolled = state
+        .db
+        .latest_invitation_of_user(&user.id)
+        .await?
+        .is_none_or(|i| i.used_ms.is_some());
     Ok(PersonPage {
         layout: layout(state, Some(who)).await?,
         flash,
@@ -140,7 +173,14 @@ pub async fn person(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> AppResult<Response> {
-    let page = person_page(&state, &who, &id, q.done.as_deref().and_then(flash_for), None).await?;
+    let page = person_page(
+        &state,
+        &who,
+        &id,
+        q.done.as_deref().and_then(flash_for),
+        None,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -176,7 +216,9 @@ pub async fn change_role(
     Path(id): Path<String>,
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
-    let r = admin::change_role(&state, &meta, &who, &id, &form.role).await.map(|()| "role");
+    let r = admin::change_role(&state, &meta, &who, &id, &form.role)
+        .await
+        .map(|()| "role");
     after(&headers, &id, r)
 }
 
@@ -187,7 +229,9 @@ pub async fn disable(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let r = admin::set_disabled(&state, &meta, &who, &id, true).await.map(|()| "disabled");
+    let r = admin::set_disabled(&state, &meta, &who, &id, true)
+        .await
+        .map(|()| "disabled");
     after(&headers, &id, r)
 }
 
@@ -198,7 +242,9 @@ pub async fn enable(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let r = admin::set_disabled(&state, &meta, &who, &id, false).await.map(|()| "enabled");
+    let r = admin::set_disabled(&state, &meta, &who, &id, false)
+        .await
+        .map(|()| "enabled");
     after(&headers, &id, r)
 }
 
@@ -209,7 +255,9 @@ pub async fn revoke_sessions(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let r = admin::revoke_sessions(&state, &meta, &who, &id).await.map(|_| "revoked");
+    let r = admin::revoke_sessions(&state, &meta, &who, &id)
+        .await
+        .map(|_| "revoked");
     after(&headers, &id, r)
 }
 
@@ -222,7 +270,8 @@ pub async fn reset(
 ) -> AppResult<Response> {
     match admin::reset_credentials(&state, &meta, &who, &id).await {
         Ok(link) => {
-            let flash = Some("Their sign-in methods were removed and they were signed out.".to_owned());
+            let flash =
+                Some("Their sign-in methods were removed and they were signed out.".to_owned());
             Ok(render(&person_page(&state, &who, &id, flash, Some(link)).await?)?.into_response())
         }
         Err(e) => after(&headers, &id, Err(e)),
@@ -243,7 +292,10 @@ pub async fn resend(
 async fn invite_page(state: &AppState, who: &CurrentUser) -> AppResult<InvitePage> {
     let roles = invitable_roles(who);
     if roles.is_empty() {
-        return Err(AppError::client(ErrorCode::Forbidden, "Your role cannot invite people."));
+        return Err(AppError::client(
+            ErrorCode::Forbidden,
+            "Your role cannot invite people.",
+        ));
     }
     Ok(InvitePage {
         layout: layout(state, Some(who)).await?,
@@ -258,7 +310,10 @@ async fn invite_page(state: &AppState, who: &CurrentUser) -> AppResult<InvitePag
     })
 }
 
-pub async fn invite_form(State(state): State<AppState>, SignedIn(who): SignedIn) -> AppResult<Response> {
+pub async fn invite_form(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> AppResult<Response> {
     Ok(render(&invite_page(&state, &who).await?)?.into_response())
 }
 
@@ -333,7 +388,15 @@ pub async fn save_settings(
     SignedIn(who): SignedIn,
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Response> {
-    match admin::update_settings(&state, &meta, &who, &form.patient_auth, form.self_registration.is_some()).await {
+    match admin::update_settings(
+        &state,
+        &meta,
+        &who,
+        &form.patient_auth,
+        form.self_registration.is_some(),
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to("/settings?done=settings").into_response()),
         Err(e) if e.code == ErrorCode::StepUpRequired && wants_html(&headers) => {
             Ok(Redirect::to("/account/step-up?return_to=/settings").into_response())

@@ -19,7 +19,11 @@ use crate::web::forms::{Form, JsonBody};
 use crate::web::pages::{layout, redirect_clearing, render, signed_in_json, signed_in_redirect};
 use crate::web::templates::{SignInCodePage, SignInPage, SignInRecoveryPage};
 
-async fn sign_in_page(state: &AppState, email: String, error: Option<String>) -> AppResult<SignInPage> {
+async fn sign_in_page(
+    state: &AppState,
+    email: String,
+    error: Option<String>,
+) -> AppResult<SignInPage> {
     let practice = state.db.practice().await?;
     Ok(SignInPage {
         layout: layout(state, None).await?,
@@ -34,11 +38,17 @@ async fn sign_in_page(state: &AppState, email: String, error: Option<String>) ->
 fn shown_on_form(e: &AppError) -> bool {
     matches!(
         e.code,
-        ErrorCode::SignInFailed | ErrorCode::TooManyAttempts | ErrorCode::SecondFactorRequired | ErrorCode::SignInRequired
+        ErrorCode::SignInFailed
+            | ErrorCode::TooManyAttempts
+            | ErrorCode::SecondFactorRequired
+            | ErrorCode::SignInRequired
     )
 }
 
-pub async fn page(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> AppResult<Response> {
+pub async fn page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> AppResult<Response> {
     if user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -62,11 +72,15 @@ pub async fn with_password(
     match signin::with_password(&state, &meta, &headers, &form.email, form.password).await {
         Ok(PasswordStep::Code(token)) => {
             let mut res = Redirect::to("/sign-in/code").into_response();
-            res.headers_mut()
-                .append(header::SET_COOKIE, state.cookies.set("tw_pending", &token, Some(600))?);
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                state.cookies.set("tw_pending", &token, Some(600))?,
+            );
             Ok(res)
         }
-        Ok(PasswordStep::EnrolSecondFactor(started)) => signed_in_redirect(&state, &started, "/account/second-factor"),
+        Ok(PasswordStep::EnrolSecondFactor(started)) => {
+            signed_in_redirect(&state, &started, "/account/second-factor")
+        }
         Err(e) if shown_on_form(&e) => {
             let status = e.status;
             let email = form.email.chars().take(254).collect();
@@ -121,12 +135,18 @@ pub async fn with_code(
         Ok(started) => {
             let to = if recovery { "/account/security" } else { "/" };
             let mut res = signed_in_redirect(&state, &started, to)?;
-            res.headers_mut().append(header::SET_COOKIE, state.cookies.clear("tw_pending"));
+            res.headers_mut()
+                .append(header::SET_COOKIE, state.cookies.clear("tw_pending"));
             Ok(res)
         }
         Err(e) if e.code == ErrorCode::SignInRequired => {
-            let mut res = (e.status, render(&sign_in_page(&state, String::new(), Some(e.message)).await?)?).into_response();
-            res.headers_mut().append(header::SET_COOKIE, state.cookies.clear("tw_pending"));
+            let mut res = (
+                e.status,
+                render(&sign_in_page(&state, String::new(), Some(e.message)).await?)?,
+            )
+                .into_response();
+            res.headers_mut()
+                .append(header::SET_COOKIE, state.cookies.clear("tw_pending"));
             Ok(res)
         }
         Err(e) if shown_on_form(&e) => {
@@ -178,7 +198,11 @@ pub async fn with_recovery_code(
     }
 }
 
-pub async fn sign_out(State(state): State<AppState>, meta: RequestMeta, MaybeUser(user): MaybeUser) -> AppResult<Response> {
+pub async fn sign_out(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    MaybeUser(user): MaybeUser,
+) -> AppResult<Response> {
     signin::sign_out(&state, &meta, user).await?;
     Ok(redirect_clearing(&state, "/", "tw_session"))
 }
@@ -190,10 +214,16 @@ pub struct Challenge {
     pub options: Value,
 }
 
-pub async fn passkey_start(State(state): State<AppState>, meta: RequestMeta) -> AppResult<Json<Challenge>> {
+pub async fn passkey_start(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+) -> AppResult<Json<Challenge>> {
     signin::check_throttle(&state, &meta, None)?;
     let (ceremony_id, options) = state.passkeys.start_sign_in(&state).await?;
-    Ok(Json(Challenge { ceremony_id, options }))
+    Ok(Json(Challenge {
+        ceremony_id,
+        options,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -208,6 +238,13 @@ pub async fn passkey_finish(
     headers: HeaderMap,
     JsonBody(answer): JsonBody<PasskeyAnswer>,
 ) -> AppResult<Response> {
-    let started = signin::with_passkey(&state, &meta, &headers, &answer.ceremony_id, &answer.credential).await?;
+    let started = signin::with_passkey(
+        &state,
+        &meta,
+        &headers,
+        &answer.ceremony_id,
+        &answer.credential,
+    )
+    .await?;
     signed_in_json(&state, &started, "/")
 }

@@ -263,7 +263,11 @@ impl ErrorPage {
 
     /// The page, or a plain sentence should rendering itself fail.
     pub fn render_or_plain(&self) -> String {
-        self.render()
-            .unwrap_or_else(|_| format!("{} (code {}, reference {})", self.title, self.code, self.request_id))
+        self.render().unwrap_or_else(|_| {
+            format!(
+                "{} (code {}, reference {})",
+                self.title, self.code, self.request_id
+            )
+        })
     }
 }

@@ -154,7 +154,12 @@ impl TestServer {
                 None,
             )
             .await;
-        assert_eq!(res.status(), 303, "setup failed: {}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            303,
+            "setup failed: {}",
+            res.text().await.unwrap_or_default()
+        );
         let location = res.headers()["location"].to_str().unwrap().to_owned();
         assert!(location.starts_with("/enrol/"), "{location}");
         location
@@ -164,7 +169,9 @@ impl TestServer {
     /// tests that are not about signing in; passkey sign-in itself is tested in the
     /// browser). `authenticated_ago_ms` sets how long ago they proved who they are.
     pub async fn session_for(&self, email: &str, authenticated_ago_ms: i64) -> String {
-        let db = Db::connect(&self.db_url, &PoolSettings::default()).await.unwrap();
+        let db = Db::connect(&self.db_url, &PoolSettings::default())
+            .await
+            .unwrap();
         let user = db.user_by_email(email).await.unwrap().expect("user exists");
         let mut raw = [0u8; 16];
         getrandom::fill(&mut raw).unwrap();
