@@ -1,6 +1,7 @@
 // Starts the real `telewarden` binary on an ephemeral loopback port with a fresh data
 // directory, and stops it by its PID afterwards.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +12,27 @@ if (!BIN) {
   throw new Error('TW_BIN must name the telewarden binary (scripts/test sets it)');
 }
 
+/**
+ * With `E2E_DATABASE=postgres`, each server gets a fresh PostgreSQL database on the
+ * server named by `TW_TEST_POSTGRES_URL`; otherwise the default SQLite file.
+ */
+function databaseEnv() {
+  if (process.env.E2E_DATABASE !== 'postgres') return {};
+  const base = process.env.TW_TEST_POSTGRES_URL;
+  if (!base) throw new Error('E2E_DATABASE=postgres needs TW_TEST_POSTGRES_URL');
+  const url = new URL(base);
+  const name = `tw_e2e_${randomBytes(6).toString('hex')}`;
+  execFileSync('createdb', ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres', name]);
+  url.pathname = `/${name}`;
+  return { TW_DATABASE_URL: url.toString() };
+}
+
 export async function startServer(extraArgs = [], extraEnv = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tw-e2e-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TW_')));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TW_'))),
+    ...databaseEnv(),
+  };
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--metrics-listen', 'off', ...extraArgs], {
     cwd: dir,
     env: { ...env, ...extraEnv },
@@ -43,6 +62,7 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     origin,
     setupLink,
     dir,
+    database: env.TW_DATABASE_URL ? 'postgres' : 'sqlite',
     logs: () => stderr,
     async stop() {
       if (child.exitCode === null) {

@@ -77,8 +77,8 @@ pub struct SessionSettings {
     pub patient_idle_minutes: u32,
     /// Hours after sign-in at which every session ends.
     pub absolute_hours: u32,
-    /// Minutes a sign-in counts as recent for sensitive actions (step-up).
-    pub step_up_minutes: u32,
+    /// Seconds a sign-in counts as recent for sensitive actions (step-up).
+    pub step_up_seconds: u32,
     /// Days an invitation link stays valid.
     pub invitation_days: u32,
 }
@@ -124,7 +124,7 @@ impl Default for SessionSettings {
             staff_idle_minutes: 15,
             patient_idle_minutes: 30,
             absolute_hours: 12,
-            step_up_minutes: 5,
+            step_up_seconds: 300,
             invitation_days: 7,
         }
     }
@@ -426,7 +426,7 @@ impl Config {
                 24 * 60,
             ),
             ("sessions.absolute_hours", sessions.absolute_hours, 24 * 30),
-            ("sessions.step_up_minutes", sessions.step_up_minutes, 60),
+            ("sessions.step_up_seconds", sessions.step_up_seconds, 3600),
             ("sessions.invitation_days", sessions.invitation_days, 90),
         ] {
             if v == 0 || v > max {

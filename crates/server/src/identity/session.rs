@@ -277,7 +277,7 @@ impl CurrentUser {
 
     /// Whether they proved who they are within the step-up window.
     pub fn recently_authenticated(&self, state: &AppState) -> bool {
-        let window = i64::from(state.config.sessions.step_up_minutes) * 60_000;
+        let window = i64::from(state.config.sessions.step_up_seconds) * 1000;
         state.clock.now_ms() - self.session.authenticated_ms <= window
     }
 

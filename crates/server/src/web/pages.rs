@@ -36,6 +36,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
     Ok(Layout {
         practice: state.db.practice().await?.map(|p| p.name),
         user: user.map(|u| u.user.display_name.clone()),
+        step_up: user.is_some_and(|u| !u.session.mfa_pending),
         nav,
     })
 }

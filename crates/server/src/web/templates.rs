@@ -17,6 +17,8 @@ pub struct Layout {
     pub user: Option<String>,
     /// Links for the signed-in person's role: `(href, label)`.
     pub nav: Vec<(&'static str, &'static str)>,
+    /// Whether the step-up dialog is offered (a full session).
+    pub step_up: bool,
 }
 
 impl Layout {
