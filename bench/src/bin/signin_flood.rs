@@ -216,28 +216,8 @@ async fn session_for(db_url: &str, email: &str) -> String {
     let db = store::Db::connect(db_url, &store::PoolSettings::default())
         .await
         .unwrap();
-    let user = db.user_by_email(email).await.unwrap().unwrap();
-    let mut raw = [0u8; 16];
-    getrandom::fill(&mut raw).unwrap();
-    let token = hex::encode(raw);
     let now = SystemClock.now_ms();
-    db.insert_session(&store::sessions::SessionRow {
-        id_hash: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes())),
-        user_id: user.id,
-        created_ms: now,
-        last_seen_ms: now,
-        expires_ms: now + 3_600_000,
-        revoked_ms: None,
-        authenticated_ms: now,
-        method: "passkey".into(),
-        idle_timeout_ms: 3_600_000,
-        device_hash: "bench".into(),
-        user_agent: "bench".into(),
-        source: "127.0.0.1".into(),
-        mfa_pending: false,
-    })
-    .await
-    .unwrap();
+    let cookie = store::testing::session_cookie(&db, email, now, now).await;
     db.close().await;
-    format!("tw_session={token}")
+    cookie
 }

@@ -42,7 +42,7 @@ async fn self_signed_tls_serves_https_with_hsts_and_redirects_plain_http() {
     .await;
     let running = s.running();
     assert!(
-        running.origin.starts_with("https://127.0.0.1:"),
+        running.origin.starts_with("https://localhost:"),
         "{}",
         running.origin
     );

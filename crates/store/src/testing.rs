@@ -105,6 +105,41 @@ fn replace_database(base: &str, name: &str) -> String {
     }
 }
 
+/// A live, fully signed-in session for the account with `email`, written directly to
+/// the database: a fixture for tests and load harnesses that are not about signing in
+/// (passkey sign-in itself is tested in the browser). Returns the `Cookie` header value
+/// for a plain-HTTP server. The stored id is the SHA-256 (hex) of the token, as the
+/// server stores it.
+pub async fn session_cookie(db: &Db, email: &str, now_ms: i64, authenticated_ms: i64) -> String {
+    use sha2::Digest;
+    let user = db
+        .user_by_email(email)
+        .await
+        .unwrap_or_else(|e| panic!("look up {email}: {e}"))
+        .unwrap_or_else(|| panic!("no account {email}"));
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).unwrap_or_else(|e| panic!("random: {e}"));
+    let token = hex::encode(raw);
+    db.insert_session(&crate::sessions::SessionRow {
+        id_hash: hex::encode(sha2::Sha256::digest(token.as_bytes())),
+        user_id: user.id,
+        created_ms: now_ms,
+        last_seen_ms: now_ms,
+        expires_ms: now_ms + 12 * 3_600_000,
+        revoked_ms: None,
+        authenticated_ms,
+        method: "passkey".into(),
+        idle_timeout_ms: 15 * 60_000,
+        device_hash: "fixture".into(),
+        user_agent: "Test fixture".into(),
+        source: "127.0.0.1".into(),
+        mfa_pending: false,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("insert session: {e}"));
+    format!("tw_session={token}")
+}
+
 async fn open(url: &str) -> Db {
     let db = Db::connect(url, &PoolSettings::default())
         .await

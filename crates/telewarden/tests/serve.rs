@@ -41,35 +41,10 @@ async fn admin_session(db_url: &str) -> String {
     let db = store::Db::connect(db_url, &store::PoolSettings::default())
         .await
         .unwrap();
-    let admin = db
-        .list_users()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.role == "practice_admin")
-        .unwrap();
-    let token = "fixture-session-token-for-the-log-test-0123";
-    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
     let now = clock::Clock::now_ms(&clock::SystemClock);
-    db.insert_session(&store::sessions::SessionRow {
-        id_hash: hash,
-        user_id: admin.id,
-        created_ms: now,
-        last_seen_ms: now,
-        expires_ms: now + 3_600_000,
-        revoked_ms: None,
-        authenticated_ms: now,
-        method: "passkey".into(),
-        idle_timeout_ms: 900_000,
-        device_hash: "fixture".into(),
-        user_agent: "fixture".into(),
-        source: "127.0.0.1".into(),
-        mfa_pending: false,
-    })
-    .await
-    .unwrap();
+    let cookie = store::testing::session_cookie(&db, "ada@clinic.example", now, now).await;
     db.close().await;
-    format!("tw_session={token}")
+    cookie
 }
 
 fn totp_now(secret: &[u8]) -> String {

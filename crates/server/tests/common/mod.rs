@@ -172,31 +172,11 @@ impl TestServer {
         let db = Db::connect(&self.db_url, &PoolSettings::default())
             .await
             .unwrap();
-        let user = db.user_by_email(email).await.unwrap().expect("user exists");
-        let mut raw = [0u8; 16];
-        getrandom::fill(&mut raw).unwrap();
-        let token = hex::encode(raw);
         let now = self.clock.now_ms();
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(token.as_bytes()));
-        db.insert_session(&store::sessions::SessionRow {
-            id_hash: hash,
-            user_id: user.id,
-            created_ms: now,
-            last_seen_ms: now,
-            expires_ms: now + 12 * 3_600_000,
-            revoked_ms: None,
-            authenticated_ms: now - authenticated_ago_ms,
-            method: "passkey".into(),
-            idle_timeout_ms: 15 * 60_000,
-            device_hash: "fixture".into(),
-            user_agent: "Test fixture".into(),
-            source: "127.0.0.1".into(),
-            mfa_pending: false,
-        })
-        .await
-        .unwrap();
+        let cookie =
+            store::testing::session_cookie(&db, email, now, now - authenticated_ago_ms).await;
         db.close().await;
-        format!("tw_session={token}")
+        cookie
     }
 
     /// Setup done and a fresh administrator session: `(cookie, enrolment path)`.
