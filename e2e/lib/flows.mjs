@@ -84,6 +84,15 @@ export async function invite(page, origin, { name, email, role }) {
   await page.getByLabel('Their e-mail address').fill(email);
   await page.getByLabel('Role').selectOption(role);
   await page.getByRole('button', { name: 'Send the invitation' }).click();
+  // Inviting staff is an administrator change: a stale sign-in is asked to step up.
+  const dialog = page.locator('dialog#step-up');
+  const shown = await Promise.race([
+    page.locator('code.link').waitFor().then(() => 'link'),
+    dialog.waitFor({ state: 'visible' }).then(() => 'step-up'),
+  ]);
+  if (shown === 'step-up') {
+    await dialog.getByRole('button', { name: 'Use my passkey' }).click();
+  }
   const link = await page.locator('code.link').innerText();
   assert.match(link, /\/enrol\/[A-Za-z0-9_-]{43}$/);
   return link;

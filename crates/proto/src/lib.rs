@@ -45,6 +45,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The invitation link is unknown, used, expired or replaced by a newer one.
     InvitationInvalid,
+    /// The same thing changed at the same moment elsewhere; reload and try again.
+    Conflict,
     /// The audit ledger could not record the action, so the action was not done.
     AuditUnavailable,
     /// The database could not be reached.
@@ -76,6 +78,7 @@ impl ErrorCode {
             ErrorCode::PasskeyRefused => "passkey-refused",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvitationInvalid => "invitation-invalid",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::AuditUnavailable => "audit-unavailable",
             ErrorCode::DatabaseUnavailable => "database-unavailable",
             ErrorCode::Unavailable => "unavailable",

@@ -87,6 +87,11 @@ pub async fn invite(
         Action::InviteStaff
     };
     require(who, action, Target::Practice)?;
+    // Creating a staff account (which could be an administrator) is an administrator
+    // change: it needs a recent sign-in.
+    if action == Action::InviteStaff {
+        who.require_recent(state)?;
+    }
     let user = UserRow {
         id: crate::setup::new_id()?,
         email: invite.email,
@@ -272,13 +277,14 @@ pub async fn revoke_sessions(
 }
 
 /// Administrator-assisted recovery: removes every credential of the account, ends its
-/// sessions, and issues a new enrolment link (shown and e-mailed). The person is told.
+/// sessions, and e-mails a new enrolment link to the person (never shown to the
+/// administrator). The person is told.
 pub async fn reset_credentials(
     state: &AppState,
     meta: &RequestMeta,
     who: &CurrentUser,
     id: &str,
-) -> AppResult<String> {
+) -> AppResult<()> {
     let user = target_user(state, id).await?;
     require(who, Action::ResetCredentials, account_target(&user))?;
     who.require_recent(state)?;
@@ -292,17 +298,13 @@ pub async fn reset_credentials(
                 "account.credentials_reset",
                 &format!("user:{}", user.id),
             ),
-            async {
-                state.db.clear_credentials(&user.id, now).await?;
-                state.db.reissue_invitation(&inv.row).await?;
-                Ok(())
-            },
+            async { Ok(state.db.reset_credentials(&user.id, now, &inv.row).await?) },
         )
         .await?;
     notify::notify(state, &user, Event::CredentialsReset).await?;
-    let link = enrolment::link(state, &inv.token);
-    send_link(state, &user, &link, true).await?;
-    Ok(link)
+    // The link goes only to the person's own address: shown to the administrator, it
+    // would let them take over the account (and read a patient's record).
+    send_link(state, &user, &enrolment::link(state, &inv.token), true).await
 }
 
 /// A new enrolment link for someone who has not enrolled yet (lost or expired e-mail).
@@ -319,6 +321,10 @@ pub async fn resend_invitation(
         Action::InviteStaff
     };
     require(who, action, Target::Practice)?;
+    require(who, Action::ViewAccounts, Target::Practice)?;
+    if action == Action::InviteStaff {
+        who.require_recent(state)?;
+    }
     let enrolled = state
         .db
         .latest_invitation_of_user(&user.id)
@@ -398,7 +404,7 @@ pub async fn self_register(
     }
     let invite = validate_invite(name, email, Role::Patient.as_str())
         .map_err(|m| AppError::client(ErrorCode::InvalidInput, m))?;
-    if state.db.user_by_email(&invite.email).await?.is_some() {
+    if let Some(existing) = state.db.user_by_email(&invite.email).await? {
         let entry = audit::entry(
             meta,
             &Actor::Anonymous,
@@ -407,6 +413,17 @@ pub async fn self_register(
             Outcome::Denied,
         );
         state.audit(entry).await?;
+        // The owner hears about it (and the page says the same as for a new address).
+        state.mailer.send_in_background(Email {
+            to_address: existing.email.clone(),
+            to_name: Some(existing.display_name.clone()),
+            subject: "Someone tried to register with your address".into(),
+            body: format!(
+                "Hello {},\n\nSomeone asked to create a patient account with this e-mail address, which \
+                 already has an account. Nothing was changed. To sign in, go to {}/sign-in.\n",
+                existing.display_name, state.origin
+            ),
+        });
         return Ok(());
     }
     let user = UserRow {
@@ -426,10 +443,18 @@ pub async fn self_register(
         &format!("user:{}", user.id),
         Outcome::Success,
     );
-    state
+    let created = state
         .audited(entry, async {
-            Ok(state.db.invite_user(&user, &inv.row).await?)
+            match state.db.invite_user(&user, &inv.row).await {
+                Ok(()) => Ok(true),
+                // Registered a moment ago by a concurrent request: same answer.
+                Err(store::StoreError::Conflict(_)) => Ok(false),
+                Err(e) => Err(e.into()),
+            }
         })
         .await?;
-    send_link(state, &user, &enrolment::link(state, &inv.token), false).await
+    if created {
+        send_link(state, &user, &enrolment::link(state, &inv.token), false).await?;
+    }
+    Ok(())
 }

@@ -98,6 +98,7 @@ pub fn default_status(code: ErrorCode) -> StatusCode {
         ErrorCode::StepUpRequired | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::PasskeyRefused => StatusCode::BAD_REQUEST,
         ErrorCode::InvitationInvalid => StatusCode::NOT_FOUND,
+        ErrorCode::Conflict => StatusCode::CONFLICT,
         ErrorCode::AuditUnavailable | ErrorCode::DatabaseUnavailable | ErrorCode::Unavailable => {
             StatusCode::SERVICE_UNAVAILABLE
         }
@@ -107,6 +108,13 @@ pub fn default_status(code: ErrorCode) -> StatusCode {
 
 impl From<store::StoreError> for AppError {
     fn from(e: store::StoreError) -> Self {
+        if let store::StoreError::Conflict(_) = e {
+            return Self::client(
+                ErrorCode::Conflict,
+                "This changed at the same moment somewhere else. Please reload the page and try again.",
+            )
+            .with_internal(e.to_string());
+        }
         Self::new(
             ErrorCode::DatabaseUnavailable,
             StatusCode::SERVICE_UNAVAILABLE,

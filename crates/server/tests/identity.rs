@@ -35,6 +35,29 @@ fn totp_code(secret: &[u8], unix_secs: i64) -> String {
         .to_string()
 }
 
+/// The enrolment link in the newest outbox message that has one.
+fn newest_enrol_link_in_outbox(s: &TestServer) -> String {
+    let mut mails: Vec<_> = std::fs::read_dir(s.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                std::fs::metadata(&p).unwrap().modified().unwrap(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .filter(|(_, text)| text.contains("/enrol/"))
+        .collect();
+    mails.sort_by_key(|(when, _)| *when);
+    let text = &mails.last().expect("an e-mail with a link").1;
+    let start = text.find("http").unwrap();
+    let link: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    link
+}
+
 /// Invites someone as the administrator; returns the enrolment path.
 async fn invite(s: &TestServer, admin: &str, name: &str, email: &str, role: &str) -> String {
     let res = s
@@ -103,6 +126,7 @@ async fn enrolled_clinician(s: &TestServer, admin: &str) -> (Vec<u8>, String, Ve
         )
         .await;
     assert_eq!(res.status(), 200);
+    let full = session_cookie(&res).expect("the session gets a new id as it becomes a full one");
     let html = res.text().await.unwrap();
     let codes: Vec<String> = html
         .split("<li><code>")
@@ -110,14 +134,18 @@ async fn enrolled_clinician(s: &TestServer, admin: &str) -> (Vec<u8>, String, Ve
         .map(|part| part.split("</code>").next().unwrap().to_owned())
         .collect();
     assert_eq!(codes.len(), 10, "recovery codes shown once: {html}");
-    // The same cookie is now a full session.
+    // The new id is a full session; the one that knew only the password is dead.
+    assert_eq!(
+        s.get_with_cookie("/account/security", &full).await.status(),
+        200
+    );
     assert_eq!(
         s.get_with_cookie("/account/security", &pending)
             .await
             .status(),
-        200
+        303
     );
-    (secret, pending, codes)
+    (secret, full, codes)
 }
 
 /// Password then code; returns the response of the code step.
@@ -141,6 +169,8 @@ async fn sign_in_with_code(s: &TestServer, password: &str, code: &str) -> reqwes
                 .map(|v| v.split(';').next().unwrap().to_owned())
         })
         .unwrap();
+    // A person takes a moment to read the code off their phone.
+    s.clock.advance_ms(2_000);
     let kind = if code.contains('-') {
         "recovery"
     } else {
@@ -748,9 +778,13 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
             .await;
         assert_eq!(res.status(), 200);
         let html = res.text().await.unwrap();
-        let link = between(&html, r#"<code class="link" data-copy>"#, "</code>")
-            .unwrap()
-            .to_owned();
+        // The administrator never sees the new link (they could take the account over
+        // with it); it went only to the person's own address.
+        assert!(
+            !html.contains("/enrol/") && html.contains("e-mailed"),
+            "{html}"
+        );
+        let link = newest_enrol_link_in_outbox(&s);
         assert_eq!(
             s.get_with_cookie("/account/security", &clinician)
                 .await

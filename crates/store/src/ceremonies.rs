@@ -120,18 +120,24 @@ impl Db {
         .transpose()
     }
 
-    /// Counts a wrong second factor; returns the failures so far.
-    pub async fn pending_signin_failed(&self, id_hash: &str) -> Result<i64, StoreError> {
-        sqlx::query("UPDATE pending_signins SET failures = failures + 1 WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(self.pool())
-            .await?;
-        Ok(sqlx::query_scalar(
-            "SELECT COALESCE(MAX(failures), 0) FROM pending_signins WHERE id_hash = $1",
+    /// Counts one try of the second step, atomically and before it is checked; false
+    /// when the pending sign-in is gone, expired, or has had `max` tries already.
+    pub async fn pending_signin_attempt(
+        &self,
+        id_hash: &str,
+        max: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE pending_signins SET failures = failures + 1 WHERE id_hash = $1 AND failures < $2 AND expires_ms > $3",
         )
         .bind(id_hash)
-        .fetch_one(self.pool())
-        .await?)
+        .bind(max)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
     }
 
     /// Ends the pending sign-in; true if it was there (single use).

@@ -40,19 +40,9 @@ fn passkey_from_row(r: &AnyRow) -> Result<PasskeyRow, StoreError> {
 
 impl Db {
     pub async fn insert_passkey(&self, p: &PasskeyRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO passkeys (id, user_id, name, credential_id, passkey_json, created_ms, last_used_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&p.id)
-        .bind(&p.user_id)
-        .bind(&p.name)
-        .bind(&p.credential_id)
-        .bind(&p.passkey_json)
-        .bind(p.created_ms)
-        .bind(p.last_used_ms)
-        .execute(self.pool())
-        .await?;
+        let mut tx = self.pool().begin().await?;
+        insert_passkey_in(&mut tx, p).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -238,6 +228,17 @@ impl Db {
         Ok(n == 1)
     }
 
+    /// Recovery codes the user has ever been given that still exist (used or not):
+    /// zero only before the first set.
+    pub async fn recovery_codes_issued(&self, user_id: &str) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
     /// Unused recovery codes left.
     pub async fn recovery_codes_left(&self, user_id: &str) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar(
@@ -248,26 +249,53 @@ impl Db {
         .await?)
     }
 
-    /// Removes every credential of a user (administrator-assisted recovery): passkeys,
-    /// password, TOTP and recovery codes, and ends their sessions. One transaction.
+    /// Removes every credential of a user and ends their sessions, in one transaction.
     pub async fn clear_credentials(&self, user_id: &str, now_ms: i64) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        for sql in [
-            "DELETE FROM passkeys WHERE user_id = $1",
-            "DELETE FROM totp WHERE user_id = $1",
-            "DELETE FROM recovery_codes WHERE user_id = $1",
-            "UPDATE users SET password_hash = NULL WHERE id = $1",
-        ] {
-            sqlx::query(sql).bind(user_id).execute(&mut *tx).await?;
-        }
-        sqlx::query(
-            "UPDATE sessions SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL",
-        )
-        .bind(now_ms)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        clear_credentials_in(&mut tx, user_id, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+pub(crate) async fn insert_passkey_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    p: &PasskeyRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO passkeys (id, user_id, name, credential_id, passkey_json, created_ms, last_used_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&p.id)
+    .bind(&p.user_id)
+    .bind(&p.name)
+    .bind(&p.credential_id)
+    .bind(&p.passkey_json)
+    .bind(p.created_ms)
+    .bind(p.last_used_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Passkeys, password, TOTP and recovery codes removed; sessions ended.
+pub(crate) async fn clear_credentials_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    for sql in [
+        "DELETE FROM passkeys WHERE user_id = $1",
+        "DELETE FROM totp WHERE user_id = $1",
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        "UPDATE users SET password_hash = NULL WHERE id = $1",
+    ] {
+        sqlx::query(sql).bind(user_id).execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE sessions SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL")
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

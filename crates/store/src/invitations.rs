@@ -5,6 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::accounts::UserRow;
+use crate::credentials::PasskeyRow;
 use crate::setup::insert_user;
 use crate::{Db, StoreError};
 
@@ -110,17 +111,83 @@ impl Db {
         row.as_ref().map(invitation_from_row).transpose()
     }
 
+    /// Enrols with a passkey: uses the invitation and stores the passkey in one
+    /// transaction. False (and nothing written) when the invitation is no longer live.
+    pub async fn enrol_with_passkey(
+        &self,
+        invitation_id: &str,
+        now_ms: i64,
+        passkey: &PasskeyRow,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        if !use_in(&mut tx, invitation_id, now_ms).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        crate::credentials::insert_passkey_in(&mut tx, passkey).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Enrols with a password: uses the invitation and sets the hash in one transaction.
+    pub async fn enrol_with_password(
+        &self,
+        invitation_id: &str,
+        now_ms: i64,
+        user_id: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        if !use_in(&mut tx, invitation_id, now_ms).await? {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Administrator-assisted recovery in one transaction: every credential removed,
+    /// every session ended, a new enrolment link in place.
+    pub async fn reset_credentials(
+        &self,
+        user_id: &str,
+        now_ms: i64,
+        inv: &InvitationRow,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        crate::credentials::clear_credentials_in(&mut tx, user_id, now_ms).await?;
+        insert_invitation(&mut tx, inv).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Uses the invitation: true only once, while it is live.
     pub async fn use_invitation(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
-        let n = sqlx::query(
-            "UPDATE invitations SET used_ms = $1 \
-             WHERE id = $2 AND used_ms IS NULL AND revoked_ms IS NULL AND expires_ms > $1",
-        )
-        .bind(now_ms)
-        .bind(id)
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        Ok(n == 1)
+        let mut tx = self.pool().begin().await?;
+        let used = use_in(&mut tx, id, now_ms).await?;
+        tx.commit().await?;
+        Ok(used)
     }
+}
+
+async fn use_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
+        "UPDATE invitations SET used_ms = $1 \
+         WHERE id = $2 AND used_ms IS NULL AND revoked_ms IS NULL AND expires_ms > $1",
+    )
+    .bind(now_ms)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }

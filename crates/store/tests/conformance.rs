@@ -454,8 +454,20 @@ async fn ceremonies_and_pending_sign_ins_are_single_use_and_expire() {
         };
         db.insert_pending_signin(&p).await.unwrap();
         assert_eq!(db.pending_signin("p1", 150).await.unwrap(), Some(p.clone()));
-        assert_eq!(db.pending_signin_failed("p1").await.unwrap(), 1);
-        assert_eq!(db.pending_signin_failed("p1").await.unwrap(), 2);
+        assert!(db.pending_signin_attempt("p1", 2, 150).await.unwrap());
+        assert!(db.pending_signin_attempt("p1", 2, 150).await.unwrap());
+        assert!(
+            !db.pending_signin_attempt("p1", 2, 150).await.unwrap(),
+            "no more tries"
+        );
+        assert_eq!(
+            db.pending_signin("p1", 150)
+                .await
+                .unwrap()
+                .unwrap()
+                .failures,
+            2
+        );
         assert!(
             db.pending_signin("p1", 200).await.unwrap().is_none(),
             "expired"

@@ -52,7 +52,7 @@ pub async fn render(
     // Keep headers the handler chose (e.g. Allow on 405, Set-Cookie), minus the body's.
     for (name, value) in res.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
+            out.headers_mut().append(name.clone(), value.clone());
         }
     }
     out

@@ -76,19 +76,23 @@ fn canonical(ip: IpAddr) -> IpAddr {
 }
 
 /// The right-most address in `X-Forwarded-For` that is not itself a trusted proxy:
-/// addresses further left were written by the client and cannot be believed.
+/// addresses further left were written by the client and cannot be believed, so they
+/// are never even parsed. If that hop is not an address (a misbehaving proxy), the
+/// client is "unspecified" (0.0.0.0) — never the proxy's own address, which every user
+/// shares.
 fn forwarded_client(headers: &http::HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
-    let mut hops: Vec<IpAddr> = Vec::new();
+    let mut hops: Vec<&str> = Vec::new();
     for value in headers.get_all("x-forwarded-for") {
-        let text = value.to_str().ok()?;
-        for part in text.split(',') {
-            hops.push(part.trim().parse().ok()?);
+        hops.extend(value.to_str().unwrap_or("unreadable").split(','));
+    }
+    for hop in hops.into_iter().rev() {
+        match hop.trim().parse::<IpAddr>().map(canonical) {
+            Ok(ip) if is_trusted(ip, trusted) => continue,
+            Ok(ip) => return Some(ip),
+            Err(_) => return Some(IpAddr::from([0, 0, 0, 0])),
         }
     }
-    hops.into_iter()
-        .rev()
-        .map(canonical)
-        .find(|ip| !is_trusted(*ip, trusted))
+    None
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
@@ -126,11 +130,21 @@ mod tests {
     }
 
     #[test]
-    fn malformed_forwarded_for_is_ignored() {
+    fn client_claims_left_of_the_real_address_do_not_matter() {
         let trusted = nets(&["10.0.0.0/8"]);
         let mut h = http::HeaderMap::new();
-        h.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
-        assert_eq!(forwarded_client(&h, &trusted), None);
+        h.insert("x-forwarded-for", "junk, 203.0.113.9".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&h, &trusted),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        h.insert("x-forwarded-for", "203.0.113.9, not-an-ip".parse().unwrap());
+        assert_eq!(
+            forwarded_client(&h, &trusted),
+            Some("0.0.0.0".parse().unwrap()),
+            "never the proxy"
+        );
+        assert_eq!(forwarded_client(&http::HeaderMap::new(), &trusted), None);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
 use crate::identity::notify::{self, Event};
-use crate::identity::session::{CurrentUser, Method};
+use crate::identity::session::{self, CurrentUser, Method};
 use crate::identity::{Role, password, password_policy, second_factor, signin};
 use crate::state::AppState;
 
@@ -96,31 +96,56 @@ pub async fn add_passkey(
     ceremony_id: &str,
     credential: &RegisterPublicKeyCredential,
     name: &str,
-) -> AppResult<()> {
+) -> AppResult<Option<Zeroizing<String>>> {
     require_recent_unless_enrolling(state, who)?;
     let name = passkey_name(name)?;
-    let passkey = state
+    let passkey = match state
         .passkeys
         .verify_registration(state, &who.user, ceremony_id, credential)
-        .await?;
-    let entry = entry(meta, who, "passkey.added", Outcome::Success).detail("name", name.clone());
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            let refused = entry(meta, who, "passkey.added", Outcome::Failure)
+                .detail("reason", e.code.as_str());
+            state.audit(refused).await?;
+            return Err(e);
+        }
+    };
+    let added = entry(meta, who, "passkey.added", Outcome::Success).detail("name", name.clone());
     state
         .audited(
-            entry,
+            added,
             state.passkeys.store(state, &who.user, &passkey, &name),
         )
         .await?;
-    if who.session.mfa_pending {
-        state
-            .db
-            .reauthenticate_session(
-                &who.session.id_hash,
-                state.clock.now_ms(),
-                Method::Passkey.as_str(),
-            )
-            .await?;
+    let rotated = finish_enrolment_session(state, who, Method::Passkey).await?;
+    notify::notify(state, &who.user, Event::PasskeyAdded).await?;
+    Ok(rotated)
+}
+
+/// A session limited to enrolling a second factor becomes a full one once it has: it
+/// is re-authenticated and gets a new id (a privilege change). Returns the new token.
+async fn finish_enrolment_session(
+    state: &AppState,
+    who: &CurrentUser,
+    method: Method,
+) -> AppResult<Option<Zeroizing<String>>> {
+    if !who.session.mfa_pending {
+        return Ok(None);
     }
-    notify::notify(state, &who.user, Event::PasskeyAdded).await
+    let (token, hash) = session::new_token()?;
+    state
+        .db
+        .reauthenticate_session(&who.session.id_hash, state.clock.now_ms(), method.as_str())
+        .await?;
+    if !state.db.rotate_session(&who.session.id_hash, &hash).await? {
+        return Err(AppError::client(
+            ErrorCode::SignInRequired,
+            "Your session has ended. Please sign in again.",
+        ));
+    }
+    Ok(Some(token))
 }
 
 /// A passkey's name: trimmed, 1–60 characters, no control characters.
@@ -135,6 +160,16 @@ pub fn passkey_name(raw: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
+/// Row ids are 128-bit hex; anything else is not one of ours (and is not written to the
+/// ledger).
+fn check_id(id: &str) -> AppResult<()> {
+    if id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(AppError::not_found())
+    }
+}
+
 pub async fn rename_passkey(
     state: &AppState,
     meta: &RequestMeta,
@@ -142,6 +177,7 @@ pub async fn rename_passkey(
     id: &str,
     name: &str,
 ) -> AppResult<()> {
+    check_id(id)?;
     let name = passkey_name(name)?;
     let entry =
         entry(meta, who, "passkey.renamed", Outcome::Success).detail("passkey", id.to_owned());
@@ -162,6 +198,7 @@ pub async fn remove_passkey(
     who: &CurrentUser,
     id: &str,
 ) -> AppResult<()> {
+    check_id(id)?;
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
     after.passkeys = after.passkeys.saturating_sub(1);
@@ -184,49 +221,54 @@ pub async fn remove_passkey(
     notify::notify(state, &who.user, Event::PasskeyRemoved).await
 }
 
-/// Confirms the authenticator app being set up with a code from it. Returns fresh
-/// recovery codes (to show once) when this is the account's first second factor.
+/// What confirming an authenticator app yields: recovery codes to show once (when it is
+/// the account's first second factor), and a new session token (when the session was
+/// limited to enrolment until now).
+#[derive(Debug, Default)]
+pub struct TotpConfirmed {
+    pub codes: Option<Vec<Zeroizing<String>>>,
+    pub rotated: Option<Zeroizing<String>>,
+}
+
+/// Confirms the authenticator app being set up with a code from it.
 pub async fn confirm_totp(
     state: &AppState,
     meta: &RequestMeta,
     who: &CurrentUser,
     code: &str,
-) -> AppResult<Option<Vec<Zeroizing<String>>>> {
+) -> AppResult<TotpConfirmed> {
     require_recent_unless_enrolling(state, who)?;
-    let already = second_factor::confirmed_totp(state, &who.user.id)
+    if second_factor::confirmed_totp(state, &who.user.id)
         .await?
-        .is_some();
-    if already {
+        .is_some()
+    {
         return Err(AppError::client(
             ErrorCode::InvalidInput,
             "Your authenticator app is already set up.",
         ));
     }
-    if !second_factor::check_totp(state, &who.user.id, code).await? {
-        state
-            .audit(entry(meta, who, "totp.enabled", Outcome::Failure))
-            .await?;
-        return Err(second_factor::wrong_code());
-    }
-    state
-        .audit(entry(meta, who, "totp.enabled", Outcome::Success))
-        .await?;
+    // Write-ahead: recorded before the code is checked (checking confirms the secret);
+    // a wrong code adds a failure entry that supersedes it.
+    let attempt = entry(meta, who, "totp.enabled", Outcome::Success);
+    let accepted = state
+        .audited(attempt, async {
+            if second_factor::check_totp(state, &who.user.id, code).await? {
+                Ok(())
+            } else {
+                Err(second_factor::wrong_code())
+            }
+        })
+        .await;
+    accepted?;
     let first = state.db.recovery_codes_left(&who.user.id).await? == 0;
-    if who.session.mfa_pending {
-        state
-            .db
-            .reauthenticate_session(
-                &who.session.id_hash,
-                state.clock.now_ms(),
-                Method::PasswordTotp.as_str(),
-            )
-            .await?;
-    }
+    let rotated = finish_enrolment_session(state, who, Method::PasswordTotp).await?;
     notify::notify(state, &who.user, Event::SecondFactorChanged).await?;
-    if first {
-        return Ok(Some(renew_codes_unchecked(state, meta, who).await?));
-    }
-    Ok(None)
+    let codes = if first {
+        Some(renew_codes_unchecked(state, meta, who).await?)
+    } else {
+        None
+    };
+    Ok(TotpConfirmed { codes, rotated })
 }
 
 pub async fn remove_totp(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<()> {

@@ -10,6 +10,7 @@
 use ledger::Outcome;
 use proto::ErrorCode;
 use store::accounts::UserRow;
+use store::credentials::PasskeyRow;
 use store::invitations::InvitationRow;
 use zeroize::Zeroizing;
 
@@ -115,16 +116,27 @@ pub async fn check(
     ))
 }
 
-/// Uses up the invitation as the account's first credential is set. `effect` sets the
-/// credential; both are recorded in the ledger first.
-pub async fn complete<T>(
+/// The first credential an account gets, set together with using up its invitation.
+#[derive(Debug)]
+pub enum FirstCredential {
+    Passkey(PasskeyRow),
+    /// An Argon2id hash.
+    Password(String),
+}
+
+/// Uses up the invitation and sets the account's first credential in one transaction,
+/// recorded in the ledger first. If the link was used a moment ago, nothing is written.
+pub async fn complete(
     state: &AppState,
     meta: &RequestMeta,
     invitation: &InvitationRow,
     user: &UserRow,
-    method: &str,
-    effect: impl Future<Output = AppResult<T>>,
-) -> AppResult<T> {
+    credential: FirstCredential,
+) -> AppResult<()> {
+    let method = match credential {
+        FirstCredential::Passkey(_) => "passkey",
+        FirstCredential::Password(_) => "password",
+    };
     let actor = Actor::User(user.id.clone());
     let entry = audit::entry(
         meta,
@@ -135,19 +147,30 @@ pub async fn complete<T>(
     )
     .detail("kind", invitation.kind.clone())
     .detail("method", method);
+    let now = state.clock.now_ms();
     state
         .audited(entry, async {
-            if !state
-                .db
-                .use_invitation(&invitation.id, state.clock.now_ms())
-                .await?
-            {
-                return Err(AppError::client(
+            let done = match &credential {
+                FirstCredential::Passkey(row) => state
+                    .db
+                    .enrol_with_passkey(&invitation.id, now, row)
+                    .await
+                    .map_err(crate::identity::passkeys::already_registered)?,
+                FirstCredential::Password(hash) => {
+                    state
+                        .db
+                        .enrol_with_password(&invitation.id, now, &user.id, hash)
+                        .await?
+                }
+            };
+            if done {
+                Ok(())
+            } else {
+                Err(AppError::client(
                     ErrorCode::InvitationInvalid,
                     "This invitation link was used a moment ago. Sign in instead.",
-                ));
+                ))
             }
-            effect.await
         })
         .await
 }

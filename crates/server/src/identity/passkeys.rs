@@ -122,7 +122,23 @@ impl Passkeys {
         passkey: &Passkey,
         name: &str,
     ) -> AppResult<PasskeyRow> {
-        let row = PasskeyRow {
+        let row = Self::row(state, user, passkey, name)?;
+        state
+            .db
+            .insert_passkey(&row)
+            .await
+            .map_err(already_registered)?;
+        Ok(row)
+    }
+
+    /// The row a verified passkey is stored as.
+    pub fn row(
+        state: &AppState,
+        user: &UserRow,
+        passkey: &Passkey,
+        name: &str,
+    ) -> AppResult<PasskeyRow> {
+        Ok(PasskeyRow {
             id: crate::setup::new_id()?,
             user_id: user.id.clone(),
             name: name.to_owned(),
@@ -131,12 +147,7 @@ impl Passkeys {
                 .map_err(|e| AppError::internal(e.to_string()))?,
             created_ms: state.clock.now_ms(),
             last_used_ms: None,
-        };
-        state.db.insert_passkey(&row).await.map_err(|e| match e {
-            store::StoreError::Conflict(_) => refused("That passkey is already registered."),
-            other => other.into(),
-        })?;
-        Ok(row)
+        })
     }
 
     /// Starts a sign-in where the browser offers whichever passkey the person picks.
@@ -311,6 +322,14 @@ impl Passkeys {
         }
         serde_json::from_str(&row.state_json)
             .map_err(|e| AppError::internal(format!("ceremony state: {e}")))
+    }
+}
+
+/// A passkey that is registered already (to this or another account) is refused.
+pub fn already_registered(e: store::StoreError) -> AppError {
+    match e {
+        store::StoreError::Conflict(_) => refused("That passkey is already registered."),
+        other => other.into(),
     }
 }
 

@@ -57,7 +57,9 @@ pub enum PasswordProblem {
 }
 
 /// Checks a new password. `user_inputs` are what others may know about the person:
-/// their name, e-mail address and the practice's name.
+/// their name and e-mail address. (Every word of 4+ letters in them is refused outright,
+/// so callers pass only these two: a practice name like "Riverside Family Practice"
+/// would refuse any password containing "family".)
 pub fn check(password: &str, user_inputs: &[&str]) -> Result<(), PasswordProblem> {
     if password.len() > MAX_BYTES {
         return Err(PasswordProblem::TooLong);

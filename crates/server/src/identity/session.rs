@@ -170,6 +170,14 @@ pub async fn start(
     mfa_pending: bool,
 ) -> AppResult<Started> {
     let (token, hash) = new_token()?;
+    // A new sign-in replaces whatever session this browser had: never two at once, and
+    // a session id planted before sign-in is worth nothing after it.
+    if let Some(old) = state.cookies.read(headers, "tw_session") {
+        state
+            .db
+            .revoke_session(&token_hash(&old), state.clock.now_ms())
+            .await?;
+    }
     let (device_token, device_hash) = match state.cookies.read(headers, "tw_device") {
         Some(t) => (None, token_hash(&t)),
         None => {

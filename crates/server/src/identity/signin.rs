@@ -51,38 +51,91 @@ fn throttled(wait_ms: i64) -> AppError {
     )
 }
 
+/// The throttle key of a typed e-mail address: a hash of its normalised form, so keys
+/// have a fixed size whatever is typed, and unknown addresses count like known ones.
 fn account_key(email: &str) -> String {
-    format!("account:{}", email.trim().to_lowercase())
+    let normal: String = email.trim().to_lowercase().chars().take(254).collect();
+    format!("account:{}", &session::token_hash(&normal)[..32])
 }
 
+/// The throttle key of a source: the IPv4 address, or the /64 of an IPv6 address (one
+/// household or device gets a whole /64, so single addresses would be free to rotate).
 fn source_key(meta: &RequestMeta) -> String {
-    format!("source:{}", meta.client_ip)
-}
-
-/// Refuses while the account or the source must wait.
-pub fn check_throttle(
-    state: &AppState,
-    meta: &RequestMeta,
-    account: Option<&str>,
-) -> AppResult<()> {
-    let now = state.clock.now_ms();
-    let by_account = account.map_or(0, |a| {
-        state.throttles.accounts.wait_ms(&account_key(a), now)
-    });
-    let wait = by_account.max(state.throttles.sources.wait_ms(&source_key(meta), now));
-    if wait > 0 {
-        Err(throttled(wait))
-    } else {
-        Ok(())
+    match meta.client_ip {
+        std::net::IpAddr::V4(v4) => format!("source:{v4}"),
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("source:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
     }
 }
 
-fn count_failure(state: &AppState, meta: &RequestMeta, account: Option<&str>) {
-    let now = state.clock.now_ms();
-    if let Some(a) = account {
-        state.throttles.accounts.failed(&account_key(a), now);
+/// A sign-in attempt in progress. Beginning it reserves a slot with the source's (and,
+/// when an account is named, the account's) throttle — counted as a failure until
+/// [`Attempt::succeeded`] — so concurrent guesses cannot race past the delays.
+#[derive(Debug)]
+pub struct Attempt {
+    account: Option<String>,
+    source: String,
+}
+
+impl Attempt {
+    pub fn begin(state: &AppState, meta: &RequestMeta, account: Option<&str>) -> AppResult<Self> {
+        let now = state.clock.now_ms();
+        let source = source_key(meta);
+        state
+            .throttles
+            .sources
+            .begin(&source, now)
+            .map_err(throttled)?;
+        let account = account.map(account_key);
+        if let Some(key) = &account
+            && let Err(wait) = state.throttles.accounts.begin(key, now)
+        {
+            state.throttles.sources.release(&source);
+            return Err(throttled(wait));
+        }
+        Ok(Self { account, source })
     }
-    state.throttles.sources.failed(&source_key(meta), now);
+
+    /// This step succeeded but the sign-in is not complete: both keys get this attempt
+    /// back, earlier failures stay.
+    pub fn release(&self, state: &AppState) {
+        if let Some(key) = &self.account {
+            state.throttles.accounts.release(key);
+        }
+        state.throttles.sources.release(&self.source);
+    }
+
+    /// The whole sign-in succeeded: the account starts afresh; the source (perhaps a
+    /// clinic's shared address) only gets this attempt back.
+    pub fn succeeded(self, state: &AppState) {
+        if let Some(key) = &self.account {
+            state.throttles.accounts.succeeded(key);
+        }
+        state.throttles.sources.release(&self.source);
+    }
+}
+
+/// Refuses while the source must wait (for endpoints that only start something).
+pub fn check_source(state: &AppState, meta: &RequestMeta) -> AppResult<()> {
+    match state
+        .throttles
+        .sources
+        .wait_ms(&source_key(meta), state.clock.now_ms())
+    {
+        0 => Ok(()),
+        wait => Err(throttled(wait)),
+    }
+}
+
+/// Counts one more attempt against the source (e.g. a self-registration).
+pub fn count_source(state: &AppState, meta: &RequestMeta) -> AppResult<()> {
+    state
+        .throttles
+        .sources
+        .begin(&source_key(meta), state.clock.now_ms())
+        .map_err(throttled)
 }
 
 /// Whether `user` may sign in with a password at all: administrators and security
@@ -106,7 +159,7 @@ pub async fn with_password(
     email: &str,
     password: Zeroizing<String>,
 ) -> AppResult<PasswordStep> {
-    check_throttle(state, meta, Some(email))?;
+    let attempt = Attempt::begin(state, meta, Some(email))?;
     if password.len() > super::password::MAX_BYTES {
         return Err(AppError::client(ErrorCode::SignInFailed, FAILED));
     }
@@ -122,8 +175,18 @@ pub async fn with_password(
         .passwords
         .verify(password, usable.and_then(|u| u.password_hash.clone()))
         .await?;
-    let Some(user) = usable.filter(|_| matched) else {
-        count_failure(state, meta, Some(email));
+    // With the password right, what second step does the account have?
+    let next = match usable.filter(|_| matched) {
+        Some(u) if second_factor::confirmed_totp(state, &u.id).await?.is_some() => {
+            Some((u, Next::Code))
+        }
+        // An account with a passkey but no authenticator app must use the passkey: a
+        // password must never open a way to enrol a new second factor over it.
+        Some(u) if !state.db.passkeys_of_user(&u.id).await?.is_empty() => None,
+        Some(u) => Some((u, Next::Enrol)),
+        None => None,
+    };
+    let Some((user, next)) = next else {
         let target = user.as_ref().map_or_else(
             || "account:unknown".to_owned(),
             |u| format!("user:{}", u.id),
@@ -144,13 +207,12 @@ pub async fn with_password(
         state.audit(entry).await?;
         return Err(AppError::client(ErrorCode::SignInFailed, FAILED));
     };
-    state.throttles.accounts.succeeded(&account_key(email));
+    // The account's throttle is cleared only when the whole sign-in succeeds; a right
+    // password just takes back its own attempt (the code step counts its own).
+    attempt.release(state);
     let actor = Actor::User(user.id.clone());
     let target = format!("user:{}", user.id);
-    if second_factor::confirmed_totp(state, &user.id)
-        .await?
-        .is_some()
-    {
+    if next == Next::Code {
         let (token, hash) = session::new_token()?;
         let now = state.clock.now_ms();
         let entry = audit::entry(meta, &actor, "signin.password", &target, Outcome::Success)
@@ -180,7 +242,14 @@ pub async fn with_password(
             session::start(state, meta, headers, user, Method::Password, true),
         )
         .await?;
+    attempt.succeeded(state);
     Ok(PasswordStep::EnrolSecondFactor(started))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Code,
+    Enrol,
 }
 
 /// The second step after a password: an authenticator code, or a recovery code.
@@ -199,9 +268,10 @@ pub async fn with_code(
         )
     };
     let hash = session::token_hash(pending_token);
+    let now = state.clock.now_ms();
     let pending = state
         .db
-        .pending_signin(&hash, state.clock.now_ms())
+        .pending_signin(&hash, now)
         .await?
         .ok_or_else(expired)?;
     let user = state
@@ -210,7 +280,16 @@ pub async fn with_code(
         .await?
         .filter(|u| u.disabled_ms.is_none())
         .ok_or_else(expired)?;
-    check_throttle(state, meta, Some(&user.email))?;
+    let attempt = Attempt::begin(state, meta, Some(&user.email))?;
+    // Each pending sign-in allows a few tries, counted atomically before checking.
+    if !state
+        .db
+        .pending_signin_attempt(&hash, PENDING_FAILURES, now)
+        .await?
+    {
+        state.db.take_pending_signin(&hash).await?;
+        return Err(expired());
+    }
     let accepted = if is_recovery_code {
         second_factor::use_recovery_code(state, &user.id, code).await?
     } else {
@@ -224,8 +303,6 @@ pub async fn with_code(
         "signin.totp"
     };
     if !accepted {
-        count_failure(state, meta, Some(&user.email));
-        let failures = state.db.pending_signin_failed(&hash).await?;
         state
             .audit(audit::entry(
                 meta,
@@ -235,10 +312,6 @@ pub async fn with_code(
                 Outcome::Failure,
             ))
             .await?;
-        if failures >= PENDING_FAILURES {
-            state.db.take_pending_signin(&hash).await?;
-            return Err(expired());
-        }
         return Err(second_factor::wrong_code());
     }
     if !state.db.take_pending_signin(&hash).await? {
@@ -249,7 +322,8 @@ pub async fn with_code(
     } else {
         Method::PasswordTotp
     };
-    let started = finish(state, meta, headers, &user, method, action).await?;
+    let started = finish(state, meta, headers, &user, method, action, false).await?;
+    attempt.succeeded(state);
     if is_recovery_code {
         notify::notify(state, &user, Event::RecoveryCodeUsed).await?;
     }
@@ -264,7 +338,7 @@ pub async fn with_passkey(
     ceremony_id: &str,
     credential: &PublicKeyCredential,
 ) -> AppResult<Started> {
-    check_throttle(state, meta, None)?;
+    let attempt = Attempt::begin(state, meta, None)?;
     let (user, _) = match state
         .passkeys
         .finish_sign_in(state, ceremony_id, credential)
@@ -272,7 +346,6 @@ pub async fn with_passkey(
     {
         Ok(found) => found,
         Err(e) => {
-            count_failure(state, meta, None);
             let entry = audit::entry(
                 meta,
                 &Actor::Anonymous,
@@ -300,18 +373,24 @@ pub async fn with_passkey(
             "This account is disabled. Please contact the practice.",
         ));
     }
-    finish(
+    let started = finish(
         state,
         meta,
         headers,
         &user,
         Method::Passkey,
         "signin.passkey",
+        false,
     )
-    .await
+    .await?;
+    attempt.succeeded(state);
+    Ok(started)
 }
 
-/// Signing in with e-mail and a recovery code, for someone whose only passkey is lost.
+/// Signing in with e-mail and a recovery code, for someone without a password whose
+/// only passkey is lost. One factor only: the session may do nothing but enrol a new
+/// passkey (or authenticator app, where allowed), and the person is told. Accounts with
+/// a password use their password and the recovery code as its second step instead.
 pub async fn with_recovery_code(
     state: &AppState,
     meta: &RequestMeta,
@@ -319,7 +398,7 @@ pub async fn with_recovery_code(
     email: &str,
     code: &str,
 ) -> AppResult<Started> {
-    check_throttle(state, meta, Some(email))?;
+    let attempt = Attempt::begin(state, meta, Some(email))?;
     let user = match normalise_email(email) {
         Some(e) => state
             .db
@@ -328,36 +407,42 @@ pub async fn with_recovery_code(
             .filter(|u| u.disabled_ms.is_none()),
         None => None,
     };
-    let accepted = match &user {
-        Some(u) => second_factor::use_recovery_code(state, &u.id, code).await?,
-        None => false,
-    };
-    let Some(user) = user.filter(|_| accepted) else {
-        count_failure(state, meta, Some(email));
+    let eligible = user.as_ref().filter(|u| u.password_hash.is_none());
+    // Unknown accounts do the same database work, so timing does not tell them apart.
+    let accepted =
+        second_factor::use_recovery_code(state, eligible.map_or("", |u| u.id.as_str()), code)
+            .await?;
+    let Some(user) = eligible.filter(|_| accepted) else {
+        let target = user.as_ref().map_or_else(
+            || "account:unknown".to_owned(),
+            |u| format!("user:{}", u.id),
+        );
         let entry = audit::entry(
             meta,
             &Actor::Anonymous,
             "signin.recovery_code",
-            "account:unknown",
+            &target,
             Outcome::Failure,
         );
         state.audit(entry).await?;
         return Err(AppError::client(
             ErrorCode::SignInFailed,
-            "That e-mail address and recovery code do not match. Check both and try again.",
+            "That e-mail address and recovery code do not match. Check both and try again. If you have a \
+             password, sign in with it and use the recovery code at the second step.",
         ));
     };
-    state.throttles.accounts.succeeded(&account_key(email));
     let started = finish(
         state,
         meta,
         headers,
-        &user,
+        user,
         Method::RecoveryCode,
         "signin.recovery_code",
+        true,
     )
     .await?;
-    notify::notify(state, &user, Event::RecoveryCodeUsed).await?;
+    attempt.succeeded(state);
+    notify::notify(state, user, Event::RecoveryCodeUsed).await?;
     Ok(started)
 }
 
@@ -368,6 +453,7 @@ async fn finish(
     user: &UserRow,
     method: Method,
     action: &str,
+    enrol_only: bool,
 ) -> AppResult<Started> {
     let actor = Actor::User(user.id.clone());
     let entry = audit::entry(
@@ -381,10 +467,9 @@ async fn finish(
     let started = state
         .audited(
             entry,
-            session::start(state, meta, headers, user, method, false),
+            session::start(state, meta, headers, user, method, enrol_only),
         )
         .await?;
-    state.throttles.sources.succeeded(&source_key(meta));
     if started.new_device {
         notify::notify(state, user, Event::NewDevice).await?;
     }

@@ -81,7 +81,8 @@ pub async fn with_password(
     password: Zeroizing<String>,
     code: &str,
 ) -> AppResult<Rotated> {
-    signin::check_throttle(state, meta, Some(&who.user.email))?;
+    let attempt = signin::Attempt::begin(state, meta, Some(&who.user.email))?;
+    let allowed = signin::password_allowed(state, &who.user).await?;
     let has_totp = second_factor::confirmed_totp(state, &who.user.id)
         .await?
         .is_some();
@@ -89,18 +90,20 @@ pub async fn with_password(
         .passwords
         .verify(password, who.user.password_hash.clone())
         .await?;
-    if !(password_ok && has_totp && second_factor::check_totp(state, &who.user.id, code).await?) {
-        state
-            .throttles
-            .accounts
-            .failed(&format!("account:{}", who.user.email), state.clock.now_ms());
+    if !(allowed
+        && password_ok
+        && has_totp
+        && second_factor::check_totp(state, &who.user.id, code).await?)
+    {
         let err = AppError::client(
             ErrorCode::StepUpRequired,
             "That password and code did not match. Please try again.",
         );
         return refuse(state, meta, who, err).await;
     }
-    complete(state, meta, who, Method::PasswordTotp).await
+    let rotated = complete(state, meta, who, Method::PasswordTotp).await?;
+    attempt.succeeded(state);
+    Ok(rotated)
 }
 
 pub async fn with_passkey(

@@ -1,8 +1,10 @@
 //! Progressive delays against password guessing, per account and per source address.
 //!
-//! After a few free failures, each further failure doubles the wait before the next
-//! attempt is even looked at (capped), and a success or a quiet quarter of an hour
-//! clears it. There is never a permanent lockout an attacker could use against the
+//! Every attempt is counted as a failure the moment it starts ([`Throttle::begin`],
+//! under one lock), and taken back only when it succeeds — so a burst of concurrent
+//! guesses cannot all slip past the check before any of them is counted. After a few
+//! free failures, each further one doubles the wait before the next attempt is even
+//! looked at (capped), and a quiet quarter of an hour clears it. There is never a permanent lockout an attacker could use against the
 //! victim: passkey sign-in is not delayed at all, and a password attempt waits at most
 //! `MAX_DELAY_MS`. Sources get more free failures than accounts, because a clinic's
 //! staff may share one address. Unknown and known accounts are counted alike, so the
@@ -45,11 +47,7 @@ impl Throttle {
         (1_000_i64 << doublings).min(MAX_DELAY_MS)
     }
 
-    /// Milliseconds until an attempt for `key` may be evaluated (0: now).
-    pub fn wait_ms(&self, key: &str, now_ms: i64) -> i64 {
-        let Ok(entries) = self.entries.lock() else {
-            return 0;
-        };
+    fn wait_in(&self, entries: &HashMap<String, Entry>, key: &str, now_ms: i64) -> i64 {
         match entries.get(key) {
             Some(e) if now_ms - e.last_ms < FORGET_AFTER_MS => {
                 (e.last_ms + self.delay_after(e.failures) - now_ms).max(0)
@@ -58,22 +56,44 @@ impl Throttle {
         }
     }
 
-    pub fn failed(&self, key: &str, now_ms: i64) {
+    /// Milliseconds until an attempt for `key` may be evaluated (0: now). A poisoned
+    /// lock answers with the longest wait (fails closed).
+    pub fn wait_ms(&self, key: &str, now_ms: i64) -> i64 {
+        match self.entries.lock() {
+            Ok(entries) => self.wait_in(&entries, key, now_ms),
+            Err(_) => MAX_DELAY_MS,
+        }
+    }
+
+    /// Starts an attempt: refuses with the wait in milliseconds, or counts the attempt
+    /// as a failure until [`Throttle::succeeded`] or [`Throttle::release`] says otherwise.
+    pub fn begin(&self, key: &str, now_ms: i64) -> Result<(), i64> {
         let Ok(mut entries) = self.entries.lock() else {
-            return;
+            return Err(MAX_DELAY_MS);
         };
-        if entries.len() >= CAPACITY && !entries.contains_key(key) {
-            evict(&mut entries, now_ms);
+        let wait = self.wait_in(&entries, key, now_ms);
+        if wait > 0 {
+            return Err(wait);
         }
-        let e = entries.entry(key.to_owned()).or_insert(Entry {
-            failures: 0,
-            last_ms: now_ms,
-        });
-        if now_ms - e.last_ms >= FORGET_AFTER_MS {
-            e.failures = 0;
+        count(&mut entries, key, now_ms);
+        Ok(())
+    }
+
+    /// Takes back one attempt counted by [`Throttle::begin`]: it succeeded, but the key
+    /// is shared (as an address is by a clinic), so its other failures stay.
+    pub fn release(&self, key: &str) {
+        if let Ok(mut entries) = self.entries.lock()
+            && let Some(e) = entries.get_mut(key)
+        {
+            e.failures = e.failures.saturating_sub(1);
         }
-        e.failures = e.failures.saturating_add(1);
-        e.last_ms = now_ms;
+    }
+
+    #[cfg(test)]
+    pub fn failed(&self, key: &str, now_ms: i64) {
+        if let Ok(mut entries) = self.entries.lock() {
+            count(&mut entries, key, now_ms);
+        }
     }
 
     pub fn succeeded(&self, key: &str) {
@@ -86,6 +106,21 @@ impl Throttle {
     pub fn len(&self) -> usize {
         self.entries.lock().map(|e| e.len()).unwrap_or(0)
     }
+}
+
+fn count(entries: &mut HashMap<String, Entry>, key: &str, now_ms: i64) {
+    if entries.len() >= CAPACITY && !entries.contains_key(key) {
+        evict(entries, now_ms);
+    }
+    let e = entries.entry(key.to_owned()).or_insert(Entry {
+        failures: 0,
+        last_ms: now_ms,
+    });
+    if now_ms - e.last_ms >= FORGET_AFTER_MS {
+        e.failures = 0;
+    }
+    e.failures = e.failures.saturating_add(1);
+    e.last_ms = now_ms;
 }
 
 /// Drops forgotten entries; if none, the stalest tenth.
@@ -156,6 +191,19 @@ mod tests {
             1_000,
             "counting restarted: one failure, not three"
         );
+    }
+
+    #[test]
+    fn begin_counts_at_once_and_release_takes_it_back() {
+        let t = Throttle::new(2);
+        assert!(t.begin("a", 0).is_ok());
+        assert!(t.begin("a", 0).is_ok());
+        // Two attempts in flight already count: a third waits, even before either failed.
+        assert_eq!(t.begin("a", 0), Err(1_000));
+        t.release("a");
+        assert!(t.begin("a", 0).is_ok(), "a success gives its slot back");
+        t.succeeded("a");
+        assert_eq!(t.wait_ms("a", 0), 0);
     }
 
     #[test]

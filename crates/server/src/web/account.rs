@@ -122,7 +122,10 @@ pub async fn security(
     // Right after enrolling, everyone gets recovery codes, once.
     let mut new_codes = None;
     let mut flash = q.done.as_deref().and_then(flash_for);
-    if q.welcome.is_some() && state.db.recovery_codes_left(&who.user.id).await? == 0 {
+    // Only for a session that has just been created, and an account that has never had
+    // codes: anything else renews codes through the step-up-protected form.
+    let fresh = state.clock.now_ms() - who.session.created_ms < 10 * 60_000;
+    if q.welcome.is_some() && fresh && state.db.recovery_codes_issued(&who.user.id).await? == 0 {
         let codes = state
             .audited(
                 crate::audit::entry(
@@ -309,17 +312,21 @@ async fn second_factor_page(
     who: &CurrentUser,
     error: Option<String>,
 ) -> AppResult<SecondFactorPage> {
-    let issuer = state
-        .db
-        .practice()
-        .await?
-        .map_or_else(|| "Telewarden".to_owned(), |p| p.name);
-    let enrolment = second_factor::enrolment(state, &who.user, &issuer).await?;
+    // An authenticator app is the second step of a password: offered only with one.
+    let totp = if who.user.password_hash.is_some() {
+        let issuer = state
+            .db
+            .practice()
+            .await?
+            .map_or_else(|| "Telewarden".to_owned(), |p| p.name);
+        Some(second_factor::enrolment(state, &who.user, &issuer).await?)
+    } else {
+        None
+    };
     Ok(SecondFactorPage {
         layout: layout(state, Some(who)).await?,
         forced: who.session.mfa_pending,
-        qr_svg: enrolment.qr_svg,
-        secret_text: enrolment.secret_text,
+        totp,
         default_passkey_name: default_passkey_name(headers),
         error,
     })
@@ -358,9 +365,9 @@ pub async fn confirm_second_factor(
     Form(form): Form<CodeForm>,
 ) -> AppResult<Response> {
     match account::confirm_totp(&state, &meta, &who, &form.code).await {
-        Ok(codes) => {
+        Ok(confirmed) => {
             let flash = Some("Your authenticator app is set up.".to_owned());
-            // The session may have just become a full one: read it again.
+            // The session may have just become a full one (with a new id).
             let who = CurrentUser {
                 session: store::sessions::SessionRow {
                     mfa_pending: false,
@@ -368,8 +375,12 @@ pub async fn confirm_second_factor(
                 },
                 user: who.user,
             };
-            let page = security_page(&state, &headers, &who, flash, None, codes).await?;
-            Ok(render(&page)?.into_response())
+            let page = security_page(&state, &headers, &who, flash, None, confirmed.codes).await?;
+            let res = render(&page)?.into_response();
+            match confirmed.rotated {
+                Some(token) => with_rotated_cookie(&state, res, &token),
+                None => Ok(res),
+            }
         }
         Err(e) if e.code == ErrorCode::SecondFactorRequired => {
             let page = second_factor_page(&state, &headers, &who, Some(e.message.clone())).await?;
@@ -398,8 +409,8 @@ pub async fn add_passkey_finish(
     meta: RequestMeta,
     SignedInAnyFactor(who): SignedInAnyFactor,
     JsonBody(answer): JsonBody<NewPasskey>,
-) -> AppResult<Json<Next>> {
-    account::add_passkey(
+) -> AppResult<Response> {
+    let rotated = account::add_passkey(
         &state,
         &meta,
         &who,
@@ -413,9 +424,14 @@ pub async fn add_passkey_finish(
     } else {
         "/account/security?done=passkey-added"
     };
-    Ok(Json(Next {
+    let res = Json(Next {
         redirect: to.to_owned(),
-    }))
+    })
+    .into_response();
+    match rotated {
+        Some(token) => with_rotated_cookie(&state, res, &token),
+        None => Ok(res),
+    }
 }
 
 /// What the step-up dialog needs to know.

@@ -127,13 +127,33 @@ pub async fn enrol_passkey_finish(
 ) -> AppResult<Response> {
     let (invitation, user) = enrolment::check(&state, &meta, &token).await?;
     let name = account::passkey_name(&answer.name)?;
-    let passkey = state
+    let passkey = match state
         .passkeys
         .verify_registration(&state, &user, &answer.ceremony_id, &answer.credential)
-        .await?;
-    enrolment::complete(&state, &meta, &invitation, &user, "passkey", async {
-        state.passkeys.store(&state, &user, &passkey, &name).await
-    })
+        .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            let entry = crate::audit::entry(
+                &meta,
+                &crate::audit::Actor::User(user.id.clone()),
+                "enrolment.passkey",
+                &format!("user:{}", user.id),
+                ledger::Outcome::Failure,
+            )
+            .detail("reason", e.code.as_str());
+            state.audit(entry).await?;
+            return Err(e);
+        }
+    };
+    let row = crate::identity::passkeys::Passkeys::row(&state, &user, &passkey, &name)?;
+    enrolment::complete(
+        &state,
+        &meta,
+        &invitation,
+        &user,
+        enrolment::FirstCredential::Passkey(row),
+    )
     .await?;
     let started = session::start(&state, &meta, &headers, &user, Method::Passkey, false).await?;
     // First thing after enrolling: recovery codes, shown once on the security page.
@@ -167,10 +187,13 @@ pub async fn enrol_password(
         return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
     }
     let hash = state.passwords.hash(form.password).await?;
-    enrolment::complete(&state, &meta, &invitation, &user, "password", async {
-        state.db.set_password_hash(&user.id, Some(&hash)).await?;
-        Ok(())
-    })
+    enrolment::complete(
+        &state,
+        &meta,
+        &invitation,
+        &user,
+        enrolment::FirstCredential::Password(hash),
+    )
     .await?;
     // A password alone is one factor: the session may only set up the second.
     let started = session::start(&state, &meta, &headers, &user, Method::Password, true).await?;
@@ -229,7 +252,7 @@ pub async fn register(
     Form(form): Form<RegisterForm>,
 ) -> AppResult<Response> {
     require_self_registration(&state).await?;
-    signin::check_throttle(&state, &meta, None)?;
+    signin::count_source(&state, &meta)?;
     match crate::admin::self_register(&state, &meta, &form.name, &form.email).await {
         Ok(()) => Ok(render(
             &register_page(&state, true, String::new(), String::new(), None).await?,

@@ -101,12 +101,37 @@ pub fn redirect_clearing(state: &AppState, to: &str, base: &str) -> Response {
     res
 }
 
-/// Only our own paths are followed after a step-up: never another site.
+/// Only our own paths are followed after a step-up: never another site. A path is
+/// accepted only if it is made of plain characters (browsers drop tabs and newlines, so
+/// `/\t/evil.example` would become `//evil.example`).
 pub fn safe_return(path: &str) -> &str {
-    if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') && path.len() < 200
-    {
+    let plain = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/_-.?=&".contains(&b));
+    if plain && path.starts_with('/') && !path.starts_with("//") && path.len() < 200 {
         path
     } else {
         "/account/security"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return;
+
+    #[test]
+    fn only_plain_local_paths_are_followed() {
+        assert_eq!(safe_return("/people/ab12?done=1"), "/people/ab12?done=1");
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "https://evil.example",
+            "/\\evil",
+            "",
+            "evil",
+        ] {
+            assert_eq!(safe_return(bad), "/account/security", "{bad:?}");
+        }
     }
 }

@@ -269,10 +269,13 @@ pub async fn reset(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     match admin::reset_credentials(&state, &meta, &who, &id).await {
-        Ok(link) => {
-            let flash =
-                Some("Their sign-in methods were removed and they were signed out.".to_owned());
-            Ok(render(&person_page(&state, &who, &id, flash, Some(link)).await?)?.into_response())
+        Ok(()) => {
+            let flash = Some(
+                "Their sign-in methods were removed, they were signed out, and a new set-up link was \
+                 e-mailed to them."
+                    .to_owned(),
+            );
+            Ok(render(&person_page(&state, &who, &id, flash, None).await?)?.into_response())
         }
         Err(e) => after(&headers, &id, Err(e)),
     }
@@ -298,6 +301,7 @@ async fn invite_page(state: &AppState, who: &CurrentUser) -> AppResult<InvitePag
         ));
     }
     Ok(InvitePage {
+        staff: roles.iter().any(|(r, _)| *r != Role::Patient.as_str()),
         layout: layout(state, Some(who)).await?,
         role: roles[0].0.to_owned(),
         roles,
@@ -330,6 +334,7 @@ pub struct InviteForm {
 pub async fn invite(
     State(state): State<AppState>,
     meta: RequestMeta,
+    headers: HeaderMap,
     SignedIn(who): SignedIn,
     Form(form): Form<InviteForm>,
 ) -> AppResult<Response> {
@@ -352,6 +357,9 @@ pub async fn invite(
             }
             page.error = Some(e.message);
             Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
+        }
+        Err(e) if e.code == ErrorCode::StepUpRequired && wants_html(&headers) => {
+            Ok(Redirect::to("/account/step-up?return_to=/people/invite").into_response())
         }
         Err(e) => Err(e),
     }

@@ -218,7 +218,7 @@ pub async fn passkey_start(
     State(state): State<AppState>,
     meta: RequestMeta,
 ) -> AppResult<Json<Challenge>> {
-    signin::check_throttle(&state, &meta, None)?;
+    signin::check_source(&state, &meta)?;
     let (ceremony_id, options) = state.passkeys.start_sign_in(&state).await?;
     Ok(Json(Challenge {
         ceremony_id,

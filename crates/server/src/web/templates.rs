@@ -152,8 +152,8 @@ pub struct AccountSecurityPage {
 pub struct SecondFactorPage {
     pub layout: Layout,
     pub forced: bool,
-    pub qr_svg: String,
-    pub secret_text: Zeroizing<String>,
+    /// The authenticator-app enrolment (QR and key), for accounts with a password.
+    pub totp: Option<crate::identity::second_factor::TotpEnrolment>,
     pub default_passkey_name: String,
     pub error: Option<String>,
 }
@@ -211,6 +211,8 @@ pub struct PersonPage {
 #[template(path = "invite.html")]
 pub struct InvitePage {
     pub layout: Layout,
+    /// Staff can be invited (an administrator): the form asks for a step-up first.
+    pub staff: bool,
     pub roles: Vec<(&'static str, &'static str)>,
     pub name: String,
     pub email: String,
