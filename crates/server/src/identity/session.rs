@@ -317,7 +317,9 @@ async fn current(parts: &Parts, state: &AppState) -> AppResult<Option<CurrentUse
     Ok(Some(CurrentUser { user, session }))
 }
 
-/// The signed-in user, or `None` (including a session still waiting for a second factor).
+/// The session's user, or `None`. A session limited to enrolling a second factor is
+/// returned too (`session.mfa_pending`): callers that show anything must check it, or
+/// use [`SignedIn`], which refuses such sessions.
 #[derive(Debug)]
 pub struct MaybeUser(pub Option<CurrentUser>);
 
