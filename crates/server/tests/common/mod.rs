@@ -230,3 +230,4 @@ pub async fn ledger_actions(db: &Db) -> Vec<(String, String, String)> {
         .map(|e| (e.action, e.outcome.as_str().to_owned(), e.target))
         .collect()
 }
+pub mod identity;

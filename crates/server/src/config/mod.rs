@@ -10,6 +10,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
+
+mod render;
+mod validate;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Everything an operator can set. Each field is one key of `telewarden.toml`, one
@@ -293,177 +296,10 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-fn bad(key: &'static str, reason: impl Into<String>) -> ConfigError {
-    ConfigError {
-        key,
-        reason: reason.into(),
-    }
-}
-
 impl Config {
     /// Whether TLS is configured (files or self-signed).
     pub fn tls_enabled(&self) -> bool {
         self.tls_self_signed || self.tls_cert.is_some()
-    }
-
-    /// Checks every rule that a type alone cannot express.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.data_dir.as_os_str().is_empty() {
-            return Err(bad("data_dir", "must not be empty"));
-        }
-        match (&self.tls_cert, &self.tls_key) {
-            (Some(_), None) => {
-                return Err(bad("tls_key", "tls_cert is set, so tls_key is needed too"));
-            }
-            (None, Some(_)) => {
-                return Err(bad("tls_cert", "tls_key is set, so tls_cert is needed too"));
-            }
-            _ => {}
-        }
-        if self.tls_self_signed && self.tls_cert.is_some() {
-            return Err(bad(
-                "tls_self_signed",
-                "choose either a certificate (tls_cert/tls_key) or a self-signed one, not both",
-            ));
-        }
-        if !is_loopback(self.listen.ip()) && !self.tls_enabled() && self.behind_proxy.is_empty() {
-            return Err(bad(
-                "listen",
-                format!(
-                    "{} is not a loopback address, so TLS is required: set tls_cert and tls_key, \
-                     use --tls-self-signed, or name the trusted reverse proxy with --behind-proxy",
-                    self.listen
-                ),
-            ));
-        }
-        let ip = self.listen.ip();
-        if self.public_url.is_none() && !is_loopback(ip) && !ip.is_unspecified() {
-            return Err(bad(
-                "public_url",
-                format!(
-                    "listening on {ip}: set the address people type (e.g. https://telehealth.example.org); \
-                     passkeys need a domain name, not an IP address"
-                ),
-            ));
-        }
-        if !self.behind_proxy.is_empty() && self.public_url.is_none() {
-            return Err(bad(
-                "public_url",
-                "behind a reverse proxy, set the address people type (e.g. https://telehealth.example.org)",
-            ));
-        }
-        if self.redirect_listen.is_some() && !self.tls_enabled() {
-            return Err(bad(
-                "redirect_listen",
-                "redirecting to HTTPS needs TLS to be configured",
-            ));
-        }
-        if let Some(url) = &self.public_url {
-            parse_origin(url).map_err(|reason| bad("public_url", reason))?;
-        }
-        if let Some(url) = &self.database_url {
-            let u = url.expose();
-            if !(u.starts_with("postgres://")
-                || u.starts_with("postgresql://")
-                || u.starts_with("sqlite:"))
-            {
-                return Err(bad(
-                    "database_url",
-                    "expected postgres://USER@HOST/DATABASE (or sqlite://PATH); leave unset for the built-in SQLite",
-                ));
-            }
-        }
-        if let Some(key) = &self.master_key
-            && store::keyring::Keyring::parse(key.expose()).is_none()
-        {
-            return Err(bad(
-                "master_key",
-                "must be 64 hexadecimal characters (32 bytes)",
-            ));
-        }
-        if self.setup_link_minutes == 0 || self.setup_link_minutes > 7 * 24 * 60 {
-            return Err(bad(
-                "setup_link_minutes",
-                "must be between 1 and 10080 (one week)",
-            ));
-        }
-        let l = &self.limits;
-        for (key, v) in [
-            (
-                "limits.header_read_timeout_secs",
-                l.header_read_timeout_secs,
-            ),
-            ("limits.body_read_timeout_secs", l.body_read_timeout_secs),
-            ("limits.request_timeout_secs", l.request_timeout_secs),
-            (
-                "limits.tls_handshake_timeout_secs",
-                l.tls_handshake_timeout_secs,
-            ),
-        ] {
-            if v == 0 || v > 3600 {
-                return Err(bad(key, "must be between 1 and 3600 seconds"));
-            }
-        }
-        if l.max_body_bytes < 1024 || l.max_body_bytes > 256 * 1024 * 1024 {
-            return Err(bad(
-                "limits.max_body_bytes",
-                "must be between 1024 and 268435456 bytes",
-            ));
-        }
-        if l.max_connections == 0 {
-            return Err(bad("limits.max_connections", "must be at least 1"));
-        }
-        let sessions = &self.sessions;
-        for (key, v, max) in [
-            (
-                "sessions.staff_idle_minutes",
-                sessions.staff_idle_minutes,
-                24 * 60,
-            ),
-            (
-                "sessions.patient_idle_minutes",
-                sessions.patient_idle_minutes,
-                24 * 60,
-            ),
-            ("sessions.absolute_hours", sessions.absolute_hours, 24 * 30),
-            ("sessions.step_up_seconds", sessions.step_up_seconds, 3600),
-            ("sessions.invitation_days", sessions.invitation_days, 90),
-        ] {
-            if v == 0 || v > max {
-                return Err(bad(key, format!("must be between 1 and {max}")));
-            }
-        }
-        if self.mail.transport == MailTransport::Smtp {
-            let Some(host) = self.mail.smtp_host.as_deref().filter(|h| !h.is_empty()) else {
-                return Err(bad(
-                    "mail.smtp_host",
-                    "mail.transport is smtp, so an SMTP host is needed",
-                ));
-            };
-            let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(is_loopback);
-            if self.mail.smtp_security == SmtpSecurity::None && !loopback {
-                return Err(bad(
-                    "mail.smtp_security",
-                    "unencrypted SMTP is allowed only to a relay on this machine (localhost)",
-                ));
-            }
-        }
-        if !self.mail.from.contains('@') {
-            return Err(bad(
-                "mail.from",
-                "must be an e-mail address, e.g. Clinic <telehealth@clinic.example>",
-            ));
-        }
-        if self.ledger.checkpoint_every == 0 {
-            return Err(bad("ledger.checkpoint_every", "must be at least 1"));
-        }
-        if self.ledger.checkpoint_interval_secs == 0 {
-            return Err(bad("ledger.checkpoint_interval_secs", "must be at least 1"));
-        }
-        if self.ledger.batch_max == 0 || self.ledger.batch_max > 10_000 {
-            return Err(bad("ledger.batch_max", "must be between 1 and 10000"));
-        }
-        Ok(())
     }
 
     /// The database URL in effect: the configured one, or SQLite in the data directory.
@@ -495,7 +331,7 @@ impl Config {
 
     /// The configuration as `telewarden config check` prints it: TOML, secrets redacted.
     pub fn to_redacted_toml(&self) -> String {
-        toml_lite::render(self)
+        render::render(self)
     }
 
     /// Where outbox e-mail is written.
@@ -604,45 +440,6 @@ mod optional_addr {
         s.parse()
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("`{s}` is not ADDRESS:PORT or \"off\"")))
-    }
-}
-
-mod toml_lite {
-    //! Renders the configuration as TOML for display, via serde_json's value model.
-    use serde_json::Value;
-
-    use super::Config;
-
-    pub fn render(config: &Config) -> String {
-        let Ok(Value::Object(map)) = serde_json::to_value(config) else {
-            return String::from("# (configuration could not be rendered)\n");
-        };
-        let mut top = String::new();
-        let mut tables = String::new();
-        for (k, v) in &map {
-            match v {
-                Value::Object(inner) => {
-                    tables.push_str(&format!("\n[{k}]\n"));
-                    for (ik, iv) in inner {
-                        tables.push_str(&format!("{ik} = {}\n", scalar(iv)));
-                    }
-                }
-                Value::Null => top.push_str(&format!("# {k} = (not set)\n")),
-                other => top.push_str(&format!("{k} = {}\n", scalar(other))),
-            }
-        }
-        top + &tables
-    }
-
-    fn scalar(v: &Value) -> String {
-        match v {
-            Value::String(s) => format!("{s:?}"),
-            Value::Array(items) => {
-                let inner: Vec<String> = items.iter().map(scalar).collect();
-                format!("[{}]", inner.join(", "))
-            }
-            other => other.to_string(),
-        }
     }
 }
 
