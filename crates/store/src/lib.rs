@@ -15,6 +15,7 @@ mod ledger_store;
 
 pub mod accounts;
 pub mod ceremonies;
+pub mod consults;
 pub mod credentials;
 pub mod invitations;
 pub mod keyring;
