@@ -9,6 +9,7 @@ mod admin;
 mod app;
 mod audit;
 pub mod config;
+mod consult;
 mod error;
 pub mod fhir;
 mod health;

@@ -39,6 +39,18 @@ pub enum Action {
     /// A patient's clinical record.
     ReadClinical,
     WriteClinical,
+    /// Publish and withdraw one's own bookable slots (clinicians).
+    ManageOwnSchedule,
+    /// Book an appointment for oneself (patients).
+    BookForSelf,
+    /// Book for a patient or a guest (clinicians, the practice administrator).
+    BookForOthers,
+    /// See, cancel or move an appointment.
+    ManageAppointment,
+    /// Join the consult's waiting room, call and signalling.
+    JoinConsult,
+    /// Write the consult's notes and keep files shared in it.
+    WriteConsultNotes,
 }
 
 /// What the action is done to.
@@ -53,6 +65,11 @@ pub enum Target<'a> {
     PatientRecord {
         patient_user_id: &'a str,
         care: bool,
+    },
+    /// An appointment: its clinician, and its patient (None for a guest).
+    Appointment {
+        clinician_id: &'a str,
+        patient_id: Option<&'a str>,
     },
 }
 
@@ -135,6 +152,24 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
                 Decision::Deny("this role reads no clinical content")
             }
         },
+        (ManageOwnSchedule, Target::Practice) => allow_if(who.role == Clinician, NOT_YOUR_ROLE),
+        (BookForSelf, Target::Practice) => allow_if(who.role == Patient, NOT_YOUR_ROLE),
+        (BookForOthers, Target::Practice) => allow_if(matches!(who.role, Clinician | PracticeAdmin), NOT_YOUR_ROLE),
+        (ManageAppointment, Target::Appointment { clinician_id, patient_id }) => match who.role {
+            // The administrator runs the practice's schedule; no clinical content is shown.
+            PracticeAdmin => Decision::Allow,
+            Clinician => allow_if(clinician_id == who.user_id, "not your appointment"),
+            Patient => allow_if(patient_id == Some(who.user_id), "not your appointment"),
+            SecurityOfficer => Decision::Deny(NOT_YOUR_ROLE),
+        },
+        (JoinConsult, Target::Appointment { clinician_id, patient_id }) => allow_if(
+            (who.role == Clinician && clinician_id == who.user_id)
+                || (who.role == Patient && patient_id == Some(who.user_id)),
+            "only the appointment's clinician and patient join it",
+        ),
+        (WriteConsultNotes, Target::Appointment { clinician_id, .. }) => {
+            allow_if(who.role == Clinician && clinician_id == who.user_id, "only the appointment's clinician")
+        }
         _ => Decision::Deny("not allowed"),
     }
 }
@@ -171,6 +206,9 @@ mod tests {
             patient_user_id: ME,
             care: false,
         };
+        let mine_as_patient = Target::Appointment { clinician_id: OTHER, patient_id: Some(ME) };
+        let mine_as_clinician = Target::Appointment { clinician_id: ME, patient_id: Some(OTHER) };
+        let someone_elses = Target::Appointment { clinician_id: OTHER, patient_id: None };
         // (action, target, [patient, clinician, admin, security officer])
         let table: Vec<(Action, Target, [bool; 4])> = vec![
             (ManageOwnSecurity, own_account, [true, true, true, true]),
@@ -201,6 +239,17 @@ mod tests {
             (ReadClinical, own_record, [true, false, false, false]),
             (WriteClinical, cared_for, [false, true, false, false]),
             (WriteClinical, own_record, [false, false, false, false]),
+            (ManageOwnSchedule, Target::Practice, [false, true, false, false]),
+            (BookForSelf, Target::Practice, [true, false, false, false]),
+            (BookForOthers, Target::Practice, [false, true, true, false]),
+            (ManageAppointment, mine_as_patient, [true, false, true, false]),
+            (ManageAppointment, mine_as_clinician, [false, true, true, false]),
+            (ManageAppointment, someone_elses, [false, false, true, false]),
+            (JoinConsult, mine_as_patient, [true, false, false, false]),
+            (JoinConsult, mine_as_clinician, [false, true, false, false]),
+            (JoinConsult, someone_elses, [false, false, false, false]),
+            (WriteConsultNotes, mine_as_clinician, [false, true, false, false]),
+            (WriteConsultNotes, someone_elses, [false, false, false, false]),
             // Nonsense combinations are denied, whoever asks.
             (InviteStaff, other_account, [false, false, false, false]),
             (ManageSettings, cared_for, [false, false, false, false]),

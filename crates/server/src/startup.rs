@@ -191,6 +191,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         keyring,
         mailer,
         throttles: SignInThrottles::default(),
+        rooms: crate::consult::room::Rooms::default(),
     });
 
     record_start(&state, &ledger, addr).await?;
@@ -227,6 +228,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     if let Some(l) = redirect {
         spawn(l, None, app::redirect_router(state.clone()));
     }
+    loops.push(tokio::spawn(crate::consult::reminders::run(state.clone(), shutdown_rx.clone())));
     tracing::info!(%addr, origin = %origin, "Telewarden is serving");
     Ok(Running {
         addr,

@@ -37,6 +37,8 @@ pub struct Inner {
     pub keyring: Keyring,
     pub mailer: Mailer,
     pub throttles: SignInThrottles,
+    /// Open consult rooms and waiting-room watchers.
+    pub rooms: crate::consult::room::Rooms,
 }
 
 impl AppState {

@@ -67,6 +67,36 @@ pub struct Config {
     pub sessions: SessionSettings,
     /// Outgoing e-mail (invitations, security notifications).
     pub mail: MailSettings,
+    /// The TURN relay (coturn) that video calls fall back to when browsers cannot reach
+    /// each other directly.
+    pub turn: TurnSettings,
+}
+
+/// coturn with its shared-secret REST scheme (`use-auth-secret`): Telewarden hands each
+/// participant short-lived credentials derived from the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TurnSettings {
+    /// TURN URLs, e.g. `["turn:turn.example.org:3478?transport=udp"]`. Empty: no relay
+    /// (calls work when the browsers can reach each other).
+    pub urls: Vec<String>,
+    /// coturn's `static-auth-secret`. Secret.
+    pub secret: Option<Secret>,
+    /// Lifetime of issued credentials, in seconds (at most 600).
+    pub ttl_secs: u32,
+    /// Send every call through the relay (hides addresses from the other party).
+    pub relay_only: bool,
+}
+
+impl Default for TurnSettings {
+    fn default() -> Self {
+        Self {
+            urls: Vec::new(),
+            secret: None,
+            ttl_secs: 600,
+            relay_only: false,
+        }
+    }
 }
 
 /// Session lifetimes. Staff sessions end sooner when idle: their screens show many
@@ -230,6 +260,7 @@ impl Default for Config {
             ledger: LedgerSettings::default(),
             sessions: SessionSettings::default(),
             mail: MailSettings::default(),
+            turn: TurnSettings::default(),
         }
     }
 }

@@ -160,6 +160,19 @@ impl Config {
                 "must be an e-mail address, e.g. Clinic <telehealth@clinic.example>",
             ));
         }
+        let turn = &self.turn;
+        if turn.ttl_secs == 0 || turn.ttl_secs > 600 {
+            return Err(bad("turn.ttl_secs", "must be between 1 and 600 seconds"));
+        }
+        if !turn.urls.is_empty() && turn.secret.is_none() {
+            return Err(bad("turn.secret", "turn.urls is set, so coturn's static-auth-secret is needed too"));
+        }
+        if let Some(url) = turn.urls.iter().find(|u| !(u.starts_with("turn:") || u.starts_with("turns:") || u.starts_with("stun:"))) {
+            return Err(bad("turn.urls", format!("`{url}` is not a turn:, turns: or stun: URL")));
+        }
+        if turn.relay_only && turn.urls.is_empty() {
+            return Err(bad("turn.relay_only", "relay-only calls need turn.urls"));
+        }
         if self.ledger.checkpoint_every == 0 {
             return Err(bad("ledger.checkpoint_every", "must be at least 1"));
         }
