@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -12,11 +12,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
+use crate::consult::notes;
 use crate::error::AppError;
 use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
-use crate::web::{account, assets, enrol, pages, people, signin};
+use crate::web::{account, assets, consult, enrol, pages, people, signin};
 
 /// The web app: pages, health endpoints and static files behind the full middleware
 /// stack (see [`crate::http`] for the order).
@@ -119,12 +120,37 @@ pub fn router(state: AppState) -> Router {
             "/settings",
             get(people::settings).post(people::save_settings),
         )
+        .route("/appointments", get(consult::appointments))
+        .route("/appointments/slots", post(consult::publish))
+        .route("/appointments/slots/{id}/withdraw", post(consult::withdraw))
+        .route("/appointments/book", post(consult::book))
+        .route("/appointments/{id}", get(consult::appointment))
+        .route("/appointments/{id}/cancel", post(consult::cancel))
+        .route("/appointments/{id}/move", post(consult::reschedule))
+        .route("/appointments/{id}/notes", post(consult::save_notes))
+        .route("/appointments/{id}/join", get(consult::join_page))
+        .route("/api/appointments/{id}/ice", get(consult::ice))
+        .route("/ws/appointments/{id}", get(consult::room_socket))
+        .route("/waiting-room", get(consult::queue_page))
+        .route("/ws/queue", get(consult::queue_socket))
+        .route(
+            "/guest/{token}",
+            get(consult::guest_page).post(consult::guest_redeem),
+        )
         .route("/static/{name}", get(assets::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        // A file shared in a call may be larger than any form.
+        .route(
+            "/api/appointments/{id}/files",
+            post(consult::keep_file).layer((
+                DefaultBodyLimit::disable(),
+                RequestBodyLimitLayer::new(notes::MAX_FILE_BYTES),
+            )),
+        )
         .fallback(pages::not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))
-        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             limits.body_read_timeout_secs,
         )))
@@ -153,7 +179,9 @@ pub fn metrics_router(state: AppState) -> Router {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(&state.ledger.stats());
+    let body = state
+        .metrics
+        .render(&state.ledger.stats(), state.rooms.open_rooms());
     (
         [(
             header::CONTENT_TYPE,

@@ -44,6 +44,7 @@ pub struct Metrics {
     ledger_failed_batches: Gauge,
     ledger_largest_batch: Gauge,
     ledger_queued: Gauge,
+    consult_rooms: Gauge,
 }
 
 impl Default for Metrics {
@@ -67,6 +68,7 @@ impl Metrics {
         let ledger_failed_batches = Gauge::default();
         let ledger_largest_batch = Gauge::default();
         let ledger_queued = Gauge::default();
+        let consult_rooms = Gauge::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -117,6 +119,11 @@ impl Metrics {
             "Appends waiting for the writer",
             ledger_queued.clone(),
         );
+        registry.register(
+            "consult_rooms_open",
+            "Consult rooms with someone waiting or in a call",
+            consult_rooms.clone(),
+        );
         Self {
             registry: Arc::new(registry),
             requests,
@@ -129,6 +136,7 @@ impl Metrics {
             ledger_failed_batches,
             ledger_largest_batch,
             ledger_queued,
+            consult_rooms,
         }
     }
 
@@ -155,8 +163,11 @@ impl Metrics {
             .inc();
     }
 
-    /// Renders every metric in the Prometheus text format, refreshing the ledger gauges.
-    pub fn render(&self, ledger: &LedgerStats) -> String {
+    /// Renders every metric in the Prometheus text format, refreshing the ledger and
+    /// consult gauges.
+    pub fn render(&self, ledger: &LedgerStats, open_rooms: usize) -> String {
+        self.consult_rooms
+            .set(i64::try_from(open_rooms).unwrap_or(i64::MAX));
         self.ledger_appends.set(gauge_value(ledger.appends));
         self.ledger_tree_size.set(gauge_value(ledger.tree_size));
         self.ledger_checkpointed_size

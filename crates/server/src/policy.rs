@@ -154,22 +154,37 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
         },
         (ManageOwnSchedule, Target::Practice) => allow_if(who.role == Clinician, NOT_YOUR_ROLE),
         (BookForSelf, Target::Practice) => allow_if(who.role == Patient, NOT_YOUR_ROLE),
-        (BookForOthers, Target::Practice) => allow_if(matches!(who.role, Clinician | PracticeAdmin), NOT_YOUR_ROLE),
-        (ManageAppointment, Target::Appointment { clinician_id, patient_id }) => match who.role {
+        (BookForOthers, Target::Practice) => {
+            allow_if(matches!(who.role, Clinician | PracticeAdmin), NOT_YOUR_ROLE)
+        }
+        (
+            ManageAppointment,
+            Target::Appointment {
+                clinician_id,
+                patient_id,
+            },
+        ) => match who.role {
             // The administrator runs the practice's schedule; no clinical content is shown.
             PracticeAdmin => Decision::Allow,
             Clinician => allow_if(clinician_id == who.user_id, "not your appointment"),
             Patient => allow_if(patient_id == Some(who.user_id), "not your appointment"),
             SecurityOfficer => Decision::Deny(NOT_YOUR_ROLE),
         },
-        (JoinConsult, Target::Appointment { clinician_id, patient_id }) => allow_if(
+        (
+            JoinConsult,
+            Target::Appointment {
+                clinician_id,
+                patient_id,
+            },
+        ) => allow_if(
             (who.role == Clinician && clinician_id == who.user_id)
                 || (who.role == Patient && patient_id == Some(who.user_id)),
             "only the appointment's clinician and patient join it",
         ),
-        (WriteConsultNotes, Target::Appointment { clinician_id, .. }) => {
-            allow_if(who.role == Clinician && clinician_id == who.user_id, "only the appointment's clinician")
-        }
+        (WriteConsultNotes, Target::Appointment { clinician_id, .. }) => allow_if(
+            who.role == Clinician && clinician_id == who.user_id,
+            "only the appointment's clinician",
+        ),
         _ => Decision::Deny("not allowed"),
     }
 }
@@ -206,9 +221,18 @@ mod tests {
             patient_user_id: ME,
             care: false,
         };
-        let mine_as_patient = Target::Appointment { clinician_id: OTHER, patient_id: Some(ME) };
-        let mine_as_clinician = Target::Appointment { clinician_id: ME, patient_id: Some(OTHER) };
-        let someone_elses = Target::Appointment { clinician_id: OTHER, patient_id: None };
+        let mine_as_patient = Target::Appointment {
+            clinician_id: OTHER,
+            patient_id: Some(ME),
+        };
+        let mine_as_clinician = Target::Appointment {
+            clinician_id: ME,
+            patient_id: Some(OTHER),
+        };
+        let someone_elses = Target::Appointment {
+            clinician_id: OTHER,
+            patient_id: None,
+        };
         // (action, target, [patient, clinician, admin, security officer])
         let table: Vec<(Action, Target, [bool; 4])> = vec![
             (ManageOwnSecurity, own_account, [true, true, true, true]),
@@ -239,17 +263,41 @@ mod tests {
             (ReadClinical, own_record, [true, false, false, false]),
             (WriteClinical, cared_for, [false, true, false, false]),
             (WriteClinical, own_record, [false, false, false, false]),
-            (ManageOwnSchedule, Target::Practice, [false, true, false, false]),
+            (
+                ManageOwnSchedule,
+                Target::Practice,
+                [false, true, false, false],
+            ),
             (BookForSelf, Target::Practice, [true, false, false, false]),
             (BookForOthers, Target::Practice, [false, true, true, false]),
-            (ManageAppointment, mine_as_patient, [true, false, true, false]),
-            (ManageAppointment, mine_as_clinician, [false, true, true, false]),
-            (ManageAppointment, someone_elses, [false, false, true, false]),
+            (
+                ManageAppointment,
+                mine_as_patient,
+                [true, false, true, false],
+            ),
+            (
+                ManageAppointment,
+                mine_as_clinician,
+                [false, true, true, false],
+            ),
+            (
+                ManageAppointment,
+                someone_elses,
+                [false, false, true, false],
+            ),
             (JoinConsult, mine_as_patient, [true, false, false, false]),
             (JoinConsult, mine_as_clinician, [false, true, false, false]),
             (JoinConsult, someone_elses, [false, false, false, false]),
-            (WriteConsultNotes, mine_as_clinician, [false, true, false, false]),
-            (WriteConsultNotes, someone_elses, [false, false, false, false]),
+            (
+                WriteConsultNotes,
+                mine_as_clinician,
+                [false, true, false, false],
+            ),
+            (
+                WriteConsultNotes,
+                someone_elses,
+                [false, false, false, false],
+            ),
             // Nonsense combinations are denied, whoever asks.
             (InviteStaff, other_account, [false, false, false, false]),
             (ManageSettings, cared_for, [false, false, false, false]),

@@ -228,7 +228,10 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     if let Some(l) = redirect {
         spawn(l, None, app::redirect_router(state.clone()));
     }
-    loops.push(tokio::spawn(crate::consult::reminders::run(state.clone(), shutdown_rx.clone())));
+    loops.push(tokio::spawn(crate::consult::reminders::run(
+        state.clone(),
+        shutdown_rx.clone(),
+    )));
     tracing::info!(%addr, origin = %origin, "Telewarden is serving");
     Ok(Running {
         addr,
@@ -248,11 +251,19 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
 }
 
 impl Running {
+    /// Sends the appointment reminders that are due now (the server also does this
+    /// every minute by itself); returns how many were sent.
+    pub async fn send_due_reminders(&self) -> Result<usize, crate::error::AppError> {
+        crate::consult::reminders::send_due(&self.state).await
+    }
+
     /// Stops accepting, lets in-flight requests finish (up to the configured grace),
     /// records the stop, flushes the ledger (final signed checkpoint) and closes the
     /// database.
     pub async fn shutdown(self) -> Result<(), StartError> {
         let _ = self.shutdown_tx.send(true);
+        // Open consult sockets close now; browsers reconnect to the next server.
+        self.state.rooms.close_all();
         for l in self.loops {
             let _ = l.await;
         }

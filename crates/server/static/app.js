@@ -45,12 +45,34 @@ function focusErrors(root) {
   }
 }
 
-/** Times are sent in UTC; show them in the reader's own time zone. */
+/**
+ * Times are sent in UTC. A time marked with the practice's zone (`data-zone`) keeps the
+ * practice's wording and gains the reader's own time when their zone differs; any other
+ * time is shown in the reader's zone.
+ */
 function localTimes(root) {
   const format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
   for (const el of root.querySelectorAll('time[datetime]')) {
     const when = new Date(el.getAttribute('datetime'));
-    if (!Number.isNaN(when.getTime())) el.textContent = format.format(when);
+    if (Number.isNaN(when.getTime())) continue;
+    const zone = el.dataset.zone;
+    if (!zone) {
+      el.textContent = format.format(when);
+      continue;
+    }
+    let theirs;
+    try {
+      theirs = new Intl.DateTimeFormat(undefined, { timeStyle: 'short', timeZone: zone }).format(when);
+    } catch {
+      continue;
+    }
+    const mine = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' }).format(when);
+    if (zone === own || theirs === mine) continue;
+    const note = document.createElement('span');
+    note.className = 'own-time';
+    note.textContent = ` (${format.format(when)} your time, ${own})`;
+    el.after(note);
   }
 }
 

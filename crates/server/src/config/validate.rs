@@ -165,10 +165,18 @@ impl Config {
             return Err(bad("turn.ttl_secs", "must be between 1 and 600 seconds"));
         }
         if !turn.urls.is_empty() && turn.secret.is_none() {
-            return Err(bad("turn.secret", "turn.urls is set, so coturn's static-auth-secret is needed too"));
+            return Err(bad(
+                "turn.secret",
+                "turn.urls is set, so coturn's static-auth-secret is needed too",
+            ));
         }
-        if let Some(url) = turn.urls.iter().find(|u| !(u.starts_with("turn:") || u.starts_with("turns:") || u.starts_with("stun:"))) {
-            return Err(bad("turn.urls", format!("`{url}` is not a turn:, turns: or stun: URL")));
+        if let Some(url) = turn.urls.iter().find(|u| {
+            !(u.starts_with("turn:") || u.starts_with("turns:") || u.starts_with("stun:"))
+        }) {
+            return Err(bad(
+                "turn.urls",
+                format!("`{url}` is not a turn:, turns: or stun: URL"),
+            ));
         }
         if turn.relay_only && turn.urls.is_empty() {
             return Err(bad("turn.relay_only", "relay-only calls need turn.urls"));

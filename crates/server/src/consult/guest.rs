@@ -29,19 +29,23 @@ const NAME_PURPOSE: &str = "guest-name";
 /// was e-mailed too).
 #[derive(Debug)]
 pub struct GuestBooking {
-    pub appointment: AppointmentRow,
     pub link: String,
     pub code: Zeroizing<String>,
 }
 
 fn code_hash(token: &str, code: &str) -> String {
-    hex::encode(Sha256::digest(format!("tw-guest-v1\0{token}\0{code}").as_bytes()))
+    hex::encode(Sha256::digest(
+        format!("tw-guest-v1\0{token}\0{code}").as_bytes(),
+    ))
 }
 
 fn six_digits() -> AppResult<Zeroizing<String>> {
     let mut raw = [0u8; 8];
     getrandom::fill(&mut raw).map_err(|e| AppError::internal(format!("random: {e}")))?;
-    Ok(Zeroizing::new(format!("{:06}", u64::from_le_bytes(raw) % 1_000_000)))
+    Ok(Zeroizing::new(format!(
+        "{:06}",
+        u64::from_le_bytes(raw) % 1_000_000
+    )))
 }
 
 /// Books `slot_id` for a guest named `name` at `email`.
@@ -56,13 +60,28 @@ pub async fn book(
     require(who, Action::BookForOthers, Target::Practice)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
-        return Err(AppError::client(ErrorCode::InvalidInput, "Please enter the guest's name (up to 120 characters)."));
+        return Err(AppError::client(
+            ErrorCode::InvalidInput,
+            "Please enter the guest's name (up to 120 characters).",
+        ));
     }
-    let email = normalise_email(email)
-        .ok_or_else(|| AppError::client(ErrorCode::InvalidInput, "Please enter an e-mail address like name@example.org."))?;
-    let slot = state.db.slot(slot_id).await?.filter(|s| s.appointment_id.is_none()).ok_or_else(|| {
-        AppError::client(ErrorCode::Conflict, "That time has just been taken or has passed. Please choose another.")
+    let email = normalise_email(email).ok_or_else(|| {
+        AppError::client(
+            ErrorCode::InvalidInput,
+            "Please enter an e-mail address like name@example.org.",
+        )
     })?;
+    let slot = state
+        .db
+        .slot(slot_id)
+        .await?
+        .filter(|s| s.appointment_id.is_none())
+        .ok_or_else(|| {
+            AppError::client(
+                ErrorCode::Conflict,
+                "That time has just been taken or has passed. Please choose another.",
+            )
+        })?;
     let now = state.clock.now_ms();
     let appointment = AppointmentRow {
         id: crate::setup::new_id()?,
@@ -111,13 +130,20 @@ pub async fn book(
             if state.db.book_for_guest(&appointment, &pass, now).await? {
                 Ok(())
             } else {
-                Err(AppError::client(ErrorCode::Conflict, "That time has just been taken. Please choose another."))
+                Err(AppError::client(
+                    ErrorCode::Conflict,
+                    "That time has just been taken. Please choose another.",
+                ))
             }
         })
         .await?;
     let link = format!("{}/guest/{}", state.origin, token.as_str());
     let tz = schedule::practice_zone(state).await?;
-    let practice = state.db.practice().await?.map_or_else(|| "Telewarden".to_owned(), |p| p.name);
+    let practice = state
+        .db
+        .practice()
+        .await?
+        .map_or_else(|| "Telewarden".to_owned(), |p| p.name);
     state.mailer.send_in_background(Email {
         to_address: email,
         to_name: Some(name.to_owned()),
@@ -129,7 +155,7 @@ pub async fn book(
             when = time::long(slot.starts_ms, &tz),
         ),
     });
-    Ok(GuestBooking { appointment, link, code })
+    Ok(GuestBooking { link, code })
 }
 
 fn refused() -> AppError {
@@ -149,33 +175,64 @@ pub async fn pass(state: &AppState, token: &str) -> AppResult<GuestPassRow> {
         .db
         .guest_pass_by_token_hash(&session::token_hash(token))
         .await?
-        .filter(|p| p.used_ms.is_none() && p.expires_ms > state.clock.now_ms() && p.attempts < MAX_TRIES)
+        .filter(|p| {
+            p.used_ms.is_none() && p.expires_ms > state.clock.now_ms() && p.attempts < MAX_TRIES
+        })
         .ok_or_else(refused)
 }
 
 /// Redeems link and code: a guest session token for the appointment.
-pub async fn redeem(state: &AppState, meta: &RequestMeta, token: &str, code: &str) -> AppResult<(String, Zeroizing<String>)> {
+pub async fn redeem(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: &str,
+    code: &str,
+) -> AppResult<(String, Zeroizing<String>)> {
     let attempt = signin::Attempt::begin(state, meta, None)?;
     let pass = pass(state, token).await?;
     let now = state.clock.now_ms();
     let target = format!("appointment:{}", pass.appointment_id);
-    if !state.db.guest_pass_attempt(&pass.appointment_id, MAX_TRIES, now).await? {
+    if !state
+        .db
+        .guest_pass_attempt(&pass.appointment_id, MAX_TRIES, now)
+        .await?
+    {
         return Err(refused());
     }
     let typed: String = code.chars().filter(char::is_ascii_digit).collect();
-    let ok: bool = code_hash(token, &typed).as_bytes().ct_eq(pass.code_hash.as_bytes()).into();
+    let ok: bool = code_hash(token, &typed)
+        .as_bytes()
+        .ct_eq(pass.code_hash.as_bytes())
+        .into();
     if !ok || !state.db.use_guest_pass(&pass.appointment_id, now).await? {
-        state.audit(audit::entry(meta, &Actor::Anonymous, "consult.guest_pass", &target, Outcome::Failure)).await?;
+        state
+            .audit(audit::entry(
+                meta,
+                &Actor::Anonymous,
+                "consult.guest_pass",
+                &target,
+                Outcome::Failure,
+            ))
+            .await?;
         return Err(AppError::client(
             ErrorCode::SecondFactorRequired,
             "That code is not right. Check the 6 digits the practice gave you and try again.",
         ));
     }
     let (session_token, hash) = session::new_token()?;
-    let entry = audit::entry(meta, &Actor::Anonymous, "consult.guest_pass", &target, Outcome::Success);
+    let entry = audit::entry(
+        meta,
+        &Actor::Anonymous,
+        "consult.guest_pass",
+        &target,
+        Outcome::Success,
+    );
     state
         .audited(entry, async {
-            Ok(state.db.insert_guest_session(&hash, &pass.appointment_id, now, pass.expires_ms).await?)
+            Ok(state
+                .db
+                .insert_guest_session(&hash, &pass.appointment_id, now, pass.expires_ms)
+                .await?)
         })
         .await?;
     attempt.succeeded(state);
@@ -203,7 +260,13 @@ mod tests {
         let c = six_digits().unwrap();
         assert_eq!(c.len(), 6);
         assert!(c.chars().all(|d| d.is_ascii_digit()));
-        assert_ne!(code_hash("token-a", "123456"), code_hash("token-b", "123456"));
-        assert_eq!(code_hash("token-a", "123456"), code_hash("token-a", "123456"));
+        assert_ne!(
+            code_hash("token-a", "123456"),
+            code_hash("token-b", "123456")
+        );
+        assert_eq!(
+            code_hash("token-a", "123456"),
+            code_hash("token-a", "123456")
+        );
     }
 }

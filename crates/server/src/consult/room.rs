@@ -10,15 +10,19 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Largest message accepted from a browser (an SDP offer is a few KiB).
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Past this a frame is not read at all: the socket closes.
+const HARD_LIMIT_BYTES: usize = 1024 * 1024;
+/// A socket silent this long is closed (browsers send a ping every 25 seconds).
+const IDLE: Duration = Duration::from_secs(75);
 /// Messages per second a connection may send on average, and in a burst.
 const RATE_PER_SEC: f64 = 20.0;
 const BURST: f64 = 60.0;
@@ -39,16 +43,30 @@ pub enum Side {
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum Out {
     /// `waiting`, `admitted`, `in_call`, `removed`, `replaced`, `ended`.
-    State { state: &'static str },
+    State {
+        state: &'static str,
+    },
     /// Whether the other participant is connected (and admitted).
-    Peer { present: bool },
-    Signal { data: Value },
+    Peer {
+        present: bool,
+    },
+    Signal {
+        data: Value,
+    },
     /// From the clinician to a waiting patient.
-    Message { text: String },
+    Message {
+        text: String,
+    },
     Verified,
     /// The clinician's waiting-room queue.
-    Queue { waiting: Vec<Waiting>, in_call: Vec<String> },
-    Error { code: &'static str, message: &'static str },
+    Queue {
+        waiting: Vec<Waiting>,
+        in_call: Vec<String>,
+    },
+    Error {
+        code: &'static str,
+        message: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,10 +81,19 @@ pub struct Waiting {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case", deny_unknown_fields)]
 pub enum In {
-    Signal { data: Value },
-    Admit { appointment: Option<String> },
-    Message { appointment: Option<String>, text: String },
-    Remove { appointment: Option<String> },
+    Signal {
+        data: Value,
+    },
+    Admit {
+        appointment: Option<String>,
+    },
+    Message {
+        appointment: Option<String>,
+        text: String,
+    },
+    Remove {
+        appointment: Option<String>,
+    },
     Verified,
     End,
     Ping,
@@ -90,11 +117,24 @@ struct Room {
 }
 
 /// Every open room and every clinician's queue watchers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Rooms {
     rooms: Mutex<HashMap<String, Room>>,
     queues: Mutex<HashMap<String, Vec<Peer>>>,
     next: AtomicU64,
+    /// Turns true when the server stops: every socket closes.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Rooms {
+    fn default() -> Self {
+        Self {
+            rooms: Mutex::default(),
+            queues: Mutex::default(),
+            next: AtomicU64::new(0),
+            closing: watch::Sender::new(false),
+        }
+    }
 }
 
 /// What a handler must do after a room event (writes to the ledger and database
@@ -116,12 +156,24 @@ fn send(peer: &Option<Peer>, out: Out) {
 }
 
 impl Rooms {
+    /// Closes every socket (the server is stopping).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// A signal that turns true when the server stops.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     pub fn connection_id(&self) -> u64 {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Room>> {
-        self.rooms.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Opens (or re-opens) `side`'s connection to the room of `appointment`.
@@ -156,7 +208,12 @@ impl Rooms {
                     room.patient = peer;
                     if room.admitted {
                         send(&room.patient, Out::State { state: "in_call" });
-                        send(&room.patient, Out::Peer { present: room.clinician.is_some() });
+                        send(
+                            &room.patient,
+                            Out::Peer {
+                                present: room.clinician.is_some(),
+                            },
+                        );
                         send(&room.clinician, Out::Peer { present: true });
                     } else {
                         room.waiting_since.get_or_insert(now_ms);
@@ -216,12 +273,22 @@ impl Rooms {
     /// Handles one message from `side` of `appointment`; replies go through the peers'
     /// outboxes. `acting_clinician` is set for messages from a clinician's queue page,
     /// naming the appointment they act on.
-    pub fn handle(&self, appointment: &str, side: Side, conn: u64, message: In) -> Result<Effect, (&'static str, &'static str)> {
+    pub fn handle(
+        &self,
+        appointment: &str,
+        side: Side,
+        conn: u64,
+        message: In,
+    ) -> Result<Effect, (&'static str, &'static str)> {
         let mut rooms = self.lock();
-        let room = rooms.get_mut(appointment).ok_or(("not-in-room", "You are not in this consult's room."))?;
+        let room = rooms
+            .get_mut(appointment)
+            .ok_or(("not-in-room", "You are not in this consult's room."))?;
         let current = match side {
             Side::Patient => room.patient.as_ref().is_some_and(|p| p.conn == conn),
-            Side::Clinician => room.clinician.as_ref().is_some_and(|p| p.conn == conn) || conn == u64::MAX,
+            Side::Clinician => {
+                room.clinician.as_ref().is_some_and(|p| p.conn == conn) || conn == u64::MAX
+            }
         };
         if !current {
             return Err(("replaced", "This window was replaced by another one."));
@@ -245,7 +312,10 @@ impl Rooms {
             }
             (In::Admit { .. }, Side::Clinician) => {
                 if room.patient.is_none() {
-                    return Err(("peer-absent", "The patient is not in the waiting room any more."));
+                    return Err((
+                        "peer-absent",
+                        "The patient is not in the waiting room any more.",
+                    ));
                 }
                 if room.admitted {
                     return Ok(Effect::None);
@@ -253,7 +323,12 @@ impl Rooms {
                 room.admitted = true;
                 room.waiting_since = None;
                 send(&room.patient, Out::State { state: "admitted" });
-                send(&room.patient, Out::Peer { present: room.clinician.is_some() });
+                send(
+                    &room.patient,
+                    Out::Peer {
+                        present: room.clinician.is_some(),
+                    },
+                );
                 if room.clinician.is_some() {
                     send(&room.clinician, Out::Peer { present: true });
                 }
@@ -312,7 +387,10 @@ impl Rooms {
     /// Starts watching `clinician_id`'s queue.
     pub fn watch_queue(&self, clinician_id: &str, conn: u64, tx: mpsc::Sender<Out>) {
         if let Ok(mut queues) = self.queues.lock() {
-            queues.entry(clinician_id.to_owned()).or_default().push(Peer { conn, tx });
+            queues
+                .entry(clinician_id.to_owned())
+                .or_default()
+                .push(Peer { conn, tx });
         }
         self.publish_queue(clinician_id);
     }
@@ -331,7 +409,9 @@ impl Rooms {
             let rooms = self.lock();
             let mut waiting: Vec<Waiting> = rooms
                 .iter()
-                .filter(|(_, r)| r.clinician_id == clinician_id && !r.admitted && r.patient.is_some())
+                .filter(|(_, r)| {
+                    r.clinician_id == clinician_id && !r.admitted && r.patient.is_some()
+                })
                 .map(|(id, r)| Waiting {
                     appointment: id.clone(),
                     name: r.label.clone(),
@@ -351,7 +431,10 @@ impl Rooms {
             && let Some(list) = queues.get(clinician_id)
         {
             for p in list {
-                let _ = p.tx.try_send(Out::Queue { waiting: waiting.clone(), in_call: in_call.clone() });
+                let _ = p.tx.try_send(Out::Queue {
+                    waiting: waiting.clone(),
+                    in_call: in_call.clone(),
+                });
             }
         }
     }
@@ -384,7 +467,8 @@ impl Limiter {
     /// Whether one more message may pass now.
     pub fn allow(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * RATE_PER_SEC).min(BURST);
+        self.tokens =
+            (self.tokens + now.duration_since(self.last).as_secs_f64() * RATE_PER_SEC).min(BURST);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -401,52 +485,80 @@ impl Limiter {
     }
 }
 
+/// Sockets stay small: thousands wait at once, each with a few KiB of buffers. A
+/// frame past the hard limit closes the socket (no browser of ours sends one); one
+/// past [`MAX_MESSAGE_BYTES`] gets an error and is dropped.
+pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(HARD_LIMIT_BYTES)
+        .max_frame_size(HARD_LIMIT_BYTES)
+}
+
 /// Runs a socket: messages from `rx` go to the browser; what the browser sends is
-/// parsed, limited, and passed to `on_message`. Returns when either side closes.
-pub async fn pump<F>(socket: WebSocket, mut rx: mpsc::Receiver<Out>, mut on_message: F)
-where
+/// parsed, limited, and passed to `on_message`. Returns when either side closes, the
+/// browser is silent for [`IDLE`], or the server stops.
+pub async fn pump<F>(
+    socket: WebSocket,
+    mut rx: mpsc::Receiver<Out>,
+    mut closing: watch::Receiver<bool>,
+    mut on_message: F,
+) where
     F: FnMut(Result<In, &'static str>) -> Option<Out> + Send,
 {
     use futures_util::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
     let (reply_tx, mut reply_rx) = mpsc::channel::<Out>(OUTBOX);
-    let writer = tokio::spawn(async move {
+    let mut writer = tokio::spawn(async move {
         loop {
             let out = tokio::select! {
                 Some(o) = rx.recv() => o,
                 Some(o) = reply_rx.recv() => o,
                 else => break,
             };
-            let closing = matches!(out, Out::State { state: "removed" | "replaced" | "ended" });
-            let Ok(text) = serde_json::to_string(&out) else { continue };
-            if sink.send(Message::Text(text.into())).await.is_err() || closing {
+            let last = matches!(
+                out,
+                Out::State {
+                    state: "removed" | "replaced" | "ended"
+                }
+            );
+            let Ok(text) = serde_json::to_string(&out) else {
+                continue;
+            };
+            if sink.send(Message::Text(text.into())).await.is_err() || last {
                 break;
             }
         }
         let _ = sink.close().await;
     });
     let mut limiter = Limiter::default();
-    while let Some(Ok(frame)) = stream.next().await {
+    loop {
+        let frame = tokio::select! {
+            frame = tokio::time::timeout(IDLE, stream.next()) => frame,
+            _ = &mut writer => return,
+            _ = closing.wait_for(|stop| *stop) => break,
+        };
         let parsed = match frame {
-            Message::Text(text) => {
-                if !limiter.allow() {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                if text.len() > MAX_MESSAGE_BYTES {
+                    Err("too-large")
+                } else if !limiter.allow() {
                     Err("rate-limited")
                 } else {
                     serde_json::from_str::<In>(text.as_str()).map_err(|_| "malformed")
                 }
             }
-            Message::Binary(_) => Err("malformed"),
-            Message::Close(_) => break,
-            Message::Ping(_) | Message::Pong(_) => continue,
+            Ok(Some(Ok(Message::Binary(_)))) => Err("malformed"),
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            // Closed, broken, or silent too long.
+            Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => break,
         };
         let bad = parsed.is_err();
         if let Some(reply) = on_message(parsed) {
             let _ = reply_tx.try_send(reply);
         }
         if bad && limiter.strike() {
-            break;
-        }
-        if writer.is_finished() {
             break;
         }
     }
@@ -480,17 +592,42 @@ mod tests {
         rooms.join("ap", "doc", "Pat", 0, Side::Patient, 1, ptx, 1_000);
         assert_eq!(drain(&mut prx), [r#"{"t":"state","state":"waiting"}"#]);
         let queue = drain(&mut qrx);
-        assert!(queue.last().unwrap().contains(r#""name":"Pat","since_ms":1000"#), "{queue:?}");
+        assert!(
+            queue
+                .last()
+                .unwrap()
+                .contains(r#""name":"Pat","since_ms":1000"#),
+            "{queue:?}"
+        );
         // Before admission, signalling is refused.
         let refused = rooms.handle("ap", Side::Patient, 1, In::Signal { data: Value::Null });
-        assert_eq!(refused, Err(("not-admitted", "The clinician has not let you in yet.")));
+        assert_eq!(
+            refused,
+            Err(("not-admitted", "The clinician has not let you in yet."))
+        );
         // A patient cannot admit themselves.
-        assert!(rooms.handle("ap", Side::Patient, 1, In::Admit { appointment: None }).is_err());
+        assert!(
+            rooms
+                .handle("ap", Side::Patient, 1, In::Admit { appointment: None })
+                .is_err()
+        );
         rooms.join("ap", "doc", "Pat", 0, Side::Clinician, 2, ctx, 2_000);
-        assert_eq!(rooms.handle("ap", Side::Clinician, 2, In::Admit { appointment: None }), Ok(Effect::Admitted));
+        assert_eq!(
+            rooms.handle("ap", Side::Clinician, 2, In::Admit { appointment: None }),
+            Ok(Effect::Admitted)
+        );
         assert!(drain(&mut prx).contains(&r#"{"t":"state","state":"admitted"}"#.to_owned()));
         drain(&mut crx);
-        rooms.handle("ap", Side::Patient, 1, In::Signal { data: serde_json::json!({"sdp": "x"}) }).unwrap();
+        rooms
+            .handle(
+                "ap",
+                Side::Patient,
+                1,
+                In::Signal {
+                    data: serde_json::json!({"sdp": "x"}),
+                },
+            )
+            .unwrap();
         assert_eq!(drain(&mut crx), [r#"{"t":"signal","data":{"sdp":"x"}}"#]);
         // The patient's connection drops and comes back: straight into the call.
         rooms.leave("ap", Side::Patient, 1);
@@ -499,8 +636,14 @@ mod tests {
         rooms.join("ap", "doc", "Pat", 0, Side::Patient, 3, ptx2, 3_000);
         assert_eq!(drain(&mut prx2)[0], r#"{"t":"state","state":"in_call"}"#);
         // The old connection can no longer act.
-        assert_eq!(rooms.handle("ap", Side::Patient, 1, In::Ping), Err(("replaced", "This window was replaced by another one.")));
-        assert_eq!(rooms.handle("ap", Side::Clinician, 2, In::End), Ok(Effect::Ended));
+        assert_eq!(
+            rooms.handle("ap", Side::Patient, 1, In::Ping),
+            Err(("replaced", "This window was replaced by another one."))
+        );
+        assert_eq!(
+            rooms.handle("ap", Side::Clinician, 2, In::End),
+            Ok(Effect::Ended)
+        );
         assert_eq!(rooms.open_rooms(), 0);
     }
 

@@ -31,13 +31,28 @@ fn invalid(message: &'static str) -> AppError {
 }
 
 fn entry(meta: &RequestMeta, who: &CurrentUser, action: &str, target: &str) -> ledger::NewEntry {
-    audit::entry(meta, &Actor::User(who.user.id.clone()), action, target, Outcome::Success)
+    audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        action,
+        target,
+        Outcome::Success,
+    )
+}
+
+/// The name of the practice's time zone (UTC before setup).
+pub async fn practice_zone_name(state: &AppState) -> AppResult<String> {
+    Ok(state
+        .db
+        .practice()
+        .await?
+        .map(|p| p.time_zone)
+        .unwrap_or_else(|| "UTC".into()))
 }
 
 /// The practice's time zone.
 pub async fn practice_zone(state: &AppState) -> AppResult<jiff::tz::TimeZone> {
-    let name = state.db.practice().await?.map(|p| p.time_zone).unwrap_or_else(|| "UTC".into());
-    Ok(time::zone(&name))
+    Ok(time::zone(&practice_zone_name(state).await?))
 }
 
 /// Publishes `from`–`until` on `date` (practice time) as slots of `minutes`.
@@ -55,15 +70,22 @@ pub async fn publish(
         return Err(invalid("Please choose how long each appointment is."));
     }
     let tz = practice_zone(state).await?;
-    let (Some(start), Some(end)) = (time::local_to_ms(&tz, date, from), time::local_to_ms(&tz, date, until)) else {
-        return Err(invalid("Please enter a date and times like 2026-12-01, 09:00 and 12:30."));
+    let (Some(start), Some(end)) = (
+        time::local_to_ms(&tz, date, from),
+        time::local_to_ms(&tz, date, until),
+    ) else {
+        return Err(invalid(
+            "Please enter a date and times like 2026-12-01, 09:00 and 12:30.",
+        ));
     };
     let now = state.clock.now_ms();
     if end <= start {
         return Err(invalid("The end time must be after the start time."));
     }
     if start < now {
-        return Err(invalid("That time has passed. Please choose a time in the future."));
+        return Err(invalid(
+            "That time has passed. Please choose a time in the future.",
+        ));
     }
     if start > now + HORIZON_MS {
         return Err(invalid("Please publish at most a year ahead."));
@@ -85,13 +107,25 @@ pub async fn publish(
     if slots.is_empty() {
         return Err(invalid("That time is shorter than one appointment."));
     }
-    let entry = entry(meta, who, "schedule.published", &format!("user:{}", who.user.id))
-        .detail("slots", slots.len())
-        .detail("from_ms", start);
-    state.audited(entry, async { Ok(state.db.insert_slots(&slots).await?) }).await
+    let entry = entry(
+        meta,
+        who,
+        "schedule.published",
+        &format!("user:{}", who.user.id),
+    )
+    .detail("slots", slots.len())
+    .detail("from_ms", start);
+    state
+        .audited(entry, async { Ok(state.db.insert_slots(&slots).await?) })
+        .await
 }
 
-pub async fn withdraw(state: &AppState, meta: &RequestMeta, who: &CurrentUser, slot_id: &str) -> AppResult<()> {
+pub async fn withdraw(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    slot_id: &str,
+) -> AppResult<()> {
     require(who, Action::ManageOwnSchedule, Target::Practice)?;
     let entry = entry(meta, who, "schedule.withdrawn", &format!("slot:{slot_id}"));
     state
@@ -107,8 +141,17 @@ pub async fn withdraw(state: &AppState, meta: &RequestMeta, who: &CurrentUser, s
 
 /// The appointment, if `who` may do `action` with it; otherwise "not found" (so ids of
 /// other people's appointments reveal nothing).
-pub async fn load(state: &AppState, who: &CurrentUser, id: &str, action: Action) -> AppResult<AppointmentRow> {
-    let a = state.db.appointment(id).await?.ok_or_else(AppError::not_found)?;
+pub async fn load(
+    state: &AppState,
+    who: &CurrentUser,
+    id: &str,
+    action: Action,
+) -> AppResult<AppointmentRow> {
+    let a = state
+        .db
+        .appointment(id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let target = Target::Appointment {
         clinician_id: &a.clinician_id,
         patient_id: a.patient_id.as_deref(),
@@ -128,7 +171,12 @@ async fn free_slot(state: &AppState, slot_id: &str) -> AppResult<SlotRow> {
     }
 }
 
-fn new_appointment(slot: &SlotRow, patient_id: Option<String>, booked_by: &str, now: i64) -> AppResult<AppointmentRow> {
+fn new_appointment(
+    slot: &SlotRow,
+    patient_id: Option<String>,
+    booked_by: &str,
+    now: i64,
+) -> AppResult<AppointmentRow> {
     Ok(AppointmentRow {
         id: crate::setup::new_id()?,
         clinician_id: slot.clinician_id.clone(),
@@ -166,15 +214,23 @@ pub async fn book(
     let slot = free_slot(state, slot_id).await?;
     let now = state.clock.now_ms();
     let appointment = new_appointment(&slot, Some(patient.id.clone()), &who.user.id, now)?;
-    let entry = entry(meta, who, "appointment.booked", &format!("appointment:{}", appointment.id))
-        .detail("patient", format!("user:{}", patient.id))
-        .detail("clinician", format!("user:{}", slot.clinician_id));
+    let entry = entry(
+        meta,
+        who,
+        "appointment.booked",
+        &format!("appointment:{}", appointment.id),
+    )
+    .detail("patient", format!("user:{}", patient.id))
+    .detail("clinician", format!("user:{}", slot.clinician_id));
     state
         .audited(entry, async {
             if state.db.book(&appointment, now).await? {
                 Ok(())
             } else {
-                Err(AppError::client(ErrorCode::Conflict, "That time has just been taken. Please choose another."))
+                Err(AppError::client(
+                    ErrorCode::Conflict,
+                    "That time has just been taken. Please choose another.",
+                ))
             }
         })
         .await?;
@@ -183,17 +239,30 @@ pub async fn book(
 }
 
 /// Cancels a booked appointment; the slot becomes free again.
-pub async fn cancel(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str) -> AppResult<()> {
+pub async fn cancel(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+) -> AppResult<()> {
     let a = load(state, who, id, Action::ManageAppointment).await?;
     let now = state.clock.now_ms();
     state
-        .audited(entry(meta, who, "appointment.cancelled", &format!("appointment:{id}")), async {
-            if state.db.cancel_appointment(id, now).await? {
-                Ok(())
-            } else {
-                Err(invalid("This appointment cannot be cancelled any more."))
-            }
-        })
+        .audited(
+            entry(
+                meta,
+                who,
+                "appointment.cancelled",
+                &format!("appointment:{id}"),
+            ),
+            async {
+                if state.db.cancel_appointment(id, now).await? {
+                    Ok(())
+                } else {
+                    Err(invalid("This appointment cannot be cancelled any more."))
+                }
+            },
+        )
         .await?;
     if let Some(patient) = patient_of(state, &a).await? {
         tell(state, &patient, &a, "cancelled").await?;
@@ -202,25 +271,46 @@ pub async fn cancel(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id:
 }
 
 /// Moves a booked appointment to another free slot of the same clinician.
-pub async fn reschedule(state: &AppState, meta: &RequestMeta, who: &CurrentUser, id: &str, slot_id: &str) -> AppResult<()> {
+pub async fn reschedule(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+    slot_id: &str,
+) -> AppResult<()> {
     let a = load(state, who, id, Action::ManageAppointment).await?;
     let slot = free_slot(state, slot_id).await?;
     if slot.clinician_id != a.clinician_id {
-        return Err(invalid("Please choose a time with the same clinician, or book a new appointment."));
+        return Err(invalid(
+            "Please choose a time with the same clinician, or book a new appointment.",
+        ));
     }
     let now = state.clock.now_ms();
-    let entry = entry(meta, who, "appointment.rescheduled", &format!("appointment:{id}")).detail("starts_ms", slot.starts_ms);
+    let entry = entry(
+        meta,
+        who,
+        "appointment.rescheduled",
+        &format!("appointment:{id}"),
+    )
+    .detail("starts_ms", slot.starts_ms);
     state
         .audited(entry, async {
             if state.db.reschedule(id, &slot, now).await? {
                 Ok(())
             } else {
-                Err(AppError::client(ErrorCode::Conflict, "That time has just been taken. Please choose another."))
+                Err(AppError::client(
+                    ErrorCode::Conflict,
+                    "That time has just been taken. Please choose another.",
+                ))
             }
         })
         .await?;
     if let Some(patient) = patient_of(state, &a).await? {
-        let moved = AppointmentRow { starts_ms: slot.starts_ms, ends_ms: slot.ends_ms, ..a };
+        let moved = AppointmentRow {
+            starts_ms: slot.starts_ms,
+            ends_ms: slot.ends_ms,
+            ..a
+        };
         tell(state, &patient, &moved, "moved").await?;
     }
     Ok(())
@@ -234,15 +324,41 @@ async fn patient_of(state: &AppState, a: &AppointmentRow) -> AppResult<Option<Us
 }
 
 /// E-mails the patient about their appointment: the time and where to go, nothing else.
-pub async fn tell(state: &AppState, patient: &UserRow, a: &AppointmentRow, what: &str) -> AppResult<()> {
-    let tz_name = state.db.practice().await?.map(|p| p.time_zone).unwrap_or_else(|| "UTC".into());
-    let practice = state.db.practice().await?.map_or_else(|| "Telewarden".to_owned(), |p| p.name);
+pub async fn tell(
+    state: &AppState,
+    patient: &UserRow,
+    a: &AppointmentRow,
+    what: &str,
+) -> AppResult<()> {
+    let tz_name = state
+        .db
+        .practice()
+        .await?
+        .map(|p| p.time_zone)
+        .unwrap_or_else(|| "UTC".into());
+    let practice = state
+        .db
+        .practice()
+        .await?
+        .map_or_else(|| "Telewarden".to_owned(), |p| p.name);
     let when = time::long(a.starts_ms, &time::zone(&tz_name));
     let (subject, line) = match what {
-        "booked" => ("Your video appointment is booked", format!("Your video appointment is booked for {when} ({tz_name} time).")),
-        "cancelled" => ("Your video appointment was cancelled", format!("Your video appointment on {when} ({tz_name} time) was cancelled.")),
-        "moved" => ("Your video appointment has moved", format!("Your video appointment is now on {when} ({tz_name} time).")),
-        _ => ("Reminder: your video appointment", format!("Reminder: your video appointment is on {when} ({tz_name} time).")),
+        "booked" => (
+            "Your video appointment is booked",
+            format!("Your video appointment is booked for {when} ({tz_name} time)."),
+        ),
+        "cancelled" => (
+            "Your video appointment was cancelled",
+            format!("Your video appointment on {when} ({tz_name} time) was cancelled."),
+        ),
+        "moved" => (
+            "Your video appointment has moved",
+            format!("Your video appointment is now on {when} ({tz_name} time)."),
+        ),
+        _ => (
+            "Reminder: your video appointment",
+            format!("Reminder: your video appointment is on {when} ({tz_name} time)."),
+        ),
     };
     state.mailer.send_in_background(Email {
         to_address: patient.email.clone(),

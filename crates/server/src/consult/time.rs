@@ -20,12 +20,18 @@ pub fn local_to_ms(tz: &TimeZone, date: &str, time: &str) -> Option<i64> {
 }
 
 fn zoned(ms: i64, tz: &TimeZone) -> Option<ZonedDateTime> {
-    Some(Timestamp::from_millisecond(ms).ok()?.to_zoned_datetime(tz.clone()))
+    Some(
+        Timestamp::from_millisecond(ms)
+            .ok()?
+            .to_zoned_datetime(tz.clone()),
+    )
 }
 
 /// "Tuesday 1 December 2026, 9:30 am" in `tz`.
 pub fn long(ms: i64, tz: &TimeZone) -> String {
-    zoned(ms, tz).map_or_else(String::new, |z| z.strftime("%A %-d %B %Y, %-I:%M %P").to_string())
+    zoned(ms, tz).map_or_else(String::new, |z| {
+        z.strftime("%A %-d %B %Y, %-I:%M %P").to_string()
+    })
 }
 
 /// "9:30 am".
@@ -41,13 +47,6 @@ pub fn day(ms: i64, tz: &TimeZone) -> String {
 /// ISO 8601 (UTC) for `<time datetime>`.
 pub fn iso(ms: i64) -> String {
     clock::rfc3339_ms(ms)
-}
-
-/// Milliseconds of the start of the day containing `ms`, in `tz`.
-pub fn start_of_day(ms: i64, tz: &TimeZone) -> i64 {
-    zoned(ms, tz)
-        .and_then(|z| z.start_of_day().ok())
-        .map_or(ms, |z| z.timestamp().as_millisecond())
 }
 
 #[cfg(test)]
@@ -66,6 +65,5 @@ mod tests {
         assert_eq!(local_to_ms(&sydney, "2026-13-01", "09:30"), None);
         assert_eq!(local_to_ms(&sydney, "2026-12-01", "25:00"), None);
         assert_eq!(zone("Mars/Olympus"), TimeZone::UTC);
-        assert_eq!(clock::rfc3339_ms(start_of_day(ms, &sydney)), "2026-11-30T13:00:00Z");
     }
 }

@@ -75,8 +75,18 @@ mod tests {
         let server = &c.ice_servers[0];
         assert_eq!(server.username.as_deref(), Some("1700000600:a1b2"));
         // HMAC-SHA1("north", "1700000600:a1b2"), base64 — as coturn computes it.
-        assert_eq!(server.credential.as_deref(), Some(credential(b"north", "1700000600:a1b2").as_str()));
-        assert_eq!(credential(b"key", "The quick brown fox jumps over the lazy dog"), "3nybhbi3iqa8ino29wqQcBydtNk=");
-        assert!(config(&TurnSettings::default(), "x", 0).ice_servers.is_empty());
+        assert_eq!(
+            server.credential.as_deref(),
+            Some(credential(b"north", "1700000600:a1b2").as_str())
+        );
+        assert_eq!(
+            credential(b"key", "The quick brown fox jumps over the lazy dog"),
+            "3nybhbi3iqa8ino29wqQcBydtNk="
+        );
+        assert!(
+            config(&TurnSettings::default(), "x", 0)
+                .ice_servers
+                .is_empty()
+        );
     }
 }

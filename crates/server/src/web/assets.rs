@@ -36,6 +36,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/step-up.js"),
     },
     Asset {
+        name: "call.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/call.js"),
+    },
+    Asset {
+        name: "queue.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/queue.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/favicon.svg"),

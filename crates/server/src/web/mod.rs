@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod consult;
 pub mod enrol;
 pub mod forms;
 pub mod pages;

@@ -22,16 +22,21 @@ pub fn render(page: &impl Template) -> AppResult<Html<String>> {
 pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<Layout> {
     let mut nav = Vec::new();
     if let Some(u) = user.filter(|u| !u.session.mfa_pending) {
-        nav.push(("/account/security", "Security"));
         match u.role() {
             Role::PracticeAdmin => {
+                nav.push(("/appointments", "Appointments"));
                 nav.push(("/people", "People"));
                 nav.push(("/settings", "Settings"));
             }
             Role::SecurityOfficer => nav.push(("/people", "People")),
-            Role::Clinician => nav.push(("/people/invite", "Invite a patient")),
-            Role::Patient => {}
+            Role::Clinician => {
+                nav.push(("/appointments", "Schedule"));
+                nav.push(("/waiting-room", "Waiting room"));
+                nav.push(("/people/invite", "Invite a patient"));
+            }
+            Role::Patient => nav.push(("/appointments", "Appointments")),
         }
+        nav.push(("/account/security", "Security"));
     }
     Ok(Layout {
         practice: state.db.practice().await?.map(|p| p.name),

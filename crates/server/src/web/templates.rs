@@ -275,3 +275,82 @@ impl ErrorPage {
         })
     }
 }
+
+#[derive(Debug, Clone)]
+pub struct AppointmentView {
+    pub id: String,
+    /// In the practice's time zone.
+    pub when: String,
+    pub iso: String,
+    /// The other party: the clinician for a patient, the patient (or guest) for staff.
+    pub with: String,
+    pub status: &'static str,
+    pub can_join: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SlotView {
+    pub id: String,
+    pub label: String,
+    pub iso: String,
+    pub clinician: String,
+}
+
+#[derive(Template)]
+#[template(path = "appointments.html")]
+pub struct AppointmentsPage {
+    pub layout: Layout,
+    pub flash: Option<String>,
+    pub error: Option<String>,
+    pub time_zone: String,
+    pub is_patient: bool,
+    pub is_clinician: bool,
+    pub books_for_others: bool,
+    pub upcoming: Vec<AppointmentView>,
+    pub own_slots: Vec<SlotView>,
+    pub bookable: Vec<SlotView>,
+    pub slot_minutes: &'static [u32],
+    pub guest_link: Option<String>,
+    pub guest_code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "appointment.html")]
+pub struct AppointmentPage {
+    pub layout: Layout,
+    pub flash: Option<String>,
+    pub appointment: AppointmentView,
+    /// The practice's zone, so the browser can add the reader's own when it differs.
+    pub time_zone: String,
+    pub booked: bool,
+    pub verified: bool,
+    pub moves: Vec<SlotView>,
+    pub writes_notes: bool,
+    pub note: String,
+    pub files: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "call.html")]
+pub struct CallPage {
+    pub layout: Layout,
+    pub appointment: String,
+    pub clinician: bool,
+    pub other: String,
+    pub when: String,
+    pub writes_notes: bool,
+    pub note: String,
+}
+
+#[derive(Template)]
+#[template(path = "queue.html")]
+pub struct QueuePage {
+    pub layout: Layout,
+}
+
+#[derive(Template)]
+#[template(path = "guest.html")]
+pub struct GuestPage {
+    pub layout: Layout,
+    pub error: Option<String>,
+}
