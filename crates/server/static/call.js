@@ -175,11 +175,25 @@ function start() {
     for (const t of localStream?.getTracks() || []) t.stop();
   }
 
-  async function newConnection() {
-    try { pc?.close(); } catch { /* replaced */ }
+  async function iceConfig() {
     const response = await fetch(`/api/appointments/${appointment}/ice`, { credentials: 'same-origin' });
     if (!response.ok) throw new Error('could not get connection settings');
-    const config = await response.json();
+    return response.json();
+  }
+
+  // Relay credentials last minutes: refresh them so an ICE restart later in a long
+  // consult still reaches the relay (this also keeps the sign-in alive during a call).
+  setInterval(async () => {
+    if (!pc || ended) return;
+    try {
+      const { iceServers } = await iceConfig();
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+    } catch { /* next time */ }
+  }, 4 * 60 * 1000);
+
+  async function newConnection() {
+    try { pc?.close(); } catch { /* replaced */ }
+    const config = await iceConfig();
     session = crypto.randomUUID();
     remoteSession = null;
     makingOffer = false;

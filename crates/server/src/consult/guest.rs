@@ -71,17 +71,7 @@ pub async fn book(
             "Please enter an e-mail address like name@example.org.",
         )
     })?;
-    let slot = state
-        .db
-        .slot(slot_id)
-        .await?
-        .filter(|s| s.appointment_id.is_none())
-        .ok_or_else(|| {
-            AppError::client(
-                ErrorCode::Conflict,
-                "That time has just been taken or has passed. Please choose another.",
-            )
-        })?;
+    let slot = schedule::free_slot(state, slot_id).await?;
     let now = state.clock.now_ms();
     let appointment = AppointmentRow {
         id: crate::setup::new_id()?,

@@ -510,11 +510,15 @@ pub async fn pump<F>(
     use futures_util::{SinkExt, StreamExt};
     let (mut sink, mut stream) = socket.split();
     let (reply_tx, mut reply_rx) = mpsc::channel::<Out>(OUTBOX);
+    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel::<()>();
     let mut writer = tokio::spawn(async move {
         loop {
+            // Replies first, so an error reaches the browser before its socket closes.
             let out = tokio::select! {
-                Some(o) = rx.recv() => o,
+                biased;
                 Some(o) = reply_rx.recv() => o,
+                Some(o) = rx.recv() => o,
+                _ = &mut done_rx => break,
                 else => break,
             };
             let last = matches!(
@@ -563,7 +567,14 @@ pub async fn pump<F>(
         }
     }
     drop(reply_tx);
-    writer.abort();
+    let _ = done_tx.send(());
+    // Give the writer a moment to flush the last replies and close politely.
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
 }
 
 #[cfg(test)]

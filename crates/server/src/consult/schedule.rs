@@ -160,7 +160,7 @@ pub async fn load(
     Ok(a)
 }
 
-async fn free_slot(state: &AppState, slot_id: &str) -> AppResult<SlotRow> {
+pub async fn free_slot(state: &AppState, slot_id: &str) -> AppResult<SlotRow> {
     let slot = state.db.slot(slot_id).await?;
     match slot {
         Some(s) if s.appointment_id.is_none() && s.starts_ms > state.clock.now_ms() => Ok(s),
@@ -330,12 +330,7 @@ pub async fn tell(
     a: &AppointmentRow,
     what: &str,
 ) -> AppResult<()> {
-    let tz_name = state
-        .db
-        .practice()
-        .await?
-        .map(|p| p.time_zone)
-        .unwrap_or_else(|| "UTC".into());
+    let tz_name = practice_zone_name(state).await?;
     let practice = state
         .db
         .practice()

@@ -230,4 +230,5 @@ pub async fn ledger_actions(db: &Db) -> Vec<(String, String, String)> {
         .map(|e| (e.action, e.outcome.as_str().to_owned(), e.target))
         .collect()
 }
+pub mod consult;
 pub mod identity;
