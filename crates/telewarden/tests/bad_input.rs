@@ -39,6 +39,9 @@ async fn config_check_shows_effective_values_with_secrets_redacted_and_layering(
             ),
             ("TW_LIMITS__MAX_BODY_BYTES", "131072"),
             ("TW_TEST_SOMETHING_ELSE", "ignored"),
+            ("TW_MAIL__SMTP_PASSWORD", "smtp-hunter2"),
+            ("TW_TURN__URLS", r#"["turn:127.0.0.1:3478?transport=udp"]"#),
+            ("TW_TURN__SECRET", "coturn-hunter2"),
         ],
     )
     .await;
@@ -65,6 +68,11 @@ async fn config_check_shows_effective_values_with_secrets_redacted_and_layering(
         "{stdout}"
     );
     assert!(!stdout.contains("hunter2"), "secret shown: {stdout}");
+    assert!(stdout.contains("secret = \"***\""), "{stdout}");
+    assert!(
+        stdout.contains(r#"urls = ["turn:127.0.0.1:3478?transport=udp"]"#),
+        "{stdout}"
+    );
     assert!(stdout.contains("The configuration is valid"));
 }
 

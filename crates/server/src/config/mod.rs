@@ -315,7 +315,13 @@ impl fmt::Debug for Secret {
 impl Serialize for Secret {
     // Serialising is how configuration is shown; secrets are never shown.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&redact_url(&self.0))
+        // A URL keeps its scheme and host (useful to check), never its password; any
+        // other secret is shown only as set.
+        if self.0.contains("://") {
+            s.serialize_str(&redact_url(&self.0))
+        } else {
+            s.serialize_str("***")
+        }
     }
 }
 
