@@ -22,8 +22,11 @@ const WORDS = (
   'tiger timber toast tomato topaz torch tower tractor trumpet tulip tunnel turtle umbrella valley velvet ' +
   'violin volcano wagon walnut walrus water whale wheat whistle willow window winter wizard wolf yarrow ' +
   'yogurt zebra zinnia acorn anchor atlas aurora autumn avocado basil beetle biscuit blossom bonfire ' +
-  'breadcrumb brook bumblebee buttercup caramel cinnamon clementine compass cupcake daisy dewdrop dune elm'
+  'breadcrumb brook bumblebee buttercup caramel cinnamon clementine compass cupcake daisy dewdrop dune elm ' +
+  'almond apricot badger bison cashew cobra dingo gecko hippo iguana koala llama wombat kiwi puffin'
 ).split(' ');
+// One word per byte value: 256 distinct words.
+if (WORDS.length !== 256) throw new Error('the word list must have 256 words');
 
 const FILE_LIMIT = 10 * 1024 * 1024;
 const CHUNK = 16 * 1024;
@@ -156,7 +159,6 @@ function start() {
       }
       case 'verified':
         $('[data-verified]').hidden = false;
-        root.dataset.verified = 'yes';
         break;
       case 'error':
         if (m.code !== 'peer-absent') status(m.message);
@@ -173,6 +175,19 @@ function start() {
     try { pc?.close(); } catch { /* already closed */ }
     try { ws?.close(); } catch { /* already closed */ }
     for (const t of localStream?.getTracks() || []) t.stop();
+  }
+
+  // After a network drop, find a new path (ICE restart) on the same connection: the
+  // consult, its chat and its verification carry on.
+  let restartTimer;
+  function restartSoon(delay) {
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      if (pc && ['disconnected', 'failed'].includes(pc.connectionState)) {
+        pc.restartIce();
+        restartSoon(10000);
+      }
+    }, delay);
   }
 
   async function iceConfig() {
@@ -211,14 +226,18 @@ function start() {
         makingOffer = false;
       }
     };
+    const mine = pc;
     pc.onconnectionstatechange = () => {
+      if (mine !== pc) return;
       root.dataset.connection = pc.connectionState;
-      if (pc.connectionState === 'connected') { status('Connected.'); computeWords(); }
-      if (pc.connectionState === 'disconnected') status('Reconnecting…');
-      if (pc.connectionState === 'failed') {
-        status('Reconnecting…');
-        // The impolite side restarts ICE; the consult carries on when the network is back.
-        if (!polite) pc.restartIce();
+      if (pc.connectionState === 'connected') {
+        clearTimeout(restartTimer);
+        status('Connected.');
+        computeWords();
+      }
+      if (pc.connectionState === 'disconnected' || pc.connectionState === 'failed') {
+        status('The connection dropped: reconnecting…');
+        restartSoon(pc.connectionState === 'failed' ? 0 : 3000);
       }
     };
     dc = pc.createDataChannel('chat', { negotiated: true, id: 0 });

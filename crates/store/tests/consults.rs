@@ -200,7 +200,7 @@ async fn guest_passes_are_counted_and_used_once() {
             .await
             .unwrap();
         let s = slot("s1", 1_000_000);
-        db.insert_slots(&[s.clone()]).await.unwrap();
+        db.insert_slots(std::slice::from_ref(&s)).await.unwrap();
         let pass = GuestPassRow {
             appointment_id: "ap1".into(),
             token_hash: "tok".into(),
