@@ -1,7 +1,8 @@
 // The consult page: device check, waiting room, and the call itself.
 //
 // Media, chat and files go peer to peer (WebRTC); the server only relays signalling for
-// this appointment. Both sides derive the same privacy-check words from the two DTLS
+// this appointment. The clinician's browser makes every offer (first call, reconnection,
+// ICE restart) and the patient's answers, so the two never offer at once. Both sides derive the same privacy-check words from the two DTLS
 // fingerprints in the negotiated session: a server that swapped a fingerprint to listen
 // in would make the words differ.
 const root = document.querySelector('[data-call]');
@@ -44,14 +45,16 @@ function start() {
   let dc;
   let makingOffer = false;
   let ignoreOffer = false;
-  // Each peer connection has a session id: an offer from a new session means the other
-  // side reloaded or rejoined, so this side starts afresh too.
-  let session = null;
+  // Signals carry a session id: the clinician's changes with each new connection, the
+  // patient's with each page load. An offer from a new session means the clinician
+  // started afresh; a hello from a new patient session asks for a fresh offer.
+  let session = isClinician ? null : crypto.randomUUID();
   let remoteSession = null;
   let ended = false;
   let backoff = 500;
   const incoming = new Map();
   let receiving = null;
+  let inbox = Promise.resolve();
 
   const setStage = (name) => {
     root.dataset.state = name;
@@ -114,7 +117,8 @@ function start() {
     ws.onmessage = (event) => {
       let message;
       try { message = JSON.parse(event.data); } catch { return; }
-      handle(message).catch((e) => status(`Something went wrong: ${e.message}`));
+      // One message at a time: a signal must not overtake the one before it.
+      inbox = inbox.then(() => handle(message)).catch((e) => status(`Something went wrong: ${e.message}`));
     };
     ws.onclose = () => {
       if (ended) return;
@@ -143,7 +147,9 @@ function start() {
       case 'peer':
         if (m.present) {
           if (pc?.connectionState !== 'connected') status('Connecting to the other person…');
-          if (!pc) await newConnection();
+          if (isClinician && !pc) await newConnection();
+          // A patient page without a call asks the clinician's browser for an offer.
+          if (!isClinician && !pc) send({ t: 'signal', data: { session, hello: true } });
         } else {
           status(isClinician ? 'Waiting for the patient to join the call…' : 'Waiting for the clinician…');
         }
@@ -162,6 +168,11 @@ function start() {
         break;
       case 'error':
         if (m.code !== 'peer-absent') status(m.message);
+        // An offer that never reached the patient: a fresh one goes when they are back.
+        if (m.code === 'peer-absent' && isClinician && pc && remoteSession === null) {
+          try { pc.close(); } catch { /* already closed */ }
+          pc = null;
+        }
         break;
       default:
         break;
@@ -183,7 +194,8 @@ function start() {
   function restartSoon(delay) {
     clearTimeout(restartTimer);
     restartTimer = setTimeout(() => {
-      if (pc && ['disconnected', 'failed'].includes(pc.connectionState)) {
+      // The clinician's side restarts; the patient's answers its offer.
+      if (isClinician && pc && ['disconnected', 'failed'].includes(pc.connectionState)) {
         pc.restartIce();
         restartSoon(10000);
       }
@@ -209,7 +221,7 @@ function start() {
   async function newConnection() {
     try { pc?.close(); } catch { /* replaced */ }
     const config = await iceConfig();
-    session = crypto.randomUUID();
+    if (isClinician) session = crypto.randomUUID();
     remoteSession = null;
     makingOffer = false;
     ignoreOffer = false;
@@ -245,13 +257,20 @@ function start() {
     dc.onmessage = (event) => onData(event.data);
   }
 
-  async function onSignal({ session: from, description, candidate }) {
+  async function onSignal({ session: from, description, candidate, hello }) {
     if (typeof from !== 'string') return;
-    if (!pc) await newConnection();
+    if (hello) {
+      // A patient page that has no call yet (first join, reload): offer afresh, unless
+      // an offer to it is already on its way.
+      if (isClinician && from !== remoteSession && (!pc || remoteSession !== null)) await newConnection();
+      return;
+    }
     if (from !== remoteSession) {
       // Candidates of an old session are stale; an offer from a new one starts afresh.
       if (!description) return;
-      if (remoteSession !== null) {
+      if (isClinician) {
+        if (!pc || description.type !== 'answer' || remoteSession !== null) return;
+      } else {
         if (description.type !== 'offer') return;
         await newConnection();
       }

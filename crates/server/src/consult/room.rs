@@ -405,6 +405,14 @@ impl Rooms {
     }
 
     fn publish_queue(&self, clinician_id: &str) {
+        // Most joins happen while the clinician's queue page is closed: nothing to build.
+        let watched = self
+            .queues
+            .lock()
+            .is_ok_and(|queues| queues.contains_key(clinician_id));
+        if !watched {
+            return;
+        }
         let (waiting, in_call) = {
             let rooms = self.lock();
             let mut waiting: Vec<Waiting> = rooms
