@@ -45,26 +45,10 @@ async fn main() {
     config.limits.max_connections = 4096;
     let running = server::start(config, Arc::new(SystemClock)).await.unwrap();
     let base = format!("http://{}", running.addr);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = tw_bench::http_client();
 
     // A practice with a signed-in administrator whose security page we time.
-    let setup = running.setup_link.clone().unwrap();
-    let res = http
-        .post(format!("{base}{}", setup.strip_prefix(ORIGIN).unwrap()))
-        .header("origin", ORIGIN)
-        .form(&[
-            ("practice_name", "Bench Clinic"),
-            ("time_zone", "UTC"),
-            ("admin_name", "Bench Admin"),
-            ("email", "admin@bench.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    tw_bench::complete_setup(&running, &http).await;
     let db_url = format!("sqlite://{}", dir.path().join("telewarden.db").display());
     let cookie = session_for(&db_url, "admin@bench.example").await;
     let page = |n: u64| {

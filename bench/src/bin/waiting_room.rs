@@ -69,30 +69,7 @@ async fn serve(patients: usize) {
     config.log_level = server::LogLevel::Error;
     config.limits.max_connections = patients * 2 + 256;
     let running = server::start(config, Arc::new(SystemClock)).await.unwrap();
-    let base = format!("http://{}", running.addr);
-
-    // First-run setup, as an administrator would.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let setup = running.setup_link.clone().unwrap();
-    let res = http
-        .post(format!(
-            "{base}{}",
-            setup.strip_prefix(&running.origin).unwrap()
-        ))
-        .header("origin", &running.origin)
-        .form(&[
-            ("practice_name", "Bench Clinic"),
-            ("time_zone", "UTC"),
-            ("admin_name", "Bench Admin"),
-            ("email", "admin@bench.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    tw_bench::complete_setup(&running, &tw_bench::http_client()).await;
 
     let db_url = format!("sqlite://{}", dir.path().join("telewarden.db").display());
     let db = store::Db::connect(&db_url, &store::PoolSettings::default())

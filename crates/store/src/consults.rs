@@ -125,6 +125,25 @@ async fn insert_appointment(
     Ok(())
 }
 
+/// Claims the (free, future) slot of `appointment` for it; false if someone else took
+/// it first or it has started.
+async fn claim_slot(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    appointment: &AppointmentRow,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let claimed = sqlx::query(
+        "UPDATE slots SET appointment_id = $1 WHERE id = $2 AND appointment_id IS NULL AND starts_ms > $3",
+    )
+    .bind(&appointment.id)
+    .bind(appointment.slot_id.as_deref().unwrap_or(""))
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(claimed == 1)
+}
+
 impl Db {
     /// Publishes slots; a slot at a time the clinician already has is skipped. Returns
     /// how many were added.
@@ -198,16 +217,7 @@ impl Db {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE slots SET appointment_id = $1 WHERE id = $2 AND appointment_id IS NULL AND starts_ms > $3",
-        )
-        .bind(&appointment.id)
-        .bind(appointment.slot_id.as_deref().unwrap_or(""))
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed != 1 {
+        if !claim_slot(&mut tx, appointment, now_ms).await? {
             tx.rollback().await?;
             return Ok(false);
         }
@@ -224,16 +234,7 @@ impl Db {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE slots SET appointment_id = $1 WHERE id = $2 AND appointment_id IS NULL AND starts_ms > $3",
-        )
-        .bind(&appointment.id)
-        .bind(appointment.slot_id.as_deref().unwrap_or(""))
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed != 1 {
+        if !claim_slot(&mut tx, appointment, now_ms).await? {
             tx.rollback().await?;
             return Ok(false);
         }

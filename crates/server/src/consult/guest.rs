@@ -117,14 +117,7 @@ pub async fn book(
     .detail("clinician", format!("user:{}", slot.clinician_id));
     state
         .audited(entry, async {
-            if state.db.book_for_guest(&appointment, &pass, now).await? {
-                Ok(())
-            } else {
-                Err(AppError::client(
-                    ErrorCode::Conflict,
-                    "That time has just been taken. Please choose another.",
-                ))
-            }
+            schedule::taken_unless(state.db.book_for_guest(&appointment, &pass, now).await?)
         })
         .await?;
     let link = format!("{}/guest/{}", state.origin, token.as_str());

@@ -195,6 +195,18 @@ fn new_appointment(
     })
 }
 
+/// `Ok` when the slot was claimed; the answer to give when someone else was quicker.
+pub fn taken_unless(claimed: bool) -> AppResult<()> {
+    if claimed {
+        Ok(())
+    } else {
+        Err(AppError::client(
+            ErrorCode::Conflict,
+            "That time has just been taken. Please choose another.",
+        ))
+    }
+}
+
 /// Books `slot_id` for `patient` (the person booking, or someone staff book for).
 pub async fn book(
     state: &AppState,
@@ -224,14 +236,7 @@ pub async fn book(
     .detail("clinician", format!("user:{}", slot.clinician_id));
     state
         .audited(entry, async {
-            if state.db.book(&appointment, now).await? {
-                Ok(())
-            } else {
-                Err(AppError::client(
-                    ErrorCode::Conflict,
-                    "That time has just been taken. Please choose another.",
-                ))
-            }
+            taken_unless(state.db.book(&appointment, now).await?)
         })
         .await?;
     tell(state, patient, &appointment, "booked").await?;
@@ -295,14 +300,7 @@ pub async fn reschedule(
     .detail("starts_ms", slot.starts_ms);
     state
         .audited(entry, async {
-            if state.db.reschedule(id, &slot, now).await? {
-                Ok(())
-            } else {
-                Err(AppError::client(
-                    ErrorCode::Conflict,
-                    "That time has just been taken. Please choose another.",
-                ))
-            }
+            taken_unless(state.db.reschedule(id, &slot, now).await?)
         })
         .await?;
     if let Some(patient) = patient_of(state, &a).await? {
