@@ -19,6 +19,7 @@ mod listen;
 mod mail;
 mod metrics;
 mod policy;
+pub mod records;
 mod setup;
 mod startup;
 mod state;

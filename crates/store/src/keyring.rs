@@ -114,22 +114,7 @@ impl Keyring {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<String, KeyringError> {
-        let mut nonce = [0u8; 24];
-        getrandom::fill(&mut nonce).map_err(|_| KeyringError::Seal)?;
-        let ct = self
-            .cipher(purpose)
-            .encrypt(
-                &XNonce::from(nonce),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
-            .map_err(|_| KeyringError::Seal)?;
-        let mut out = Vec::with_capacity(24 + ct.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&ct);
-        Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out)))
+        seal_with(&self.cipher(purpose), aad, plaintext)
     }
 
     /// Opens a value sealed by [`Keyring::seal`] with the same purpose and `aad`.
@@ -139,19 +124,71 @@ impl Keyring {
         aad: &[u8],
         sealed: &str,
     ) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
-        let raw = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
-            .ok_or(KeyringError::Unseal)?;
-        if raw.len() < 24 + 16 {
-            return Err(KeyringError::Unseal);
-        }
-        let (nonce, ct) = raw.split_at(24);
-        let nonce: [u8; 24] = nonce.try_into().map_err(|_| KeyringError::Unseal)?;
-        self.cipher(purpose)
-            .decrypt(&XNonce::from(nonce), Payload { msg: ct, aad })
-            .map(Zeroizing::new)
-            .map_err(|_| KeyringError::Unseal)
+        open_with(&self.cipher(purpose), aad, sealed)
+    }
+}
+
+/// Seals `plaintext` with `cipher` under `aad`: `v1.` and base64url of nonce ‖ ciphertext.
+pub(crate) fn seal_with(
+    cipher: &XChaCha20Poly1305,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<String, KeyringError> {
+    let mut nonce = [0u8; 24];
+    getrandom::fill(&mut nonce).map_err(|_| KeyringError::Seal)?;
+    let ct = cipher
+        .encrypt(
+            &XNonce::from(nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| KeyringError::Seal)?;
+    let mut out = Vec::with_capacity(24 + ct.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&ct);
+    Ok(format!("{SEALED_PREFIX}{}", URL_SAFE_NO_PAD.encode(out)))
+}
+
+/// Opens what [`seal_with`] sealed, with the same cipher and `aad`.
+pub(crate) fn open_with(
+    cipher: &XChaCha20Poly1305,
+    aad: &[u8],
+    sealed: &str,
+) -> Result<Zeroizing<Vec<u8>>, KeyringError> {
+    let raw = sealed
+        .strip_prefix(SEALED_PREFIX)
+        .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+        .ok_or(KeyringError::Unseal)?;
+    if raw.len() < 24 + 16 {
+        return Err(KeyringError::Unseal);
+    }
+    let (nonce, ct) = raw.split_at(24);
+    let nonce: [u8; 24] = nonce.try_into().map_err(|_| KeyringError::Unseal)?;
+    cipher
+        .decrypt(&XNonce::from(nonce), Payload { msg: ct, aad })
+        .map(Zeroizing::new)
+        .map_err(|_| KeyringError::Unseal)
+}
+
+impl Keyring {
+    /// A keyed blind index of `value` in `field`: lets the database find equal values
+    /// (an identifier, a normalised name) without ever holding them. HMAC-SHA256 under
+    /// a key of its own, derived from the master key; hex.
+    pub fn blind_index(&self, field: &str, value: &str) -> String {
+        use hmac::{Hmac, KeyInit, Mac};
+        let hk = Hkdf::<Sha256>::new(Some(b"telewarden keyring v1"), self.master.as_ref());
+        let mut okm = Zeroizing::new([0u8; 32]);
+        let _ = hk.expand(b"blind-index", okm.as_mut());
+        // HMAC takes a key of any length: this cannot fail.
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(okm.as_ref()) else {
+            return String::new();
+        };
+        mac.update(field.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 }
 

@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod ceremonies;
 pub mod consults;
 pub mod credentials;
+pub mod envelope;
 pub mod invitations;
 pub mod keyring;
 pub mod notices;

@@ -1,0 +1,4 @@
+//! Patient records (FHIR R4): identifiers first; resources, envelope encryption and
+//! access policy follow (see the records issue).
+
+pub mod identifiers;
