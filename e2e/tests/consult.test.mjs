@@ -2,16 +2,16 @@
 // patient books and waits, the clinician admits, media flows peer to peer (directly, and
 // relay-only through a real coturn), chat and a file go over the data channel, both
 // sides show the same verification words — and different ones when the signalling
-// server swaps a fingerprint.
+// server swaps a fingerprint. A guest without an account joins with a link and a code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch } from '../lib/browser.mjs';
+import { launch, watchedPage } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
 import { startCoturn } from '../lib/coturn.mjs';
 import {
   PATIENT, book, callState, clinicianAdmits, consultPractice, mediaStats, patientWaits,
-  waitForConnection, waitForMedia, waitForState,
+  soonSlot, waitForConnection, waitForMedia, waitForState,
 } from '../lib/consult.mjs';
 
 const db = process.env.E2E_DATABASE || 'sqlite';
@@ -181,6 +181,66 @@ test(`a signalling server that swaps a fingerprint shows different words (${db})
     await p.unrouteAll({ behavior: 'ignoreErrors' });
     await c.getByRole('button', { name: 'End the consult' }).click();
     await waitForState(c, 'ended');
+  }
+});
+
+test(`a guest without an account joins with the e-mailed link and the code, once (${db})`, async () => {
+  const c = directPractice.clinician.page;
+  const slot = soonSlot(2);
+  await c.goto(`${direct.origin}/appointments`);
+  await c.getByLabel('Date', { exact: true }).fill(slot.date);
+  await c.getByLabel('From', { exact: true }).fill(slot.from);
+  await c.getByLabel('Until', { exact: true }).fill(slot.until);
+  await c.getByLabel('Each appointment').selectOption('15');
+  await c.getByRole('button', { name: 'Publish' }).click();
+  await c.waitForURL('**/appointments?done=published');
+
+  // The clinician books the new time for a guest and is shown the code to give them.
+  const guestName = 'Ngaio Tūhoe-Marsh';
+  const option = await c.locator('#slot option').last().getAttribute('value');
+  await c.locator('#slot').selectOption(option);
+  await c.getByLabel("Guest's name").fill(guestName);
+  await c.getByLabel("Guest's e-mail address").fill('ngaio@guests.example');
+  await c.getByRole('button', { name: 'Book' }).click();
+  await c.getByRole('heading', { name: "The guest's way in" }).waitFor();
+  const code = (await c.locator('.code-display').innerText()).trim();
+  const link = (await c.locator('code.link').innerText()).trim();
+  assert.match(code, /^\d{6}$/);
+  assert.match(link, /\/guest\/[A-Za-z0-9_-]+$/);
+
+  // The guest opens the link in a browser that has never signed in.
+  const context = await browser.newContext();
+  const { page: g, problems } = await watchedPage(context);
+  try {
+    await g.goto(link);
+    const wrong = code === '000000' ? '111111' : '000000';
+    await g.getByLabel('6-digit code').fill(wrong);
+    await g.getByRole('button', { name: 'Continue' }).click();
+    await g.getByRole('alert').waitFor();
+    await g.getByLabel('6-digit code').fill(code);
+    await g.getByRole('button', { name: 'Continue' }).click();
+    await g.waitForURL('**/join');
+    await g.waitForFunction(() => /camera and microphone work/.test(document.querySelector('[data-status]').textContent));
+    await g.getByRole('button', { name: 'Go to the waiting room' }).click();
+    await waitForState(g, 'waiting');
+
+    await clinicianAdmits(c, direct.origin, guestName);
+    await waitForState(g, 'call');
+    await Promise.all([waitForConnection(c), waitForConnection(g)]);
+    await Promise.all([waitForMedia(c), waitForMedia(g)]);
+    assert.equal(await words(c), await words(g), 'the same words for the guest');
+    await c.getByRole('button', { name: 'End the consult' }).click();
+    await waitForState(g, 'ended');
+    assert.deepEqual(problems, []);
+
+    // The link worked once: in another browser it no longer lets anyone in.
+    const other = await browser.newContext();
+    const again = await other.newPage();
+    const response = await again.goto(link);
+    assert.ok(response.status() >= 400, `used link answered ${response.status()}`);
+    await other.close();
+  } finally {
+    await context.close();
   }
 });
 

@@ -181,6 +181,19 @@ impl Db {
         keyring: &Keyring,
         owner: &str,
     ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+        // A rotation may re-wrap the key and delete its old KEK between reading the row
+        // and reading the KEK: read once more, and the row names the new KEK.
+        match self.read_data_key(keyring, owner).await {
+            Err(StoreError::Malformed(_)) => self.read_data_key(keyring, owner).await,
+            done => done,
+        }
+    }
+
+    async fn read_data_key(
+        &self,
+        keyring: &Keyring,
+        owner: &str,
+    ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
         let Some(row) = sqlx::query("SELECT kek_version, wrapped FROM data_keys WHERE owner = $1")
             .bind(owner)
             .fetch_optional(self.pool())
