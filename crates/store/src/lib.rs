@@ -21,6 +21,7 @@ pub mod envelope;
 pub mod invitations;
 pub mod keyring;
 pub mod notices;
+pub mod records;
 pub mod server_state;
 pub mod sessions;
 pub mod setup;

@@ -31,6 +31,14 @@ impl TestDb {
     }
 }
 
+/// The first column of every row `sql` returns, as text: for tests that inspect what is
+/// stored, as an attacker with a copy of the database would.
+pub async fn texts(db: &Db, sql: &str) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_all(db.pool())
+        .await?)
+}
+
 /// Runs raw SQL on any database, bypassing every rule: for tests that tamper with rows.
 pub async fn exec(db: &Db, sql: &str) -> Result<u64, StoreError> {
     Ok(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
