@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
-use crate::web::{account, assets, consult, enrol, pages, people, signin};
+use crate::web::{account, assets, consult, enrol, fhir, pages, people, signin};
 
 /// The web app: pages, health endpoints and static files behind the full middleware
 /// stack (see [`crate::http`] for the order).
@@ -137,6 +137,14 @@ pub fn router(state: AppState) -> Router {
             "/guest/{token}",
             get(consult::guest_page).post(consult::guest_redeem),
         )
+        .route("/fhir/metadata", get(fhir::metadata))
+        .route("/fhir/{type}", get(fhir::search).post(fhir::create))
+        .route(
+            "/fhir/{type}/{id}",
+            get(fhir::read).put(fhir::update).delete(fhir::delete),
+        )
+        .route("/fhir/{type}/{id}/_history", get(fhir::history))
+        .route("/fhir/{type}/{id}/_history/{version}", get(fhir::vread))
         .route("/static/{name}", get(assets::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

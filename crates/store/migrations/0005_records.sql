@@ -37,3 +37,12 @@ CREATE TABLE record_index (
     PRIMARY KEY (resource_type, param, token, id)
 );
 CREATE INDEX record_index_by_resource ON record_index (resource_type, id);
+
+-- Clinicians caring for a patient (besides those with an appointment with them): the
+-- clinician who registers a patient's record joins it.
+CREATE TABLE care_team (
+    patient_id    TEXT NOT NULL,
+    clinician_id  TEXT NOT NULL,
+    since_ms      BIGINT NOT NULL,
+    PRIMARY KEY (patient_id, clinician_id)
+);

@@ -260,3 +260,44 @@ impl Db {
         .await?)
     }
 }
+
+impl Db {
+    /// Puts `clinician_id` on `patient_id`'s care team (again is fine).
+    pub async fn add_to_care_team(
+        &self,
+        patient_id: &str,
+        clinician_id: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO care_team (patient_id, clinician_id, since_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(patient_id)
+        .bind(clinician_id)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Whether `clinician_id` cares for `patient_id`: on their care team, or with an
+    /// appointment (booked or held) with them.
+    pub async fn cares_for(
+        &self,
+        clinician_id: &str,
+        patient_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM care_team WHERE patient_id = $1 AND clinician_id = $2) \
+             + (SELECT COUNT(*) FROM appointments WHERE patient_id = $3 AND clinician_id = $4 AND status <> 'cancelled')",
+        )
+        .bind(patient_id)
+        .bind(clinician_id)
+        .bind(patient_id)
+        .bind(clinician_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+}

@@ -20,6 +20,7 @@ pub async fn render(
     next: axum::middleware::Next,
 ) -> Response {
     let wants_html = accepts_html(req.headers());
+    let fhir = req.uri().path().starts_with("/fhir/");
     let request_id = req
         .extensions()
         .get::<RequestMeta>()
@@ -38,7 +39,9 @@ pub async fn render(
     };
     log(&info, status, &request_id);
     state.metrics.observe_error(info.code);
-    let mut out = if wants_html {
+    let mut out = if fhir {
+        operation_outcome(status, &info, &request_id)
+    } else if wants_html {
         let page = ErrorPage::new(status, &info, &request_id);
         (status, Html(page.render_or_plain())).into_response()
     } else {
@@ -58,6 +61,37 @@ pub async fn render(
     out
 }
 
+/// A FHIR error: an OperationOutcome with one issue, its code from the status.
+fn operation_outcome(status: StatusCode, info: &ErrorInfo, request_id: &str) -> Response {
+    let code = match status.as_u16() {
+        401 => "login",
+        403 => "forbidden",
+        404 | 410 => "not-found",
+        409 | 412 => "conflict",
+        413 => "too-long",
+        429 => "throttled",
+        400 | 422 => "invalid",
+        408 => "timeout",
+        s if s >= 500 => "exception",
+        _ => "processing",
+    };
+    let body = serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{
+            "severity": "error",
+            "code": code,
+            "details": { "coding": [{ "system": "https://telewarden.org/fhir/CodeSystem/error", "code": info.code.as_str() }], "text": info.message },
+            "diagnostics": format!("request {request_id}"),
+        }],
+    });
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/fhir+json; charset=utf-8"),
+    );
+    res
+}
+
 fn accepts_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -69,7 +103,11 @@ fn is_ours(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
+        .is_some_and(|ct| {
+            ct.starts_with("text/html")
+                || ct.starts_with("application/json")
+                || ct.starts_with("application/fhir+json")
+        })
 }
 
 fn from_status(status: StatusCode) -> ErrorInfo {

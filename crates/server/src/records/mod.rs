@@ -1,4 +1,6 @@
-//! Patient records (FHIR R4): identifiers first; resources, envelope encryption and
-//! access policy follow (see the records issue).
+//! Patient records (FHIR R4), sealed at rest under per-patient data keys, read and
+//! written only as the one Policy allows, every read and change in the ledger.
 
 pub mod identifiers;
+pub mod resource;
+pub mod service;

@@ -7,6 +7,7 @@ pub mod account;
 pub mod assets;
 pub mod consult;
 pub mod enrol;
+pub mod fhir;
 pub mod forms;
 pub mod pages;
 pub mod people;
