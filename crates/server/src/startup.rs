@@ -251,6 +251,11 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
 }
 
 impl Running {
+    /// Consult rooms open now (someone is in them).
+    pub fn open_rooms(&self) -> usize {
+        self.state.rooms.open_rooms()
+    }
+
     /// Sends the appointment reminders that are due now (the server also does this
     /// every minute by itself); returns how many were sent.
     pub async fn send_due_reminders(&self) -> Result<usize, crate::error::AppError> {

@@ -52,7 +52,11 @@ function start() {
   let remoteSession = null;
   let ended = false;
   let backoff = 500;
-  const incoming = new Map();
+  // What the other side may send in one call: a hostile peer cannot fill this tab's memory.
+  const RECEIVE_FILES = 20;
+  const RECEIVE_BYTES = 50 * 1024 * 1024;
+  let receivedFiles = 0;
+  let receivedBytes = 0;
   let receiving = null;
   let inbox = Promise.resolve();
 
@@ -166,6 +170,13 @@ function start() {
       case 'verified':
         $('[data-verified]').hidden = false;
         break;
+      case 'lobby': {
+        // The clinician's call page: the patient is waiting to be let in.
+        const lobby = $('[data-lobby]');
+        if (lobby) lobby.hidden = !m.waiting;
+        if (m.waiting) status('The patient is in the waiting room: let them in when you are ready.');
+        break;
+      }
       case 'error':
         if (m.code !== 'peer-absent') status(m.message);
         // An offer that never reached the patient: a fresh one goes when they are back.
@@ -310,6 +321,7 @@ function start() {
   }
 
   $('[data-verify]')?.addEventListener('click', () => send({ t: 'verified' }));
+  $('[data-admit]')?.addEventListener('click', () => send({ t: 'admit' }));
 
   // Connection quality, shown to both sides.
   let last = null;
@@ -373,7 +385,8 @@ function start() {
       if (receiving) {
         receiving.parts.push(data);
         receiving.got += data.byteLength;
-        if (receiving.got > FILE_LIMIT) receiving = null;
+        receivedBytes += data.byteLength;
+        if (receiving.got > receiving.size || receiving.got > FILE_LIMIT || receivedBytes > RECEIVE_BYTES) receiving = null;
       }
       return;
     }
@@ -383,9 +396,10 @@ function start() {
       addLine(isClinician ? 'Patient' : 'Clinician', document.createTextNode(m.text.slice(0, 2000)));
     } else if (m.type === 'quality') {
       $('[data-quality-peer]').textContent = ['good', 'fair', 'poor'].includes(m.level) ? m.level : '—';
-    } else if (m.type === 'file' && m.size <= FILE_LIMIT) {
-      receiving = { id: m.id, name: String(m.name).slice(0, 200), mime: String(m.mime).slice(0, 100), parts: [], got: 0 };
-      incoming.set(m.id, receiving);
+    } else if (m.type === 'file' && Number.isInteger(m.size) && m.size >= 0 && m.size <= FILE_LIMIT
+      && receivedFiles < RECEIVE_FILES && receivedBytes + m.size <= RECEIVE_BYTES) {
+      receivedFiles += 1;
+      receiving = { id: m.id, name: String(m.name).slice(0, 200), mime: String(m.mime).slice(0, 100), size: m.size, parts: [], got: 0 };
     } else if (m.type === 'file-end' && receiving?.id === m.id) {
       const file = receiving;
       receiving = null;

@@ -403,6 +403,86 @@ async fn the_clinician_can_remove_a_participant() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinician_already_in_the_call_page_is_told_and_lets_the_patient_in() {
+    for db in database_choices().await {
+        let s = TestServer::start(db).await;
+        let p = practice(&s).await;
+        let id = booked(&s, &p).await;
+        let room = format!("/ws/appointments/{id}");
+        // The clinician opens the consult first.
+        let mut clinician = connect(&s, &room, Some(&p.clinician), None).await.unwrap();
+        assert_eq!(recv(&mut clinician).await["state"], "in_call");
+        assert_eq!(recv(&mut clinician).await["present"], false);
+        // Their queue page lists the patient by the patient's name, not the clinician's.
+        let mut queue = connect(&s, "/ws/queue", Some(&p.clinician), None)
+            .await
+            .unwrap();
+        let _ = recv_kind(&mut queue, "queue").await;
+        let mut patient = connect(&s, &room, Some(&p.patient), None).await.unwrap();
+        assert_eq!(recv(&mut patient).await["state"], "waiting");
+        let lobby = recv_kind(&mut clinician, "lobby").await;
+        assert_eq!(lobby["waiting"], true);
+        let q = recv_kind(&mut queue, "queue").await;
+        assert_eq!(q["waiting"][0]["name"], PATIENT_NAME);
+        // Nothing to check or remove before the call: refused, nothing recorded.
+        send(&mut clinician, json!({"t": "verified"})).await;
+        assert_eq!(
+            recv_kind(&mut clinician, "error").await["code"],
+            "not-in-call"
+        );
+        // The clinician lets them in from the call page.
+        send(&mut clinician, json!({"t": "admit"})).await;
+        assert_eq!(recv(&mut patient).await["state"], "admitted");
+        assert_eq!(recv_kind(&mut clinician, "lobby").await["waiting"], false);
+        assert_eq!(recv_kind(&mut clinician, "peer").await["present"], true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_closes_the_room_and_an_empty_room_goes() {
+    for db in database_choices().await {
+        let s = TestServer::start(db).await;
+        let p = practice(&s).await;
+        let id = booked(&s, &p).await;
+        let room = format!("/ws/appointments/{id}");
+        let mut patient = connect(&s, &room, Some(&p.patient), None).await.unwrap();
+        assert_eq!(recv(&mut patient).await["state"], "waiting");
+        let mut queue = connect(&s, "/ws/queue", Some(&p.clinician), None)
+            .await
+            .unwrap();
+        let _ = recv_kind(&mut queue, "queue").await;
+        send(&mut queue, json!({"t": "admit", "appointment": id})).await;
+        assert_eq!(recv(&mut patient).await["state"], "admitted");
+        // Admitted, then everyone leaves: the room goes.
+        drop(patient);
+        for _ in 0..50 {
+            if s.running().open_rooms() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(s.running().open_rooms(), 0, "no room left behind");
+        // Back in the waiting room; the practice cancels: told at once, socket closed.
+        let mut patient = connect(&s, &room, Some(&p.patient), None).await.unwrap();
+        assert_eq!(recv(&mut patient).await["state"], "waiting");
+        let res = s
+            .post_form(
+                &format!("/appointments/{id}/cancel"),
+                &[],
+                Some(&p.clinician),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(recv(&mut patient).await["state"], "ended");
+        assert!(closed(&mut patient).await);
+        assert!(
+            connect(&s, &room, Some(&p.patient), None).await.is_err(),
+            "a cancelled consult cannot be joined"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_pass_works_once_for_its_appointment_only() {
     for db in database_choices().await {
         let mut s = TestServer::start(db).await;

@@ -246,7 +246,43 @@ async fn clinicians_publish_and_patients_book_move_and_cancel() {
             }
         }
 
-        // A reminder goes out once for an appointment within a day.
+        // Booked within the day: the confirmation was the reminder, no second e-mail.
+        assert_eq!(s.running().send_due_reminders().await.unwrap(), 0);
+        // Booked two days ahead: one reminder when the day before comes, once.
+        let before: Vec<String> = bookable(&s, &p.patient)
+            .await
+            .into_iter()
+            .map(|(slot, _)| slot)
+            .collect();
+        let res = s
+            .post_form(
+                "/appointments/slots",
+                &[
+                    ("date", "2026-01-03"),
+                    ("from", "12:00"),
+                    ("until", "12:30"),
+                    ("minutes", "30"),
+                ],
+                Some(&p.clinician),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let later = bookable(&s, &p.patient)
+            .await
+            .into_iter()
+            .map(|(slot, _)| slot)
+            .find(|slot| !before.contains(slot))
+            .unwrap();
+        let res = s
+            .post_form("/appointments/book", &[("slot", &later)], Some(&p.patient))
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(
+            s.running().send_due_reminders().await.unwrap(),
+            0,
+            "not yet"
+        );
+        s.clock.advance_ms(26 * 3_600_000);
         assert_eq!(s.running().send_due_reminders().await.unwrap(), 1);
         assert_eq!(s.running().send_due_reminders().await.unwrap(), 0);
 

@@ -145,21 +145,26 @@ async fn claim_slot(
 }
 
 impl Db {
-    /// Publishes slots; a slot at a time the clinician already has is skipped. Returns
-    /// how many were added.
+    /// Publishes slots; a slot overlapping one the clinician already has is skipped (so
+    /// two people can never book overlapping times). Returns how many were added.
     pub async fn insert_slots(&self, slots: &[SlotRow]) -> Result<u64, StoreError> {
         let mut tx = self.pool().begin().await?;
         let mut added = 0;
         for s in slots {
             added += sqlx::query(
                 "INSERT INTO slots (id, clinician_id, starts_ms, ends_ms, appointment_id, created_ms) \
-                 VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (clinician_id, starts_ms) DO NOTHING",
+                 SELECT $1, $2, $3, $4, NULL, $5 WHERE NOT EXISTS \
+                 (SELECT 1 FROM slots WHERE clinician_id = $6 AND starts_ms < $7 AND ends_ms > $8) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(&s.id)
             .bind(&s.clinician_id)
             .bind(s.starts_ms)
             .bind(s.ends_ms)
             .bind(s.created_ms)
+            .bind(&s.clinician_id)
+            .bind(s.ends_ms)
+            .bind(s.starts_ms)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -283,6 +288,7 @@ impl Db {
         &self,
         id: &str,
         new_slot: &SlotRow,
+        guest_session_expires_ms: i64,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
@@ -320,6 +326,12 @@ impl Db {
         .await?;
         sqlx::query("UPDATE guest_passes SET expires_ms = $1 WHERE appointment_id = $2")
             .bind(new_slot.ends_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // A guest who already redeemed their pass keeps access to the moved appointment.
+        sqlx::query("UPDATE guest_sessions SET expires_ms = $1 WHERE appointment_id = $2")
+            .bind(guest_session_expires_ms)
             .bind(id)
             .execute(&mut *tx)
             .await?;

@@ -90,6 +90,13 @@ async fn booking_cancelling_and_rescheduling() {
             "one slot per time"
         );
         assert_eq!(
+            db.insert_slots(&[slot("overlap", 1_500_000)])
+                .await
+                .unwrap(),
+            0,
+            "no slot overlapping another: overlapping times could both be booked"
+        );
+        assert_eq!(
             db.free_slots(Some("doc"), 0, 10_000_000)
                 .await
                 .unwrap()
@@ -121,7 +128,7 @@ async fn booking_cancelling_and_rescheduling() {
             "a booked slot stays"
         );
 
-        assert!(db.reschedule("ap1", &b, 600).await.unwrap());
+        assert!(db.reschedule("ap1", &b, b.ends_ms, 600).await.unwrap());
         let moved = db.appointment("ap1").await.unwrap().unwrap();
         assert_eq!(
             (moved.slot_id.as_deref(), moved.starts_ms),
@@ -137,7 +144,7 @@ async fn booking_cancelling_and_rescheduling() {
             "old slot freed"
         );
         assert!(
-            !db.reschedule("ap1", &b, 700).await.unwrap(),
+            !db.reschedule("ap1", &b, b.ends_ms, 700).await.unwrap(),
             "not into a taken slot"
         );
 

@@ -214,7 +214,12 @@ pub async fn redeem(
         .audited(entry, async {
             Ok(state
                 .db
-                .insert_guest_session(&hash, &pass.appointment_id, now, pass.expires_ms)
+                .insert_guest_session(
+                    &hash,
+                    &pass.appointment_id,
+                    now,
+                    pass.expires_ms + schedule::JOIN_LATE_MS,
+                )
                 .await?)
         })
         .await?;

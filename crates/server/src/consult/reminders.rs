@@ -33,12 +33,30 @@ pub async fn send_due(state: &AppState) -> Result<usize, crate::error::AppError>
         if !state.db.mark_reminded(&a.id, now).await? {
             continue;
         }
-        if let Some(patient_id) = &a.patient_id
-            && let Some(patient) = state.db.user_by_id(patient_id).await?
-        {
-            schedule::tell(state, &patient, &a, "reminder").await?;
-            sent += 1;
+        // Booked within the day: the confirmation just sent is the reminder.
+        if a.created_ms >= a.starts_ms - AHEAD_MS {
+            continue;
+        }
+        // One appointment's trouble does not hold up the others' reminders.
+        match remind(state, &a).await {
+            Ok(true) => sent += 1,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "a reminder could not be sent"),
         }
     }
     Ok(sent)
+}
+
+async fn remind(
+    state: &AppState,
+    a: &store::consults::AppointmentRow,
+) -> Result<bool, crate::error::AppError> {
+    let Some(patient_id) = &a.patient_id else {
+        return Ok(false);
+    };
+    let Some(patient) = state.db.user_by_id(patient_id).await? else {
+        return Ok(false);
+    };
+    schedule::tell(state, &patient, a, "reminder").await?;
+    Ok(true)
 }

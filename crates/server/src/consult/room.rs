@@ -50,6 +50,10 @@ pub enum Out {
     Peer {
         present: bool,
     },
+    /// To the clinician's call page: whether the patient is waiting to be let in.
+    Lobby {
+        waiting: bool,
+    },
     Signal {
         data: Value,
     },
@@ -218,6 +222,7 @@ impl Rooms {
                     } else {
                         room.waiting_since.get_or_insert(now_ms);
                         send(&room.patient, Out::State { state: "waiting" });
+                        send(&room.clinician, Out::Lobby { waiting: true });
                     }
                 }
                 Side::Clinician => {
@@ -228,6 +233,8 @@ impl Rooms {
                     send(&room.clinician, Out::Peer { present });
                     if present {
                         send(&room.patient, Out::Peer { present: true });
+                    } else if room.patient.is_some() {
+                        send(&room.clinician, Out::Lobby { waiting: true });
                     }
                 }
             }
@@ -257,10 +264,13 @@ impl Rooms {
                     }
                     if side == Side::Patient && !room.admitted {
                         room.waiting_since = None;
+                        send(&room.clinician, Out::Lobby { waiting: false });
                     }
                 }
                 clinician = Some(room.clinician_id.clone());
-                if room.patient.is_none() && room.clinician.is_none() && !room.admitted {
+                // Nobody left: the room goes (an admitted patient who comes back later
+                // waits to be let in again), so rooms never pile up.
+                if room.patient.is_none() && room.clinician.is_none() {
                     rooms.remove(appointment);
                 }
             }
@@ -322,6 +332,7 @@ impl Rooms {
                 }
                 room.admitted = true;
                 room.waiting_since = None;
+                send(&room.clinician, Out::Lobby { waiting: false });
                 send(&room.patient, Out::State { state: "admitted" });
                 send(
                     &room.patient,
@@ -346,6 +357,9 @@ impl Rooms {
                 Effect::None
             }
             (In::Remove { .. }, Side::Clinician) => {
+                if room.patient.is_none() && !room.admitted {
+                    return Err(("peer-absent", "The patient is not here to remove."));
+                }
                 send(&room.patient, Out::State { state: "removed" });
                 room.patient = None;
                 room.admitted = false;
@@ -354,6 +368,9 @@ impl Rooms {
                 Effect::Removed
             }
             (In::Verified, Side::Clinician) => {
+                if !room.admitted || room.patient.is_none() {
+                    return Err(("not-in-call", "There is no call to mark as checked."));
+                }
                 send(&room.patient, Out::Verified);
                 send(&room.clinician, Out::Verified);
                 Effect::Verified
@@ -377,6 +394,21 @@ impl Rooms {
             self.publish_queue(&clinician_id);
         }
         Ok(effect)
+    }
+
+    /// Ends an appointment's room from outside (it was cancelled): both sides are told
+    /// and their sockets close.
+    pub fn close_room(&self, appointment: &str) {
+        let clinician = {
+            let mut rooms = self.lock();
+            let Some(room) = rooms.remove(appointment) else {
+                return;
+            };
+            send(&room.patient, Out::State { state: "ended" });
+            send(&room.clinician, Out::State { state: "ended" });
+            room.clinician_id
+        };
+        self.publish_queue(&clinician);
     }
 
     /// The clinician an appointment's room belongs to, if the room is open.

@@ -21,6 +21,12 @@ use crate::mail::Email;
 use crate::policy::{Action, Target};
 use crate::state::AppState;
 
+/// How long after an appointment's end its call can still be joined (a consult that
+/// runs over, a participant who drops out late).
+pub const JOIN_LATE_MS: i64 = 30 * 60_000;
+/// How long before its start an appointment's call can be joined.
+pub const JOIN_EARLY_MS: i64 = 60 * 60_000;
+
 /// Slot lengths offered, in minutes.
 pub const SLOT_MINUTES: &[u32] = &[10, 15, 20, 30, 45, 60];
 /// How far ahead slots may be published, and booked.
@@ -269,6 +275,8 @@ pub async fn cancel(
             },
         )
         .await?;
+    // Anyone still in its room is told, and the room closes.
+    state.rooms.close_room(&a.id);
     if let Some(patient) = patient_of(state, &a).await? {
         tell(state, &patient, &a, "cancelled").await?;
     }
@@ -300,7 +308,12 @@ pub async fn reschedule(
     .detail("starts_ms", slot.starts_ms);
     state
         .audited(entry, async {
-            taken_unless(state.db.reschedule(id, &slot, now).await?)
+            taken_unless(
+                state
+                    .db
+                    .reschedule(id, &slot, slot.ends_ms + JOIN_LATE_MS, now)
+                    .await?,
+            )
         })
         .await?;
     if let Some(patient) = patient_of(state, &a).await? {

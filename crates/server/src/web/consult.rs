@@ -14,6 +14,7 @@ use store::consults::{AppointmentEvent, AppointmentRow};
 use crate::admin::require;
 use crate::audit::{self, Actor};
 use crate::consult::room::{self, Effect, In, Out, Side};
+use crate::consult::schedule::{JOIN_EARLY_MS, JOIN_LATE_MS};
 use crate::consult::{guest, notes, schedule, time, turn};
 use crate::error::{AppError, AppResult};
 use crate::http::csrf::is_same_origin;
@@ -28,10 +29,8 @@ use crate::web::templates::{
     AppointmentPage, AppointmentView, AppointmentsPage, CallPage, GuestPage, QueuePage, SlotView,
 };
 
-/// Joining opens this long before the start, and closes this long after the end.
-const JOIN_EARLY_MS: i64 = 60 * 60_000;
-const JOIN_LATE_MS: i64 = 30 * 60_000;
-
+/// Whether the call can be joined at `now`: from [`JOIN_EARLY_MS`] before the start to
+/// [`JOIN_LATE_MS`] after the end.
 fn can_join_at(a: &AppointmentRow, now: i64) -> bool {
     a.status == "booked" && now >= a.starts_ms - JOIN_EARLY_MS && now <= a.ends_ms + JOIN_LATE_MS
 }
@@ -625,10 +624,12 @@ pub async fn room_socket(
 ) -> AppResult<Response> {
     refuse_cross_site(&state, &headers)?;
     let (a, side, joiner) = joiner(&state, &headers, user, &id).await?;
-    let (actor, label) = match &joiner {
-        Joiner::User(u) => (Actor::User(u.user.id.clone()), u.user.display_name.clone()),
-        Joiner::Guest => (Actor::Anonymous, guest::name(&state, &id).await?),
+    let actor = match &joiner {
+        Joiner::User(u) => Actor::User(u.user.id.clone()),
+        Joiner::Guest => Actor::Anonymous,
     };
+    // The waiting room lists the patient (or guest), whoever opens the room first.
+    let label = person_name(&state, &a).await?;
     let side_name = if side == Side::Clinician {
         "clinician"
     } else {
