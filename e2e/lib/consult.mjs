@@ -82,17 +82,21 @@ export function soonSlot(skip = 0) {
   return { date: from.date, from: from.time, until: until.time };
 }
 
+/** The clinician publishes one 15-minute time (see `soonSlot`). */
+export async function publishSoon(page, origin, skip = 0) {
+  const slot = soonSlot(skip);
+  await page.goto(`${origin}/appointments`);
+  await page.getByLabel('Date', { exact: true }).fill(slot.date);
+  await page.getByLabel('From', { exact: true }).fill(slot.from);
+  await page.getByLabel('Until', { exact: true }).fill(slot.until);
+  await page.getByLabel('Each appointment').selectOption('15');
+  await page.getByRole('button', { name: 'Publish' }).click();
+  await page.waitForURL('**/appointments?done=published');
+}
+
 /** The clinician publishes one 15-minute time; the patient books it: its id. */
 export async function book(origin, clinician, patient, skip = 0) {
-  const slot = soonSlot(skip);
-  const c = clinician.page;
-  await c.goto(`${origin}/appointments`);
-  await c.getByLabel('Date', { exact: true }).fill(slot.date);
-  await c.getByLabel('From', { exact: true }).fill(slot.from);
-  await c.getByLabel('Until', { exact: true }).fill(slot.until);
-  await c.getByLabel('Each appointment').selectOption('15');
-  await c.getByRole('button', { name: 'Publish' }).click();
-  await c.waitForURL('**/appointments?done=published');
+  await publishSoon(clinician.page, origin, skip);
 
   const p = patient.page;
   await p.goto(`${origin}/appointments`);

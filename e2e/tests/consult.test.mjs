@@ -11,7 +11,7 @@ import { startServer } from '../lib/server.mjs';
 import { startCoturn } from '../lib/coturn.mjs';
 import {
   PATIENT, book, callState, clinicianAdmits, consultPractice, mediaStats, patientWaits,
-  soonSlot, waitForConnection, waitForMedia, waitForState,
+  publishSoon, waitForConnection, waitForMedia, waitForState,
 } from '../lib/consult.mjs';
 
 const db = process.env.E2E_DATABASE || 'sqlite';
@@ -186,14 +186,7 @@ test(`a signalling server that swaps a fingerprint shows different words (${db})
 
 test(`a guest without an account joins with the e-mailed link and the code, once (${db})`, async () => {
   const c = directPractice.clinician.page;
-  const slot = soonSlot(2);
-  await c.goto(`${direct.origin}/appointments`);
-  await c.getByLabel('Date', { exact: true }).fill(slot.date);
-  await c.getByLabel('From', { exact: true }).fill(slot.from);
-  await c.getByLabel('Until', { exact: true }).fill(slot.until);
-  await c.getByLabel('Each appointment').selectOption('15');
-  await c.getByRole('button', { name: 'Publish' }).click();
-  await c.waitForURL('**/appointments?done=published');
+  await publishSoon(c, direct.origin, 2);
 
   // The clinician books the new time for a guest and is shown the code to give them.
   const guestName = 'Ngaio Tūhoe-Marsh';

@@ -139,18 +139,23 @@ async fn fixtures(db: &store::Db, patients: usize) -> Fixtures {
         db.invite_user(&user, &inv).await.unwrap();
         clinicians.push(store::testing::session_cookie(db, &email, now, now).await);
     }
-    // Ten slots per clinician, one a minute from five minutes from now.
+    // Ten 5-minute slots per clinician, back to back from five minutes from now (all
+    // within the hour in which a call can be joined).
     let slots: Vec<store::consults::SlotRow> = (0..patients)
         .map(|p| store::consults::SlotRow {
             id: format!("slot{p}"),
             clinician_id: format!("c{}", p / PER_CLINICIAN),
-            starts_ms: now + 300_000 + (p % PER_CLINICIAN) as i64 * 60_000,
-            ends_ms: now + 300_000 + (p % PER_CLINICIAN) as i64 * 60_000 + 900_000,
+            starts_ms: now + 300_000 + (p % PER_CLINICIAN) as i64 * 300_000,
+            ends_ms: now + 600_000 + (p % PER_CLINICIAN) as i64 * 300_000,
             appointment_id: None,
             created_ms: now,
         })
         .collect();
-    db.insert_slots(&slots).await.unwrap();
+    assert_eq!(
+        db.insert_slots(&slots).await.unwrap(),
+        slots.len() as u64,
+        "every fixture slot is published (none overlap)"
+    );
     let mut out = Vec::new();
     for (p, slot) in slots.iter().enumerate() {
         let email = format!("patient{p}@bench.example");

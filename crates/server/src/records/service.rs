@@ -66,6 +66,25 @@ async fn authorise(
     )
 }
 
+/// The ledger entry of `action` on one resource, naming the patient it belongs to.
+fn record_entry(
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    action: &str,
+    kind: &Kind,
+    id: &str,
+    owner: &str,
+) -> ledger::NewEntry {
+    audit::entry(
+        meta,
+        &actor(who),
+        action,
+        &format!("{}/{id}", kind.name),
+        Outcome::Success,
+    )
+    .detail("patient", format!("Patient/{owner}"))
+}
+
 fn aad<'a>(kind: &'a Kind, id: &'a str, version: i64) -> RecordAad<'a> {
     RecordAad {
         resource_type: kind.name,
@@ -174,15 +193,7 @@ pub async fn create(
     )?;
     let v = write_version(state, who, kind, &id, 1, Some(&resource)).await?;
     let tokens = index(state, kind, &resource);
-    let entry = audit::entry(
-        meta,
-        &actor(who),
-        "record.created",
-        &format!("{}/{id}", kind.name),
-        Outcome::Success,
-    )
-    .detail("patient", format!("Patient/{owner}"))
-    .detail("version", 1);
+    let entry = record_entry(meta, who, "record.created", kind, &id, &owner).detail("version", 1);
     state
         .audited(entry, async {
             state
@@ -230,15 +241,8 @@ pub async fn read(
             crate::error::Fault::Client,
         ));
     }
-    let entry = audit::entry(
-        meta,
-        &actor(who),
-        "record.read",
-        &format!("{}/{id}", kind.name),
-        Outcome::Success,
-    )
-    .detail("patient", format!("Patient/{}", v.owner))
-    .detail("version", v.version);
+    let entry =
+        record_entry(meta, who, "record.read", kind, id, &v.owner).detail("version", v.version);
     state.audit(entry).await?;
     open(state, kind, &v).await
 }
@@ -273,15 +277,8 @@ pub async fn update(
     let expected = if_match.unwrap_or(head.version);
     let v = write_version(state, who, kind, id, expected + 1, Some(&resource)).await?;
     let tokens = index(state, kind, &resource);
-    let entry = audit::entry(
-        meta,
-        &actor(who),
-        "record.updated",
-        &format!("{}/{id}", kind.name),
-        Outcome::Success,
-    )
-    .detail("patient", format!("Patient/{}", head.owner))
-    .detail("version", v.version);
+    let entry = record_entry(meta, who, "record.updated", kind, id, &head.owner)
+        .detail("version", v.version);
     state
         .audited(entry, async {
             match state.db.update_record(&RecordWrite { version: &v, index: &tokens }, expected).await? {
@@ -320,15 +317,8 @@ pub async fn delete(
         return Ok(());
     }
     let v = write_version(state, who, kind, id, head.version + 1, None).await?;
-    let entry = audit::entry(
-        meta,
-        &actor(who),
-        "record.deleted",
-        &format!("{}/{id}", kind.name),
-        Outcome::Success,
-    )
-    .detail("patient", format!("Patient/{}", head.owner))
-    .detail("version", v.version);
+    let entry = record_entry(meta, who, "record.deleted", kind, id, &head.owner)
+        .detail("version", v.version);
     state
         .audited(entry, async {
             match state
@@ -368,14 +358,14 @@ pub async fn history(
     if versions.is_empty() {
         return Err(gone());
     }
-    let entry = audit::entry(
+    let entry = record_entry(
         meta,
-        &actor(who),
+        who,
         "record.history_read",
-        &format!("{}/{id}", kind.name),
-        Outcome::Success,
+        kind,
+        id,
+        &owner_of(kind, id),
     )
-    .detail("patient", format!("Patient/{}", owner_of(kind, id)))
     .detail("versions", versions.len());
     state.audit(entry).await?;
     let mut out = Vec::new();
