@@ -445,8 +445,10 @@ impl Rooms {
         if !watched {
             return;
         }
+        // The snapshot is sent while `rooms` is held (lock order: rooms, then queues), so
+        // an older snapshot can never reach the page after a newer one.
+        let rooms = self.lock();
         let (waiting, in_call) = {
-            let rooms = self.lock();
             let mut waiting: Vec<Waiting> = rooms
                 .iter()
                 .filter(|(_, r)| {
@@ -467,7 +469,8 @@ impl Rooms {
                 .collect();
             (waiting, in_call)
         };
-        if let Ok(queues) = self.queues.lock()
+        let queues = self.queues.lock();
+        if let Ok(queues) = queues
             && let Some(list) = queues.get(clinician_id)
         {
             for p in list {
@@ -477,6 +480,7 @@ impl Rooms {
                 });
             }
         }
+        drop(rooms);
     }
 
     /// Open rooms, for metrics and tests.
