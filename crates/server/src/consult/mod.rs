@@ -10,5 +10,6 @@ pub mod notes;
 pub mod reminders;
 pub mod room;
 pub mod schedule;
+pub mod socket;
 pub mod time;
 pub mod turn;
