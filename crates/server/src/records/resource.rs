@@ -69,9 +69,12 @@ pub static PATIENT: Kind = Kind {
     search_params: &["name", "identifier", "birthdate"],
 };
 
+/// Every resource type the API stores, in the order the CapabilityStatement lists them.
+pub static KINDS: &[&Kind] = &[&PATIENT];
+
 /// The resource types of the API, by name.
 pub fn kind(name: &str) -> Option<&'static Kind> {
-    [&PATIENT].into_iter().find(|k| k.name == name)
+    KINDS.iter().copied().find(|k| k.name == name)
 }
 
 /// Whether `id` is a FHIR id: 1–64 of `A–Z a–z 0–9 - .`.

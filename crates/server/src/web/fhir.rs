@@ -79,7 +79,7 @@ fn if_match(headers: &HeaderMap) -> AppResult<Option<i64>> {
 }
 
 pub async fn metadata(State(state): State<AppState>) -> Response {
-    let resources: Vec<Value> = [&resource::PATIENT]
+    let resources: Vec<Value> = resource::KINDS
         .iter()
         .map(|k| {
             let interactions: Vec<Value> = [
