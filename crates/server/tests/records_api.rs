@@ -8,8 +8,9 @@
 mod common;
 
 use common::consult::{OTHER_PATIENT_EMAIL, PATIENT_EMAIL, practice};
+use common::fhir::{get, outcome, send};
 use common::{TestServer, database_choices, ledger_actions};
-use reqwest::header::{CONTENT_TYPE, COOKIE, ETAG, IF_MATCH, LOCATION, ORIGIN};
+use reqwest::header::{ETAG, LOCATION};
 use serde_json::{Value, json};
 use store::{Db, PoolSettings};
 
@@ -29,48 +30,6 @@ fn patient_body(id: Option<&str>, given: &str) -> Value {
         body["id"] = id.into();
     }
     body
-}
-
-async fn send(
-    s: &TestServer,
-    method: reqwest::Method,
-    path: &str,
-    cookie: &str,
-    body: Option<String>,
-    if_match: Option<&str>,
-) -> (u16, reqwest::header::HeaderMap, Value) {
-    let mut req = s
-        .client
-        .request(method, s.url(path))
-        .header(COOKIE, cookie)
-        .header(ORIGIN, &s.running().origin)
-        .header(CONTENT_TYPE, "application/fhir+json");
-    if let Some(b) = body {
-        req = req.body(b);
-    }
-    if let Some(m) = if_match {
-        req = req.header(IF_MATCH, m);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let text = res.text().await.unwrap();
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
-    };
-    (status, headers, value)
-}
-
-async fn get(s: &TestServer, path: &str, cookie: &str) -> (u16, Value) {
-    let (status, _, body) = send(s, reqwest::Method::GET, path, cookie, None, None).await;
-    (status, body)
-}
-
-fn outcome(body: &Value) -> &str {
-    assert_eq!(body["resourceType"], "OperationOutcome", "{body}");
-    body["issue"][0]["code"].as_str().unwrap()
 }
 
 async fn user_id(s: &TestServer, email: &str) -> String {

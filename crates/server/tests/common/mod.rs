@@ -231,4 +231,5 @@ pub async fn ledger_actions(db: &Db) -> Vec<(String, String, String)> {
         .collect()
 }
 pub mod consult;
+pub mod fhir;
 pub mod identity;
