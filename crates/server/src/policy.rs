@@ -39,6 +39,17 @@ pub enum Action {
     /// A patient's clinical record.
     ReadClinical,
     WriteClinical,
+    /// A patient's own contact details (telecom, address) in their Patient resource.
+    UpdateOwnContact,
+    /// Open a record without a care relationship, for a stated reason, for a while.
+    BreakGlass,
+    /// Download a patient's whole record.
+    ExportRecord,
+    /// The break-glass review queue.
+    ReviewBreakGlass,
+    /// The practice's directory of practitioners.
+    ReadDirectory,
+    WriteDirectory,
     /// Publish and withdraw one's own bookable slots (clinicians).
     ManageOwnSchedule,
     /// Book an appointment for oneself (patients).
@@ -152,6 +163,41 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
                 Decision::Deny("this role reads no clinical content")
             }
         },
+        (
+            UpdateOwnContact,
+            Target::PatientRecord {
+                patient_user_id, ..
+            },
+        ) => allow_if(
+            who.role == Patient && patient_user_id == who.user_id,
+            "only patients, and only their own details",
+        ),
+        // Care is what break-glass is for; the reason, the step-up and the alert are the
+        // records service's part.
+        (BreakGlass, Target::PatientRecord { .. }) => {
+            allow_if(who.role == Clinician, "only clinicians may break the glass")
+        }
+        (
+            ExportRecord,
+            Target::PatientRecord {
+                patient_user_id,
+                care,
+            },
+        ) => match who.role {
+            Patient => allow_if(
+                patient_user_id == who.user_id,
+                "patients export only their own record",
+            ),
+            Clinician => allow_if(care, "no care relationship with this patient"),
+            PracticeAdmin | SecurityOfficer => {
+                Decision::Deny("this role reads no clinical content")
+            }
+        },
+        (ReviewBreakGlass, Target::Practice) => {
+            allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
+        }
+        (ReadDirectory, Target::Practice) => Decision::Allow,
+        (WriteDirectory, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
         (ManageOwnSchedule, Target::Practice) => allow_if(who.role == Clinician, NOT_YOUR_ROLE),
         (BookForSelf, Target::Practice) => allow_if(who.role == Patient, NOT_YOUR_ROLE),
         (BookForOthers, Target::Practice) => {
@@ -263,6 +309,24 @@ mod tests {
             (ReadClinical, own_record, [true, false, false, false]),
             (WriteClinical, cared_for, [false, true, false, false]),
             (WriteClinical, own_record, [false, false, false, false]),
+            (WriteClinical, stranger, [false, false, false, false]),
+            (UpdateOwnContact, own_record, [true, false, false, false]),
+            (UpdateOwnContact, stranger, [false, false, false, false]),
+            (BreakGlass, stranger, [false, true, false, false]),
+            (ExportRecord, own_record, [true, false, false, false]),
+            (ExportRecord, cared_for, [false, true, false, false]),
+            (ExportRecord, stranger, [false, false, false, false]),
+            (
+                ReviewBreakGlass,
+                Target::Practice,
+                [false, false, false, true],
+            ),
+            (ReadDirectory, Target::Practice, [true, true, true, true]),
+            (
+                WriteDirectory,
+                Target::Practice,
+                [false, false, true, false],
+            ),
             (
                 ManageOwnSchedule,
                 Target::Practice,

@@ -141,10 +141,15 @@ async fn patient_records_through_the_fhir_api() {
         .await;
         assert_eq!(none["total"], 0);
 
-        // A patient with an account: their Patient has their account's id. They read
-        // their own record, and only that; they cannot change it here.
+        // A patient with an account: their Patient has their account's id. A clinician
+        // without a care relationship cannot write it (nor join the care team so);
+        // with an appointment they can. The patient reads their own record, and only
+        // that; here they may change only their contact details.
         let patient_id = user_id(&s, PATIENT_EMAIL).await;
         let own = format!("/fhir/Patient/{patient_id}");
+        let (status, _, refused) = send(&s, M::PUT, &own, &p.clinician, Some(json!({"resourceType": "Patient", "id": patient_id}).to_string()), None).await;
+        assert_eq!((status, outcome(&refused)), (403, "forbidden"));
+        common::consult::booked(&s, &p).await;
         let (status, _, linked) = send(&s, M::PUT, &own, &p.clinician, Some(json!({"resourceType": "Patient", "id": patient_id, "name": [{"text": "Marguerite Okonkwo"}]}).to_string()), None).await;
         assert_eq!(status, 201, "{linked}");
         let (status, mine) = get(&s, &own, &p.patient).await;

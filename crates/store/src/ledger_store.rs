@@ -12,7 +12,7 @@ use ledger::{
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::Db;
+use crate::{Db, StoreError};
 
 /// A batch append must not hold every waiting caller forever.
 const APPEND_TIMEOUT: Duration = Duration::from_secs(15);
@@ -124,9 +124,48 @@ impl Db {
             .execute(&mut *tx)
             .await
             .map_err(fail)?;
+            if let Some(patient) = patient_of(&e.details) {
+                sqlx::query("INSERT INTO ledger_patients (patient_id, seq) VALUES ($1, $2)")
+                    .bind(patient)
+                    .bind(to_i64(e.seq)?)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(fail)?;
+            }
         }
         tx.commit().await.map_err(fail)
     }
+
+    /// The newest ledger entries about `patient_id`'s record, newest first.
+    pub async fn entries_about_patient(
+        &self,
+        patient_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.time_ms, e.actor, e.action, e.target, e.outcome, e.source, e.request_id, \
+             e.details, e.leaf_hash, e.chain_hash \
+             FROM ledger_patients p JOIN ledger_entries e ON e.seq = p.seq \
+             WHERE p.patient_id = $1 ORDER BY e.seq DESC LIMIT $2",
+        )
+        .bind(patient_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| entry_from_row(r).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .collect()
+    }
+}
+
+/// The patient an entry's details name (`"patient": "Patient/<id>"`), if any.
+fn patient_of(details: &str) -> Option<String> {
+    let details: serde_json::Value = serde_json::from_str(details).ok()?;
+    details
+        .get("patient")?
+        .as_str()?
+        .strip_prefix("Patient/")
+        .map(str::to_owned)
 }
 
 async fn tokio_timeout<F: Future>(d: Duration, f: F) -> Option<F::Output> {

@@ -1,5 +1,5 @@
 //! Ledger entries as FHIR R4 `AuditEvent` resources (for `telewarden audit export`, and
-//! later the read-only `/fhir/AuditEvent` API).
+//! the read-only `/fhir/AuditEvent` API).
 
 use ledger::{Outcome, StoredEntry};
 use serde_json::{Value, json};

@@ -1,80 +1,82 @@
-//! What the records area knows of each FHIR resource type: the elements it accepts,
-//! the checks on them, whose compartment an instance belongs to, and the values search
-//! finds it by. Request bodies are checked here before anything is stored.
+//! What the records area knows of a FHIR resource type in general: the elements it
+//! accepts, the checks every type shares (required elements, fixed codes, dates, the
+//! reference to its patient), whose compartment an instance belongs to, and the values
+//! search finds it by. The types themselves are in [`crate::records::kinds`]. Request
+//! bodies are checked here before anything is stored.
 
 use serde_json::{Map, Value};
 
-use crate::records::identifiers::{IHI_SYSTEM, Ihi, MEDICARE_SYSTEM, MedicareNumber};
+pub use crate::records::kinds::{KINDS, PATIENT, PRACTITIONER, kind};
 
 /// Why a resource was refused, for an OperationOutcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid(pub String);
 
-fn invalid(message: impl Into<String>) -> Invalid {
+pub(crate) fn invalid(message: impl Into<String>) -> Invalid {
     Invalid(message.into())
 }
 
 /// `(search parameter, normalised value)` pairs.
 pub type SearchValues = Vec<(&'static str, String)>;
 
+/// Whose record an instance belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compartment {
+    /// The resource is the patient: its id is the compartment (Patient).
+    Itself,
+    /// The resource names its patient in this element, a Reference to `Patient/<id>`.
+    Reference(&'static str),
+    /// The patient is the participant whose actor is a `Patient/<id>` (Appointment).
+    Participant,
+    /// The practice's own directory, not clinical content (Practitioner).
+    Practice,
+}
+
+/// Where an instance's status is, for the `status` search parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A `code` element.
+    Code(&'static str),
+    /// A CodeableConcept (e.g. Condition.clinicalStatus): its codings' codes.
+    Concept(&'static str),
+}
+
 /// One resource type of the API.
 #[derive(Debug)]
 pub struct Kind {
     pub name: &'static str,
-    elements: &'static [&'static str],
-    check: fn(&Map<String, Value>) -> Result<(), Invalid>,
-    /// `(search parameter, normalised value)` pairs of an instance.
-    search_values: fn(&Map<String, Value>) -> SearchValues,
+    /// A DomainResource may carry text, contained resources and extensions; Binary may not.
+    pub(crate) domain: bool,
+    pub(crate) elements: &'static [&'static str],
+    /// Elements an instance must have (a choice like `medication[x]` as its variants, any one).
+    pub(crate) required: &'static [&'static [&'static str]],
+    /// Elements holding one code of a fixed set.
+    pub(crate) codes: &'static [(&'static str, &'static [&'static str])],
+    pub compartment: Compartment,
+    pub(crate) status: Option<Status>,
+    /// Elements (dateTime, date, instant or Period) the `date` parameter finds, in order.
+    pub(crate) dates: &'static [&'static str],
+    /// The type's own checks, after the shared ones.
+    pub(crate) check: fn(&Map<String, Value>) -> Result<(), Invalid>,
+    /// The type's own search values, besides patient, date and status.
+    pub(crate) own_search_values: fn(&Map<String, Value>) -> SearchValues,
     /// The search parameters this type answers.
     pub search_params: &'static [&'static str],
 }
 
 /// Elements every resource may carry.
-const COMMON: &[&str] = &[
-    "resourceType",
-    "id",
-    "meta",
-    "implicitRules",
-    "language",
-    "text",
-    "contained",
-    "extension",
-    "modifierExtension",
-];
+const RESOURCE: &[&str] = &["resourceType", "id", "meta", "implicitRules", "language"];
+/// And every DomainResource.
+const DOMAIN_RESOURCE: &[&str] = &["text", "contained", "extension", "modifierExtension"];
 
-pub static PATIENT: Kind = Kind {
-    name: "Patient",
-    elements: &[
-        "identifier",
-        "active",
-        "name",
-        "telecom",
-        "gender",
-        "birthDate",
-        "deceasedBoolean",
-        "deceasedDateTime",
-        "address",
-        "maritalStatus",
-        "multipleBirthBoolean",
-        "multipleBirthInteger",
-        "photo",
-        "contact",
-        "communication",
-        "generalPractitioner",
-        "managingOrganization",
-        "link",
-    ],
-    check: check_patient,
-    search_values: patient_search_values,
-    search_params: &["name", "identifier", "birthdate"],
-};
+/// No checks of its own.
+pub(crate) fn no_check(_: &Map<String, Value>) -> Result<(), Invalid> {
+    Ok(())
+}
 
-/// Every resource type the API stores, in the order the CapabilityStatement lists them.
-pub static KINDS: &[&Kind] = &[&PATIENT];
-
-/// The resource types of the API, by name.
-pub fn kind(name: &str) -> Option<&'static Kind> {
-    KINDS.iter().copied().find(|k| k.name == name)
+/// No search values of its own.
+pub(crate) fn no_values(_: &Map<String, Value>) -> SearchValues {
+    Vec::new()
 }
 
 /// Whether `id` is a FHIR id: 1–64 of `A–Z a–z 0–9 - .`.
@@ -108,7 +110,7 @@ impl Kind {
         let unknown: Vec<&str> = resource
             .keys()
             .map(String::as_str)
-            .filter(|k| !COMMON.contains(k) && !self.elements.contains(k) && !k.starts_with('_'))
+            .filter(|k| !self.knows(k))
             .collect();
         if !unknown.is_empty() {
             return Err(invalid(format!(
@@ -129,14 +131,168 @@ impl Kind {
         }
         resource.remove("id");
         resource.remove("meta");
+        self.check_shared(&resource)?;
         (self.check)(&resource)?;
         Ok(resource)
     }
 
-    /// The search values of `resource`.
-    pub fn search_values(&self, resource: &Map<String, Value>) -> SearchValues {
-        (self.search_values)(resource)
+    fn knows(&self, element: &str) -> bool {
+        // `_element` carries a primitive's id and extensions.
+        let element = element.strip_prefix('_').unwrap_or(element);
+        RESOURCE.contains(&element)
+            || (self.domain && DOMAIN_RESOURCE.contains(&element))
+            || self.elements.contains(&element)
     }
+
+    fn check_shared(&self, resource: &Map<String, Value>) -> Result<(), Invalid> {
+        for choices in self.required {
+            if !choices.iter().any(|c| present(resource.get(*c))) {
+                return Err(invalid(format!(
+                    "A {} must have {}.",
+                    self.name,
+                    choices.join(" or ")
+                )));
+            }
+        }
+        for (element, allowed) in self.codes {
+            if let Some(v) = resource.get(*element)
+                && let Some(code) = string(v, element)?
+                && !allowed.contains(&code)
+            {
+                return Err(invalid(format!(
+                    "{element} is one of {}.",
+                    allowed.join(", ")
+                )));
+            }
+        }
+        for element in self.dates {
+            if let Some(v) = resource.get(*element) {
+                check_when(v, element)?;
+            }
+        }
+        if let Some(Status::Concept(element)) = self.status
+            && let Some(v) = resource.get(element)
+        {
+            check_concept(v, element)?;
+        }
+        match self.compartment {
+            Compartment::Reference(element) => {
+                patient_reference(resource.get(element), element)?;
+            }
+            Compartment::Participant => {
+                patient_participant(resource)?;
+            }
+            Compartment::Itself | Compartment::Practice => {}
+        }
+        Ok(())
+    }
+
+    /// The patient an instance of a clinical type belongs to (None for Patient itself
+    /// and for the practice's directory). Only for resources [`Kind::parse`] accepted.
+    pub fn patient_of(&self, resource: &Map<String, Value>) -> Result<Option<String>, Invalid> {
+        match self.compartment {
+            Compartment::Reference(element) => {
+                patient_reference(resource.get(element), element).map(Some)
+            }
+            Compartment::Participant => patient_participant(resource).map(Some),
+            Compartment::Itself | Compartment::Practice => Ok(None),
+        }
+    }
+
+    /// Whether instances belong to a patient's record (everything but the directory).
+    pub fn is_clinical(&self) -> bool {
+        self.compartment != Compartment::Practice
+    }
+
+    /// The search values of `resource`: the type's own, and its patient, date and status.
+    pub fn search_values(&self, resource: &Map<String, Value>) -> SearchValues {
+        let mut out = (self.own_search_values)(resource);
+        if let Ok(Some(patient)) = self.patient_of(resource) {
+            out.push(("patient", patient.clone()));
+            out.push(("subject", patient));
+        }
+        if let Some(day) = self
+            .dates
+            .iter()
+            .find_map(|e| resource.get(*e).and_then(date_of))
+        {
+            out.extend(date_values("date", &day));
+        }
+        match self.status {
+            Some(Status::Code(element)) => {
+                if let Some(code) = resource.get(element).and_then(Value::as_str) {
+                    out.push(("status", code.to_owned()));
+                }
+            }
+            Some(Status::Concept(element)) => {
+                for coding in codings(resource.get(element)) {
+                    if let Some(code) = coding.get("code").and_then(Value::as_str) {
+                        out.push(("status", code.to_owned()));
+                    }
+                }
+            }
+            None => {}
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// A search parameter's value as the index holds it, or why it cannot be searched.
+    pub fn search_value(&self, param: &str, raw: &str) -> Result<String, Invalid> {
+        if !self.search_params.contains(&param) {
+            return Err(invalid(if self.search_params.is_empty() {
+                format!("{} cannot be searched.", self.name)
+            } else {
+                format!(
+                    "{} cannot be searched by {param}; it can be searched by {}.",
+                    self.name,
+                    self.search_params.join(", ")
+                )
+            }));
+        }
+        if raw.is_empty() || raw.len() > 256 {
+            return Err(invalid(format!(
+                "The value of {param} must be 1 to 256 characters."
+            )));
+        }
+        let value = match param {
+            "name" => normalise(raw),
+            "identifier" => raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect(),
+            "patient" | "subject" => {
+                let id = raw.strip_prefix("Patient/").unwrap_or(raw);
+                if !valid_id(id) {
+                    return Err(invalid(format!(
+                        "{param} names a patient: Patient/<id> or <id>."
+                    )));
+                }
+                id.to_owned()
+            }
+            "date" | "birthdate" => {
+                let date = raw.strip_prefix("eq").unwrap_or(raw);
+                if !valid_date(date) {
+                    return Err(invalid(format!(
+                        "{param} is searched by a day, month or year (2026-11-28, 2026-11, 2026); ranges (ge, le…) are not supported."
+                    )));
+                }
+                date.to_owned()
+            }
+            _ => raw.to_owned(),
+        };
+        if value.is_empty() {
+            return Err(invalid(format!("Say what {param} to search for.")));
+        }
+        Ok(value)
+    }
+}
+
+/// The day, month and year of a date, each a value the `date` parameter finds.
+pub(crate) fn date_values(param: &'static str, day: &str) -> SearchValues {
+    [4, 7, 10]
+        .into_iter()
+        .filter(|n| day.len() >= *n)
+        .map(|n| (param, day[..n].to_owned()))
+        .collect()
 }
 
 /// Lower case, single spaces: how names are compared.
@@ -147,7 +303,18 @@ pub fn normalise(text: &str) -> String {
         .join(" ")
 }
 
-fn array<'a>(resource: &'a Map<String, Value>, element: &str) -> Result<&'a [Value], Invalid> {
+fn present(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::Array(items)) => !items.is_empty(),
+        Some(_) => true,
+    }
+}
+
+pub(crate) fn array<'a>(
+    resource: &'a Map<String, Value>,
+    element: &str,
+) -> Result<&'a [Value], Invalid> {
     match resource.get(element) {
         None => Ok(&[]),
         Some(Value::Array(items)) => Ok(items),
@@ -155,7 +322,7 @@ fn array<'a>(resource: &'a Map<String, Value>, element: &str) -> Result<&'a [Val
     }
 }
 
-fn string<'a>(value: &'a Value, element: &str) -> Result<Option<&'a str>, Invalid> {
+pub(crate) fn string<'a>(value: &'a Value, element: &str) -> Result<Option<&'a str>, Invalid> {
     match value {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s)),
@@ -164,7 +331,7 @@ fn string<'a>(value: &'a Value, element: &str) -> Result<Option<&'a str>, Invali
 }
 
 /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a real date).
-fn valid_date(text: &str) -> bool {
+pub(crate) fn valid_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
     let numeric = |p: &str, len: usize| p.len() == len && p.bytes().all(|b| b.is_ascii_digit());
     match parts.as_slice() {
@@ -175,120 +342,117 @@ fn valid_date(text: &str) -> bool {
     }
 }
 
-fn check_patient(p: &Map<String, Value>) -> Result<(), Invalid> {
-    for name in array(p, "name")? {
-        let Value::Object(name) = name else {
-            return Err(invalid("Each name must be an object (a HumanName)."));
-        };
-        if let Some(text) = name.get("text") {
-            string(text, "name.text")?;
-        }
-        if let Some(family) = name.get("family") {
-            string(family, "name.family")?;
-        }
-        if let Some(given) = name.get("given") {
-            let Value::Array(given) = given else {
-                return Err(invalid("name.given must be a list."));
-            };
-            for g in given {
-                string(g, "name.given")?;
-            }
-        }
+/// A FHIR dateTime or instant: a date as above, or a full time with its offset.
+fn valid_date_time(text: &str) -> bool {
+    if text.len() <= 10 {
+        valid_date(text)
+    } else {
+        text.parse::<jiff::Timestamp>().is_ok()
     }
-    if let Some(gender) = p.get("gender") {
-        match string(gender, "gender")? {
-            Some("male" | "female" | "other" | "unknown") | None => {}
-            Some(_) => return Err(invalid("gender is one of male, female, other, unknown.")),
-        }
-    }
-    if let Some(date) = p.get("birthDate")
-        && let Some(d) = string(date, "birthDate")?
-        && !valid_date(d)
-    {
-        return Err(invalid(
-            "birthDate is a date: YYYY-MM-DD (or YYYY-MM, or YYYY).",
-        ));
-    }
-    for identifier in array(p, "identifier")? {
-        let Value::Object(identifier) = identifier else {
-            return Err(invalid("Each identifier must be an object."));
-        };
-        let system = identifier
-            .get("system")
-            .map(|s| string(s, "identifier.system"))
-            .transpose()?
-            .flatten();
-        let value = identifier
-            .get("value")
-            .map(|v| string(v, "identifier.value"))
-            .transpose()?
-            .flatten();
-        match (system, value) {
-            (Some(IHI_SYSTEM), Some(v)) => {
-                Ihi::parse(v).map_err(|e| invalid(format!("IHI: {e}")))?;
-            }
-            (Some(MEDICARE_SYSTEM), Some(v)) => {
-                MedicareNumber::parse(v).map_err(|e| invalid(format!("Medicare number: {e}")))?;
-            }
-            (_, None) => return Err(invalid("Each identifier needs a value.")),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
-fn patient_search_values(p: &Map<String, Value>) -> SearchValues {
-    let mut out = Vec::new();
-    for name in p
-        .get("name")
+/// A dateTime/date/instant string, or a Period with a start and/or end.
+fn check_when(value: &Value, element: &str) -> Result<(), Invalid> {
+    let bad = || {
+        invalid(format!(
+            "{element} is a date (2026-11-28) or a time with its offset (2026-11-28T09:30:00+11:00)."
+        ))
+    };
+    match value {
+        Value::String(s) if valid_date_time(s) => Ok(()),
+        Value::Object(period) => {
+            for end in ["start", "end"] {
+                match period.get(end) {
+                    None => {}
+                    Some(Value::String(s)) if valid_date_time(s) => {}
+                    Some(_) => return Err(bad()),
+                }
+            }
+            Ok(())
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// The day (`YYYY-MM-DD`, or shorter if that is all there is) of a date or a Period's start.
+fn date_of(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.as_str(),
+        Value::Object(period) => period.get("start").and_then(Value::as_str)?,
+        _ => return None,
+    };
+    Some(text.chars().take(10).collect())
+}
+
+fn codings(value: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
+    value
+        .and_then(|v| v.get("coding"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-    {
-        let mut words: Vec<String> = Vec::new();
-        for part in ["text", "family"] {
-            if let Some(t) = name.get(part).and_then(Value::as_str) {
-                words.extend(normalise(t).split(' ').map(str::to_owned));
-            }
-        }
-        for g in name
-            .get("given")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        .filter_map(Value::as_object)
+}
+
+fn check_concept(value: &Value, element: &str) -> Result<(), Invalid> {
+    let Value::Object(concept) = value else {
+        return Err(invalid(format!(
+            "{element} must be an object (a CodeableConcept)."
+        )));
+    };
+    match concept.get("coding") {
+        None => Ok(()),
+        Some(Value::Array(codings)) if codings.iter().all(Value::is_object) => Ok(()),
+        Some(_) => Err(invalid(format!(
+            "{element}.coding must be a list of codings."
+        ))),
+    }
+}
+
+/// The id in a `{"reference": "Patient/<id>"}`.
+fn patient_reference(value: Option<&Value>, element: &str) -> Result<String, Invalid> {
+    let reference = value
+        .and_then(|v| v.get("reference"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            invalid(format!(
+                "{element} must name the patient: {{\"reference\": \"Patient/<id>\"}}."
+            ))
+        })?;
+    match reference.strip_prefix("Patient/") {
+        Some(id) if valid_id(id) => Ok(id.to_owned()),
+        _ => Err(invalid(format!(
+            "{element} must refer to a patient as Patient/<id>, not {reference}."
+        ))),
+    }
+}
+
+/// Appointment: exactly one participant is a patient.
+fn patient_participant(resource: &Map<String, Value>) -> Result<String, Invalid> {
+    let mut patients = Vec::new();
+    for participant in array(resource, "participant")? {
+        let Value::Object(participant) = participant else {
+            return Err(invalid("Each participant must be an object."));
+        };
+        let reference = participant
+            .get("actor")
+            .and_then(|a| a.get("reference"))
+            .and_then(Value::as_str);
+        if let Some(reference) = reference
+            && reference.starts_with("Patient/")
         {
-            if let Some(t) = g.as_str() {
-                words.extend(normalise(t).split(' ').map(str::to_owned));
-            }
-        }
-        // Each word, so that `name=okonkwo` finds "Wiremu Okonkwo".
-        out.extend(
-            words
-                .into_iter()
-                .filter(|w| !w.is_empty())
-                .map(|w| ("name", w)),
-        );
-    }
-    for identifier in p
-        .get("identifier")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let Some(value) = identifier.get("value").and_then(Value::as_str) {
-            let value: String = value.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-            if let Some(system) = identifier.get("system").and_then(Value::as_str) {
-                out.push(("identifier", format!("{system}|{value}")));
-            }
-            out.push(("identifier", value));
+            patients.push(patient_reference(
+                participant.get("actor"),
+                "participant.actor",
+            )?);
         }
     }
-    if let Some(date) = p.get("birthDate").and_then(Value::as_str) {
-        out.push(("birthdate", date.to_owned()));
+    match patients.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(invalid(
+            "An Appointment must have a participant whose actor is the patient (Patient/<id>).",
+        )),
+        _ => Err(invalid("An Appointment is with one patient.")),
     }
-    out.sort();
-    out.dedup();
-    out
 }
 
 #[cfg(test)]

@@ -15,8 +15,14 @@ use crate::http::meta::RequestMeta;
 use crate::identity::Role;
 use crate::identity::session::CurrentUser;
 use crate::policy::{Action, Target};
-use crate::records::resource::{Kind, normalise, valid_id};
+use crate::records::access::{Basis, authorise, record_entry};
+use crate::records::kinds::{PATIENT, PATIENT_CONTACT_ELEMENTS};
+use crate::records::resource::{Compartment, Kind, valid_id};
 use crate::state::AppState;
+
+/// The owner of the practice's directory entries (Practitioner): sealed under a key of
+/// their own, like a patient's.
+pub const PRACTICE_OWNER: &str = "practice";
 
 /// Most results one search returns.
 const SEARCH_LIMIT: i64 = 100;
@@ -41,48 +47,39 @@ fn actor(who: &CurrentUser) -> Actor {
     Actor::User(who.user.id.clone())
 }
 
-/// The compartment a resource belongs to. A Patient is its own compartment (and a
-/// patient's account id is their Patient's id).
-fn owner_of(kind: &Kind, id: &str) -> String {
-    debug_assert_eq!(kind.name, "Patient");
-    id.to_owned()
+fn target(kind: &Kind, id: &str) -> String {
+    format!("{}/{id}", kind.name)
 }
 
-/// May `who` do `action` to the record of `owner`?
-async fn authorise(
+/// The patient an entry names: none for the practice's directory.
+fn patient(kind: &Kind, owner: &str) -> Option<String> {
+    kind.is_clinical().then(|| owner.to_owned())
+}
+
+/// The owner of a new resource: the patient it names (who must exist), the patient
+/// itself, or the practice.
+async fn owner_of_new(
     state: &AppState,
-    who: &CurrentUser,
-    action: Action,
-    owner: &str,
-) -> AppResult<()> {
-    let care = who.role() == Role::Clinician && state.db.cares_for(&who.user.id, owner).await?;
-    require(
-        who,
-        action,
-        Target::PatientRecord {
-            patient_user_id: owner,
-            care,
-        },
-    )
-}
-
-/// The ledger entry of `action` on one resource, naming the patient it belongs to.
-fn record_entry(
-    meta: &RequestMeta,
-    who: &CurrentUser,
-    action: &str,
     kind: &Kind,
     id: &str,
-    owner: &str,
-) -> ledger::NewEntry {
-    audit::entry(
-        meta,
-        &actor(who),
-        action,
-        &format!("{}/{id}", kind.name),
-        Outcome::Success,
-    )
-    .detail("patient", format!("Patient/{owner}"))
+    resource: &Map<String, Value>,
+) -> AppResult<String> {
+    match kind.compartment {
+        Compartment::Itself => Ok(id.to_owned()),
+        Compartment::Practice => Ok(PRACTICE_OWNER.to_owned()),
+        Compartment::Reference(_) | Compartment::Participant => {
+            let owner = kind
+                .patient_of(resource)
+                .map_err(|e| invalid(e.0))?
+                .ok_or_else(|| AppError::internal("a clinical type without a patient"))?;
+            match state.db.record_head(PATIENT.name, &owner).await? {
+                Some(head) if !head.deleted => Ok(owner),
+                _ => Err(invalid(format!(
+                    "There is no patient Patient/{owner}: register the patient first."
+                ))),
+            }
+        }
+    }
 }
 
 fn aad<'a>(kind: &'a Kind, id: &'a str, version: i64) -> RecordAad<'a> {
@@ -131,15 +128,16 @@ async fn open(state: &AppState, kind: &Kind, v: &RecordVersion) -> AppResult<Sto
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn write_version(
     state: &AppState,
     who: &CurrentUser,
     kind: &Kind,
     id: &str,
+    owner: &str,
     version: i64,
     resource: Option<&Map<String, Value>>,
 ) -> AppResult<RecordVersion> {
-    let owner = owner_of(kind, id);
     let now = state.clock.now_ms();
     let plaintext = match resource {
         Some(r) => serde_json::to_vec(r).map_err(|e| AppError::internal(e.to_string()))?,
@@ -149,7 +147,7 @@ async fn write_version(
         .db
         .seal_record(
             &state.keyring,
-            &owner,
+            owner,
             aad(kind, id, version),
             &plaintext,
             now,
@@ -159,12 +157,29 @@ async fn write_version(
         resource_type: kind.name.into(),
         id: id.into(),
         version,
-        owner,
+        owner: owner.to_owned(),
         sealed,
         deleted: resource.is_none(),
         author: format!("user:{}", who.user.id),
         created_ms: now,
     })
+}
+
+/// The current version of a resource, or 404.
+async fn head(state: &AppState, kind: &Kind, id: &str) -> AppResult<RecordVersion> {
+    if !valid_id(id) {
+        return Err(gone());
+    }
+    state.db.record_head(kind.name, id).await?.ok_or_else(gone)
+}
+
+fn deleted() -> AppError {
+    AppError::new(
+        ErrorCode::NotFound,
+        http::StatusCode::GONE,
+        "This record was deleted.",
+        crate::error::Fault::Client,
+    )
 }
 
 /// Creates a resource with a new id (POST), or with the given one (PUT to a new id).
@@ -180,20 +195,36 @@ pub async fn create(
         Some(id) => id,
         None => crate::setup::new_id()?,
     };
-    let owner = owner_of(kind, &id);
-    // A new patient has no care team yet: the clinician registering them joins it.
-    let care = who.role() == Role::Clinician;
-    require(
-        who,
-        Action::WriteClinical,
-        Target::PatientRecord {
-            patient_user_id: &owner,
-            care,
-        },
-    )?;
-    let v = write_version(state, who, kind, &id, 1, Some(&resource)).await?;
+    let owner = owner_of_new(state, kind, &id, &resource).await?;
+    // A brand-new patient has no care team yet: the clinician registering them joins it.
+    // A Patient for someone who already has an account needs care like any other write.
+    let new_patient = kind.compartment == Compartment::Itself
+        && who.role() == Role::Clinician
+        && state.db.user_by_id(&id).await?.is_none();
+    let basis = if new_patient {
+        require(
+            who,
+            Action::WriteClinical,
+            Target::PatientRecord {
+                patient_user_id: &owner,
+                care: true,
+            },
+        )?;
+        Basis::Care
+    } else {
+        authorise(state, who, Action::WriteClinical, kind, &owner).await?
+    };
+    let v = write_version(state, who, kind, &id, &owner, 1, Some(&resource)).await?;
     let tokens = index(state, kind, &resource);
-    let entry = record_entry(meta, who, "record.created", kind, &id, &owner).detail("version", 1);
+    let entry = record_entry(
+        meta,
+        who,
+        "record.created",
+        &target(kind, &id),
+        patient(kind, &owner).as_deref(),
+        &basis,
+    )
+    .detail("version", 1);
     state
         .audited(entry, async {
             state
@@ -203,7 +234,7 @@ pub async fn create(
                     index: &tokens,
                 })
                 .await?;
-            if who.role() == Role::Clinician {
+            if new_patient {
                 state
                     .db
                     .add_to_care_team(&owner, &who.user.id, v.created_ms)
@@ -224,27 +255,77 @@ pub async fn read(
     id: &str,
     version: Option<i64>,
 ) -> AppResult<Stored> {
-    if !valid_id(id) {
-        return Err(gone());
-    }
-    authorise(state, who, Action::ReadClinical, &owner_of(kind, id)).await?;
-    let found = match version {
-        None => state.db.record_head(kind.name, id).await?,
-        Some(v) => state.db.record_version(kind.name, id, v).await?,
+    let head = head(state, kind, id).await?;
+    let basis = authorise(state, who, Action::ReadClinical, kind, &head.owner).await?;
+    let v = match version {
+        None => head,
+        Some(n) => state
+            .db
+            .record_version(kind.name, id, n)
+            .await?
+            .ok_or_else(gone)?,
     };
-    let v = found.ok_or_else(gone)?;
     if v.deleted {
-        return Err(AppError::new(
-            ErrorCode::NotFound,
-            http::StatusCode::GONE,
-            "This record was deleted.",
-            crate::error::Fault::Client,
-        ));
+        return Err(deleted());
     }
-    let entry =
-        record_entry(meta, who, "record.read", kind, id, &v.owner).detail("version", v.version);
+    let entry = record_entry(
+        meta,
+        who,
+        "record.read",
+        &target(kind, id),
+        patient(kind, &v.owner).as_deref(),
+        &basis,
+    )
+    .detail("version", v.version);
     state.audit(entry).await?;
     open(state, kind, &v).await
+}
+
+/// May a patient make this change to their own Patient resource? Only if it touches
+/// nothing but their contact details.
+async fn own_contact_change(
+    state: &AppState,
+    who: &CurrentUser,
+    kind: &Kind,
+    head: &RecordVersion,
+    resource: &Map<String, Value>,
+) -> AppResult<bool> {
+    if who.role() != Role::Patient || kind.name != PATIENT.name || head.owner != who.user.id {
+        return Ok(false);
+    }
+    if head.deleted {
+        return Err(deleted());
+    }
+    let current = open(state, kind, head).await?;
+    let clinical = |r: &Map<String, Value>| -> Map<String, Value> {
+        r.iter()
+            .filter(|(k, _)| {
+                !PATIENT_CONTACT_ELEMENTS.contains(&k.as_str())
+                    && !matches!(k.as_str(), "id" | "meta" | "resourceType")
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let before = current
+        .resource
+        .as_object()
+        .map(clinical)
+        .unwrap_or_default();
+    if before != clinical(resource) {
+        return Err(AppError::client(
+            ErrorCode::Forbidden,
+            "You can change your contact details (phone, e-mail, address, contacts, language) here; ask the practice to change anything else.",
+        ));
+    }
+    require(
+        who,
+        Action::UpdateOwnContact,
+        Target::PatientRecord {
+            patient_user_id: &head.owner,
+            care: false,
+        },
+    )?;
+    Ok(true)
 }
 
 /// Replaces a resource (PUT). `if_match` is the version the writer read; without it the
@@ -273,12 +354,39 @@ pub async fn update(
             true,
         ));
     };
-    authorise(state, who, Action::WriteClinical, &head.owner).await?;
+    let basis = if own_contact_change(state, who, kind, &head, &resource).await? {
+        Basis::Own
+    } else {
+        authorise(state, who, Action::WriteClinical, kind, &head.owner).await?
+    };
+    if let Some(owner) = kind.patient_of(&resource).map_err(|e| invalid(e.0))?
+        && owner != head.owner
+    {
+        return Err(invalid(
+            "A record cannot be moved to another patient: enter it in error and create it again for the right patient.",
+        ));
+    }
     let expected = if_match.unwrap_or(head.version);
-    let v = write_version(state, who, kind, id, expected + 1, Some(&resource)).await?;
+    let v = write_version(
+        state,
+        who,
+        kind,
+        id,
+        &head.owner,
+        expected + 1,
+        Some(&resource),
+    )
+    .await?;
     let tokens = index(state, kind, &resource);
-    let entry = record_entry(meta, who, "record.updated", kind, id, &head.owner)
-        .detail("version", v.version);
+    let entry = record_entry(
+        meta,
+        who,
+        "record.updated",
+        &target(kind, id),
+        patient(kind, &head.owner).as_deref(),
+        &basis,
+    )
+    .detail("version", v.version);
     state
         .audited(entry, async {
             match state.db.update_record(&RecordWrite { version: &v, index: &tokens }, expected).await? {
@@ -304,21 +412,21 @@ pub async fn delete(
     kind: &Kind,
     id: &str,
 ) -> AppResult<()> {
-    if !valid_id(id) {
-        return Err(gone());
-    }
-    let head = state
-        .db
-        .record_head(kind.name, id)
-        .await?
-        .ok_or_else(gone)?;
-    authorise(state, who, Action::WriteClinical, &head.owner).await?;
+    let head = head(state, kind, id).await?;
+    let basis = authorise(state, who, Action::WriteClinical, kind, &head.owner).await?;
     if head.deleted {
         return Ok(());
     }
-    let v = write_version(state, who, kind, id, head.version + 1, None).await?;
-    let entry = record_entry(meta, who, "record.deleted", kind, id, &head.owner)
-        .detail("version", v.version);
+    let v = write_version(state, who, kind, id, &head.owner, head.version + 1, None).await?;
+    let entry = record_entry(
+        meta,
+        who,
+        "record.deleted",
+        &target(kind, id),
+        patient(kind, &head.owner).as_deref(),
+        &basis,
+    )
+    .detail("version", v.version);
     state
         .audited(entry, async {
             match state
@@ -350,21 +458,16 @@ pub async fn history(
     kind: &Kind,
     id: &str,
 ) -> AppResult<Vec<(i64, i64, Option<Stored>)>> {
-    if !valid_id(id) {
-        return Err(gone());
-    }
-    authorise(state, who, Action::ReadClinical, &owner_of(kind, id)).await?;
+    let head = head(state, kind, id).await?;
+    let basis = authorise(state, who, Action::ReadClinical, kind, &head.owner).await?;
     let versions = state.db.record_history(kind.name, id).await?;
-    if versions.is_empty() {
-        return Err(gone());
-    }
     let entry = record_entry(
         meta,
         who,
         "record.history_read",
-        kind,
-        id,
-        &owner_of(kind, id),
+        &target(kind, id),
+        patient(kind, &head.owner).as_deref(),
+        &basis,
     )
     .detail("versions", versions.len());
     state.audit(entry).await?;
@@ -380,8 +483,30 @@ pub async fn history(
     Ok(out)
 }
 
+/// The current resources of one patient's compartment, of the given types, that `who`
+/// may read (no ledger entry: the caller writes one for what it does with them).
+pub(crate) async fn compartment(
+    state: &AppState,
+    who: &CurrentUser,
+    patient_id: &str,
+    kinds: &[&'static Kind],
+) -> AppResult<Vec<(&'static Kind, Stored)>> {
+    let mut out = Vec::new();
+    for kind in kinds.iter().copied().filter(|k| k.is_clinical()) {
+        authorise(state, who, Action::ReadClinical, kind, patient_id).await?;
+        for id in state.db.records_of(patient_id, kind.name, 10_000).await? {
+            if let Some(v) = state.db.record_head(kind.name, &id).await?
+                && !v.deleted
+            {
+                out.push((kind, open(state, kind, &v).await?));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Searches by the type's parameters (all given must match); only records the person
-/// may read are returned.
+/// may read are returned. Each patient whose records are returned gets a ledger entry.
 pub async fn search(
     state: &AppState,
     meta: &RequestMeta,
@@ -389,7 +514,7 @@ pub async fn search(
     kind: &Kind,
     params: &[(String, String)],
 ) -> AppResult<Vec<Stored>> {
-    if !matches!(who.role(), Role::Clinician | Role::Patient) {
+    if kind.is_clinical() && !matches!(who.role(), Role::Clinician | Role::Patient) {
         return Err(AppError::client(
             ErrorCode::Forbidden,
             "You cannot do that: your role does not allow reading clinical records.",
@@ -400,23 +525,7 @@ pub async fn search(
         if param.starts_with('_') {
             continue;
         }
-        if !kind.search_params.contains(&param.as_str()) {
-            return Err(invalid(format!(
-                "{} cannot be searched by {param}; it can be searched by {}.",
-                kind.name,
-                kind.search_params.join(", ")
-            )));
-        }
-        let value = match param.as_str() {
-            "name" => normalise(value),
-            "identifier" => value.chars().filter(|c| !matches!(c, ' ' | '-')).collect(),
-            _ => value.clone(),
-        };
-        if value.is_empty() || value.len() > 256 {
-            return Err(invalid(format!(
-                "The value of {param} must be 1 to 256 characters."
-            )));
-        }
+        let value = kind.search_value(param, value).map_err(|e| invalid(e.0))?;
         let token = state
             .keyring
             .blind_index(&format!("{}.{param}", kind.name), &value);
@@ -431,7 +540,14 @@ pub async fn search(
     }
     let ids = match candidates {
         Some(ids) => ids,
-        // No parameters: a patient's own compartment; a clinician must say what they look for.
+        // No parameters: the directory, or a patient's own compartment; a clinician
+        // must say what they look for.
+        None if !kind.is_clinical() => {
+            state
+                .db
+                .records_of(PRACTICE_OWNER, kind.name, SEARCH_LIMIT)
+                .await?
+        }
         None if who.role() == Role::Patient => {
             state
                 .db
@@ -445,33 +561,127 @@ pub async fn search(
             )));
         }
     };
+    // Results grouped by patient, each group under the basis the reader has (None:
+    // they may not read that patient's records).
     let mut found = Vec::new();
+    let mut groups: Vec<(String, Option<Basis>, Vec<String>)> = Vec::new();
     for id in ids {
-        let owner = owner_of(kind, &id);
-        if authorise(state, who, Action::ReadClinical, &owner)
-            .await
-            .is_err()
-        {
+        let Some(v) = state.db.record_head(kind.name, &id).await? else {
+            continue;
+        };
+        if v.deleted {
             continue;
         }
-        if let Some(v) = state.db.record_head(kind.name, &id).await?
-            && !v.deleted
-        {
-            found.push(open(state, kind, &v).await?);
+        let g = match groups.iter().position(|g| g.0 == v.owner) {
+            Some(g) => g,
+            None => {
+                let basis = authorise(state, who, Action::ReadClinical, kind, &v.owner)
+                    .await
+                    .ok();
+                groups.push((v.owner.clone(), basis, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if groups[g].1.is_none() {
+            continue;
         }
+        groups[g].2.push(target(kind, &id));
+        found.push(open(state, kind, &v).await?);
     }
-    let listed: Vec<String> = found
-        .iter()
-        .map(|s| format!("{}/{}", kind.name, s.id))
-        .collect();
-    let entry = audit::entry(
-        meta,
-        &actor(who),
-        "record.searched",
-        kind.name,
-        Outcome::Success,
-    )
-    .detail("results", listed.join(","));
-    state.audit(entry).await?;
+    groups.retain(|g| g.1.is_some());
+    if groups.is_empty() {
+        let entry = audit::entry(
+            meta,
+            &actor(who),
+            "record.searched",
+            kind.name,
+            Outcome::Success,
+        )
+        .detail("results", 0);
+        state.audit(entry).await?;
+    }
+    for (owner, basis, listed) in &groups {
+        let Some(basis) = basis else { continue };
+        let entry = record_entry(
+            meta,
+            who,
+            "record.searched",
+            kind.name,
+            patient(kind, owner).as_deref(),
+            basis,
+        )
+        .detail("results", listed.join(","));
+        state.audit(entry).await?;
+    }
     Ok(found)
 }
+
+/// A patient's whole record as a FHIR `collection` Bundle's resources. A patient must
+/// have just proved who they are; staff exports are limited per hour. Every export is a
+/// data transfer the sentinel sees.
+pub async fn export(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    patient_id: &str,
+) -> AppResult<Vec<(&'static Kind, Stored)>> {
+    let basis = authorise(state, who, Action::ExportRecord, &PATIENT, patient_id).await?;
+    if who.role() == Role::Patient {
+        who.require_recent(state)?;
+    }
+    let now = state.clock.now_ms();
+    if who.role() != Role::Patient
+        && state
+            .db
+            .data_transfers_since(&who.user.id, now - HOUR_MS)
+            .await?
+            >= STAFF_EXPORTS_PER_HOUR
+    {
+        return Err(AppError::client(
+            ErrorCode::TooManyAttempts,
+            format!(
+                "You have exported {STAFF_EXPORTS_PER_HOUR} records in the last hour, the most staff may: try again later, or ask the security officer."
+            ),
+        ));
+    }
+    // Staff export the records the practice holds; a patient with an account always
+    // gets theirs, if only to see that it is empty.
+    if who.role() != Role::Patient && head(state, &PATIENT, patient_id).await?.deleted {
+        return Err(deleted());
+    }
+    let resources = compartment(state, who, patient_id, crate::records::kinds::KINDS).await?;
+    let bytes: usize = resources
+        .iter()
+        .map(|(_, s)| s.resource.to_string().len())
+        .sum();
+    let transfer = store::break_glass::DataTransfer {
+        id: crate::setup::new_id()?,
+        actor_id: who.user.id.clone(),
+        role: who.role().as_str().to_owned(),
+        patient_id: patient_id.to_owned(),
+        resources: i64::try_from(resources.len()).unwrap_or(i64::MAX),
+        bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+        at_ms: now,
+    };
+    let entry = record_entry(
+        meta,
+        who,
+        "record.exported",
+        &format!("Patient/{patient_id}"),
+        Some(patient_id),
+        &basis,
+    )
+    .detail("resources", resources.len())
+    .detail("bytes", bytes);
+    state
+        .audited(entry, async {
+            state.db.insert_data_transfer(&transfer).await?;
+            Ok(())
+        })
+        .await?;
+    Ok(resources)
+}
+
+const HOUR_MS: i64 = 60 * 60 * 1000;
+/// Most exports a staff member may make in an hour.
+pub const STAFF_EXPORTS_PER_HOUR: i64 = 5;

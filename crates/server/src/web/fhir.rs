@@ -10,10 +10,12 @@ use proto::ErrorCode;
 use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult};
+use crate::fhir::audit_event::audit_event;
 use crate::http::meta::RequestMeta;
 use crate::identity::session::SignedIn;
 use crate::records::resource::{self, Kind};
 use crate::records::service::{self, Stored};
+use crate::records::{access, access_log};
 use crate::state::AppState;
 
 const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
@@ -261,4 +263,122 @@ pub async fn search(
         StatusCode::OK,
         &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
     ))
+}
+
+/// `GET /fhir/Patient/{id}/$everything`: the patient's whole record as one Bundle (a
+/// patient's own after step-up; staff within their hourly limit).
+pub async fn everything(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let resources = service::export(&state, &meta, &who, &id).await?;
+    let entries: Vec<Value> = resources
+        .iter()
+        .map(|(kind, s)| {
+            json!({
+                "fullUrl": format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
+                "resource": s.resource,
+                "search": { "mode": "match" },
+            })
+        })
+        .collect();
+    let mut res = body(
+        StatusCode::OK,
+        &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"health-record.json\""),
+    );
+    Ok(res)
+}
+
+/// `POST /fhir/Patient/{id}/$break-glass` with a Parameters body naming the `reason`.
+pub async fn break_glass(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> AppResult<Response> {
+    let reason = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .filter(|p| p["resourceType"] == "Parameters")
+        .and_then(|p| {
+            p["parameter"].as_array().and_then(|ps| {
+                ps.iter()
+                    .find(|p| p["name"] == "reason")
+                    .and_then(|p| p["valueString"].as_str().map(str::to_owned))
+            })
+        })
+        .ok_or_else(|| {
+            AppError::client(
+                ErrorCode::InvalidInput,
+                "Send a Parameters resource with a parameter named reason (valueString).",
+            )
+        })?;
+    let grant = access::break_glass(&state, &meta, &who, &id, &reason).await?;
+    Ok(body(
+        StatusCode::OK,
+        &json!({
+            "resourceType": "Parameters",
+            "parameter": [
+                { "name": "patient", "valueReference": { "reference": format!("Patient/{id}") } },
+                { "name": "expires", "valueDateTime": clock::rfc3339_ms(grant.expires_ms) },
+            ],
+        }),
+    ))
+}
+
+/// `GET /fhir/AuditEvent?patient=…`: the ledger entries about a patient's record.
+pub async fn audit_events(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Query(params): Query<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let mut patient = None;
+    for (param, value) in &params {
+        match param.as_str() {
+            "patient" => patient = Some(value.as_str()),
+            p if p.starts_with('_') => {}
+            p => {
+                return Err(AppError::client(
+                    ErrorCode::InvalidInput,
+                    format!("AuditEvent cannot be searched by {p}; it can be searched by patient."),
+                ));
+            }
+        }
+    }
+    let entries = access_log::search(&state, &meta, &who, patient).await?;
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "fullUrl": format!("{}/fhir/AuditEvent/{}", state.origin, e.seq),
+                "resource": audit_event(e),
+                "search": { "mode": "match" },
+            })
+        })
+        .collect();
+    Ok(body(
+        StatusCode::OK,
+        &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
+    ))
+}
+
+/// `GET /fhir/AuditEvent/{id}`: one ledger entry.
+pub async fn audit_event_read(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let seq =
+        id.parse::<u64>().ok().filter(|s| *s >= 1).ok_or_else(|| {
+            AppError::client(ErrorCode::NotFound, "There is no such audit event.")
+        })?;
+    let entry = access_log::entry(&state, &who, seq).await?;
+    Ok(body(StatusCode::OK, &audit_event(&entry)))
 }
