@@ -17,7 +17,7 @@ use crate::error::AppError;
 use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
-use crate::web::{account, assets, consult, enrol, fhir, pages, people, signin};
+use crate::web::{account, assets, consult, enrol, fhir, openapi, pages, people, records, signin};
 
 /// The web app: pages, health endpoints and static files behind the full middleware
 /// stack (see [`crate::http`] for the order).
@@ -137,7 +137,25 @@ pub fn router(state: AppState) -> Router {
             "/guest/{token}",
             get(consult::guest_page).post(consult::guest_redeem),
         )
+        .route("/records", get(records::records))
+        .route("/records/patients/{id}", get(records::record))
+        .route(
+            "/records/patients/{id}/break-glass",
+            post(records::break_glass),
+        )
+        .route("/records/patients/{id}/export", post(records::export))
+        .route("/records/patients/{id}/access", get(records::access_page))
+        .route("/records/access", get(records::own_access))
+        .route("/records/access/{seq}/proof", get(records::proof))
+        .route("/ledger/public-key", get(records::public_key))
+        .route("/security/break-glass", get(records::queue))
+        .route("/security/break-glass/{id}/review", post(records::review))
         .route("/fhir/metadata", get(fhir::metadata))
+        .route("/fhir/openapi.json", get(openapi::openapi))
+        .route("/fhir/AuditEvent", get(fhir::audit_events))
+        .route("/fhir/AuditEvent/{id}", get(fhir::audit_event_read))
+        .route("/fhir/Patient/{id}/$everything", get(fhir::everything))
+        .route("/fhir/Patient/{id}/$break-glass", post(fhir::break_glass))
         .route("/fhir/{type}", get(fhir::search).post(fhir::create))
         .route(
             "/fhir/{type}/{id}",

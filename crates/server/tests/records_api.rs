@@ -147,7 +147,15 @@ async fn patient_records_through_the_fhir_api() {
         // that; here they may change only their contact details.
         let patient_id = user_id(&s, PATIENT_EMAIL).await;
         let own = format!("/fhir/Patient/{patient_id}");
-        let (status, _, refused) = send(&s, M::PUT, &own, &p.clinician, Some(json!({"resourceType": "Patient", "id": patient_id}).to_string()), None).await;
+        let (status, _, refused) = send(
+            &s,
+            M::PUT,
+            &own,
+            &p.clinician,
+            Some(json!({"resourceType": "Patient", "id": patient_id}).to_string()),
+            None,
+        )
+        .await;
         assert_eq!((status, outcome(&refused)), (403, "forbidden"));
         common::consult::booked(&s, &p).await;
         let (status, _, linked) = send(&s, M::PUT, &own, &p.clinician, Some(json!({"resourceType": "Patient", "id": patient_id, "name": [{"text": "Marguerite Okonkwo"}]}).to_string()), None).await;

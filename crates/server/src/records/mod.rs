@@ -7,3 +7,4 @@ pub mod identifiers;
 pub mod kinds;
 pub mod resource;
 pub mod service;
+pub mod summary;

@@ -685,3 +685,30 @@ pub async fn export(
 const HOUR_MS: i64 = 60 * 60 * 1000;
 /// Most exports a staff member may make in an hour.
 pub const STAFF_EXPORTS_PER_HOUR: i64 = 5;
+
+/// A patient's whole current record for reading on a page (the patient's own, or a
+/// clinician's chart): one ledger entry for the view.
+pub async fn overview(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    patient_id: &str,
+) -> AppResult<(Basis, Vec<(&'static Kind, Stored)>)> {
+    if !valid_id(patient_id) {
+        return Err(gone());
+    }
+    let basis = authorise(state, who, Action::ReadClinical, &PATIENT, patient_id).await?;
+    let resources = compartment(state, who, patient_id, crate::records::kinds::KINDS).await?;
+    let entry = record_entry(
+        meta,
+        who,
+        "record.read",
+        &format!("Patient/{patient_id}"),
+        Some(patient_id),
+        &basis,
+    )
+    .detail("view", "whole record")
+    .detail("resources", resources.len());
+    state.audit(entry).await?;
+    Ok((basis, resources))
+}

@@ -28,13 +28,20 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/people", "People"));
                 nav.push(("/settings", "Settings"));
             }
-            Role::SecurityOfficer => nav.push(("/people", "People")),
+            Role::SecurityOfficer => {
+                nav.push(("/people", "People"));
+                nav.push(("/security/break-glass", "Emergency access"));
+            }
             Role::Clinician => {
                 nav.push(("/appointments", "Schedule"));
+                nav.push(("/records", "Records"));
                 nav.push(("/waiting-room", "Waiting room"));
                 nav.push(("/people/invite", "Invite a patient"));
             }
-            Role::Patient => nav.push(("/appointments", "Appointments")),
+            Role::Patient => {
+                nav.push(("/appointments", "Appointments"));
+                nav.push(("/records", "My record"));
+            }
         }
         nav.push(("/account/security", "Security"));
     }
