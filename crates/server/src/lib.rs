@@ -10,6 +10,7 @@ mod app;
 mod audit;
 pub mod config;
 mod consult;
+pub mod control;
 mod error;
 pub mod fhir;
 mod health;

@@ -228,6 +228,16 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     if let Some(l) = redirect {
         spawn(l, None, app::redirect_router(state.clone()));
     }
+    let control = crate::control::bind(&state.config.data_dir).map_err(|e| {
+        StartError::Startup(format!(
+            "cannot open the control socket in the data directory: {e}"
+        ))
+    })?;
+    loops.push(tokio::spawn(crate::control::serve(
+        control,
+        state.clone(),
+        shutdown_rx.clone(),
+    )));
     loops.push(tokio::spawn(crate::consult::reminders::run(
         state.clone(),
         shutdown_rx.clone(),
@@ -260,6 +270,11 @@ impl Running {
     /// every minute by itself); returns how many were sent.
     pub async fn send_due_reminders(&self) -> Result<usize, crate::error::AppError> {
         crate::consult::reminders::send_due(&self.state).await
+    }
+
+    /// Rotates the key-encryption key (what the control socket's `keys/rotate` does).
+    pub async fn rotate_kek(&self) -> Result<store::envelope::Rotation, crate::error::AppError> {
+        crate::control::rotate_kek(&self.state).await
     }
 
     /// Stops accepting, lets in-flight requests finish (up to the configured grace),
@@ -295,6 +310,7 @@ impl Running {
         self.state.ledger.shutdown().await?;
         let _ = self.ledger_task.await;
         self.state.db.close().await;
+        let _ = fs::remove_file(crate::control::socket_path(&self.state.config.data_dir));
         tracing::info!("Telewarden stopped");
         Ok(())
     }

@@ -441,8 +441,11 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
             .await;
         assert_eq!(res.status(), 200);
         let file: Value = res.json().await.unwrap();
-        let proof: ledger::InclusionProof =
-            serde_json::from_value(file["inclusion"].clone()).unwrap();
+        let proof: ledger::InclusionProof = serde_json::from_value(file.clone()).unwrap();
+        assert_eq!(
+            file["kind"], "inclusion",
+            "the file telewarden audit check-proof reads"
+        );
         proof
             .verify(&s.ledger_key())
             .expect("the proof checks against the ledger's key");

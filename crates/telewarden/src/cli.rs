@@ -26,6 +26,18 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Manage the keys that protect records at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Rotate the key-encryption key and re-wrap every data key under it (online when
+    /// the server is running).
+    Rotate(CommonArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{AuditCommand, Cli, Command, ConfigCommand};
+use crate::cli::{AuditCommand, Cli, Command, ConfigCommand, KeysCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,6 +36,9 @@ fn main() -> ExitCode {
                 AuditCommand::Proof(args) => commands::audit::proof(args).await,
                 AuditCommand::CheckProof(args) => commands::audit::check_proof(args),
             },
+            Command::Keys {
+                command: KeysCommand::Rotate(common),
+            } => commands::keys::rotate(common).await,
         }
     });
     match result {

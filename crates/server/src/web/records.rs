@@ -337,8 +337,13 @@ pub async fn proof(
         .filter(|s| *s >= 1)
         .ok_or_else(|| AppError::client(ErrorCode::NotFound, "There is no such entry."))?;
     let proof = access_log::proof(&state, &meta, &who, seq).await?;
-    let text = serde_json::to_string_pretty(&json!({ "inclusion": proof }))
-        .map_err(|e| AppError::internal(e.to_string()))?;
+    // The file `telewarden audit check-proof` reads: the proof, tagged with its kind.
+    let mut file = serde_json::to_value(&proof).map_err(|e| AppError::internal(e.to_string()))?;
+    if let Some(fields) = file.as_object_mut() {
+        fields.insert("kind".into(), "inclusion".into());
+    }
+    let text =
+        serde_json::to_string_pretty(&file).map_err(|e| AppError::internal(e.to_string()))?;
     let mut res = (StatusCode::OK, text).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
