@@ -10,8 +10,10 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use serde_json::{Value, json};
+
 use common::consult::practice;
-use common::fhir::capture;
+use common::fhir::{capture, send};
 use common::{TestServer, database_choices};
 
 /// The schemathesis the test command installs; its CLI flags changed between majors.
@@ -80,21 +82,39 @@ async fn the_fhir_api_keeps_its_openapi_contract() {
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
-        let doc: serde_json::Value = res.json().await.unwrap();
+        let mut doc: Value = res.json().await.unwrap();
         let operations: usize = doc["paths"]
             .as_object()
             .unwrap()
             .values()
             .map(|p| p.as_object().unwrap().len())
             .sum();
+        // One fixture: the clinician's own patient, whom the generated resources are
+        // about (any other patient's would be refused, and little would be stored).
+        let (status, _, patient) = send(
+            &s,
+            reqwest::Method::POST,
+            "/fhir/Patient",
+            &p.clinician,
+            Some(
+                json!({ "resourceType": "Patient", "name": [{ "family": "Fixture" }] }).to_string(),
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(status, 201, "{patient}");
+        let patient = patient["id"].as_str().unwrap().to_owned();
+        point_at_patient(&mut doc, &patient);
         let examples = (EXAMPLES_BUDGET / operations).clamp(10, 150);
 
         // Run where it cannot write into the repository (reports, caches).
         let work = tempfile::tempdir().unwrap();
         let har = work.path().join("responses.har");
+        let schema = work.path().join("openapi.json");
+        std::fs::write(&schema, doc.to_string()).unwrap();
         let args: Vec<String> = vec![
             "run".into(),
-            s.url("/fhir/openapi.json"),
+            schema.display().to_string(),
             "--url".into(),
             s.base.clone(),
             "--checks".into(),
@@ -198,16 +218,16 @@ async fn the_fhir_api_keeps_its_openapi_contract() {
 }
 
 /// Every FHIR resource schemathesis received (from its HAR report), with its request.
-fn fhir_responses(har: &std::path::Path, base: &str) -> Vec<(String, serde_json::Value)> {
+fn fhir_responses(har: &std::path::Path, base: &str) -> Vec<(String, Value)> {
     let text = std::fs::read_to_string(har)
         .unwrap_or_else(|e| panic!("schemathesis wrote no HAR report at {}: {e}", har.display()));
-    let har: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let har: Value = serde_json::from_str(&text).unwrap();
     let mut out = Vec::new();
     for entry in har["log"]["entries"].as_array().unwrap() {
         let Some(body) = entry["response"]["content"]["text"].as_str() else {
             continue;
         };
-        let Ok(body) = serde_json::from_str::<serde_json::Value>(body) else {
+        let Ok(body) = serde_json::from_str::<Value>(body) else {
             continue;
         };
         if body.get("resourceType").is_none() {
@@ -221,4 +241,30 @@ fn fhir_responses(har: &std::path::Path, base: &str) -> Vec<(String, serde_json:
         ));
     }
     out
+}
+
+/// The document as the test uses it: every patient reference a request body may carry,
+/// and every `patient`/`subject` search, names the fixture patient.
+fn point_at_patient(doc: &mut Value, patient: &str) {
+    let reference = &mut doc["components"]["schemas"]["PatientReference"];
+    assert!(
+        reference.is_object(),
+        "the document has a PatientReference schema"
+    );
+    reference["properties"]["reference"] =
+        json!({ "type": "string", "enum": [format!("Patient/{patient}")] });
+    for path in doc["paths"].as_object_mut().unwrap().values_mut() {
+        for op in path.as_object_mut().unwrap().values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for param in params {
+                if param["in"] == "query"
+                    && matches!(param["name"].as_str(), Some("patient" | "subject"))
+                {
+                    param["schema"] = json!({ "type": "string", "enum": [patient, format!("Patient/{patient}")] });
+                }
+            }
+        }
+    }
 }

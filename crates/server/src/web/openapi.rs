@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
-use crate::records::resource::{self, Kind};
+use crate::records::resource::{self, Compartment, Kind};
 
 /// The FHIR id pattern (FHIR R4 `id` datatype), as [`resource::valid_id`] checks it.
 const ID_PATTERN: &str = r"^[A-Za-z0-9\-\.]{1,64}$";
@@ -245,6 +245,134 @@ fn paths_of(kind: &Kind, paths: &mut Map<String, Value>) {
     );
 }
 
+/// Elements every resource may carry (FHIR Resource), and those of a DomainResource.
+const RESOURCE_ELEMENTS: &[&str] = &["id", "meta", "implicitRules", "language"];
+const DOMAIN_ELEMENTS: &[&str] = &["text", "contained", "extension", "modifierExtension"];
+
+/// The schema of one element of a request body: the codes it takes, the patient it
+/// names, a date; otherwise any JSON value (the FHIR datatype is not checked here).
+fn element_schema(kind: &Kind, element: &str) -> Value {
+    if let Some((_, codes)) = kind.codes.iter().find(|(e, _)| *e == element) {
+        return json!({ "type": "string", "enum": codes });
+    }
+    if matches!(kind.compartment, Compartment::Reference(e) if e == element) {
+        return schema_ref("PatientReference");
+    }
+    if kind.compartment == Compartment::Participant && element == "participant" {
+        return json!({
+            "type": "array",
+            "description": "Exactly one participant's actor is the patient.",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["actor"],
+                "properties": { "actor": schema_ref("PatientReference") },
+            },
+        });
+    }
+    if kind.dates.contains(&element) {
+        return schema_ref("DateOrPeriod");
+    }
+    match element {
+        "implicitRules" => json!({ "type": "string", "format": "uri" }),
+        "language" => json!({ "type": "string", "pattern": r"^[a-z]{2,3}(-[A-Z]{2})?$" }),
+        "meta" => json!({ "type": "object", "description": "Ignored: the server sets it." }),
+        "text" => json!({
+            "type": "object",
+            "required": ["status", "div"],
+            "properties": {
+                "status": { "type": "string", "enum": ["generated", "extensions", "additional", "empty"] },
+                "div": { "type": "string", "description": "XHTML: <div xmlns=\"http://www.w3.org/1999/xhtml\">…</div>" },
+            },
+            "additionalProperties": false,
+        }),
+        "contained" => json!({
+            "type": "array",
+            "items": { "type": "object", "required": ["resourceType"] },
+        }),
+        "extension" | "modifierExtension" => json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["url"],
+                "properties": {
+                    "url": { "type": "string", "format": "uri" },
+                    "valueString": { "type": "string", "pattern": r"\S" },
+                },
+                "additionalProperties": false,
+            },
+        }),
+        _ => json!({}),
+    }
+}
+
+/// The body of a create (`update` false) or an update of `kind`: the elements the
+/// server accepts (besides these, `_element` for a primitive's extensions), the ones it
+/// requires, the codes it takes and the patient the resource belongs to.
+fn request_body(kind: &Kind, update: bool) -> Value {
+    let name = kind.name;
+    let mut properties = Map::new();
+    properties.insert(
+        "resourceType".into(),
+        json!({ "type": "string", "enum": [name] }),
+    );
+    let common = RESOURCE_ELEMENTS
+        .iter()
+        .chain(if kind.domain { DOMAIN_ELEMENTS } else { &[] });
+    for element in common.chain(kind.elements) {
+        if *element != "id" {
+            properties.insert((*element).to_owned(), element_schema(kind, element));
+        }
+    }
+    properties.insert(
+        "id".into(),
+        if update {
+            json!({ "type": "string", "pattern": ID_PATTERN, "description": "The id in the address." })
+        } else {
+            json!({ "type": "string", "description": "Ignored: the server chooses the id." })
+        },
+    );
+    let mut required = vec![json!("resourceType")];
+    if update {
+        required.push(json!("id"));
+    }
+    let mut any_of = Vec::new();
+    for choices in kind.required {
+        match choices {
+            [one] => required.push(json!(one)),
+            several => any_of.push(json!({
+                "anyOf": several.iter().map(|c| json!({ "required": [c] })).collect::<Vec<_>>(),
+            })),
+        }
+    }
+    let patient_element = match kind.compartment {
+        Compartment::Reference(element) => Some(element),
+        Compartment::Participant => Some("participant"),
+        Compartment::Itself | Compartment::Practice => None,
+    };
+    if let Some(element) = patient_element
+        && !required.contains(&json!(element))
+    {
+        required.push(json!(element));
+    }
+    let mut schema = json!({
+        "type": "object",
+        "description": if update {
+            format!("A FHIR R4 {name} to store as the new version; its id must be the one in the address. Other elements are refused (400).")
+        } else {
+            format!("A FHIR R4 {name} to create. Other elements are refused (400).")
+        },
+        "required": required,
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if !any_of.is_empty() {
+        schema["allOf"] = Value::Array(any_of);
+    }
+    schema
+}
+
 /// The schemas of one resource type: the resource as returned, the bodies of a create
 /// and an update, and its two kinds of Bundle.
 fn schemas_of(kind: &Kind, schemas: &mut Map<String, Value>) {
@@ -264,32 +392,8 @@ fn schemas_of(kind: &Kind, schemas: &mut Map<String, Value>) {
             "additionalProperties": true,
         }),
     );
-    schemas.insert(
-        format!("{name}Create"),
-        json!({
-            "type": "object",
-            "description": format!("A FHIR R4 {name} to create. Elements a {name} does not have are refused (400); an id is ignored, the server chooses it."),
-            "required": ["resourceType"],
-            "properties": {
-                "resourceType": resource_type,
-                "id": { "type": "string" },
-            },
-            "additionalProperties": true,
-        }),
-    );
-    schemas.insert(
-        format!("{name}Update"),
-        json!({
-            "type": "object",
-            "description": format!("A FHIR R4 {name} to store as the new version. Its id must be the one in the address; elements a {name} does not have are refused (400)."),
-            "required": ["resourceType", "id"],
-            "properties": {
-                "resourceType": resource_type,
-                "id": { "type": "string", "pattern": ID_PATTERN },
-            },
-            "additionalProperties": true,
-        }),
-    );
+    schemas.insert(format!("{name}Create"), request_body(kind, false));
+    schemas.insert(format!("{name}Update"), request_body(kind, true));
     schemas.insert(
         format!("{name}SearchBundle"),
         json!({
@@ -407,6 +511,36 @@ fn components() -> Value {
                 "versionId": { "type": "string", "pattern": VERSION_PATTERN },
                 "lastUpdated": { "type": "string", "format": "date-time" },
             },
+        }),
+    );
+    schemas.insert(
+        "PatientReference".into(),
+        json!({
+            "type": "object",
+            "description": "The patient whose record the resource belongs to.",
+            "required": ["reference"],
+            "properties": {
+                "reference": { "type": "string", "pattern": r"^Patient/[A-Za-z0-9\-\.]{1,64}$" },
+                "display": { "type": "string", "pattern": r"\S" },
+            },
+            "additionalProperties": false,
+        }),
+    );
+    schemas.insert(
+        "DateOrPeriod".into(),
+        json!({
+            "description": "A date (2026, 2026-11, 2026-11-28), a time with its offset, or a Period of them.",
+            "anyOf": [
+                { "type": "string", "format": "date" },
+                { "type": "string", "format": "date-time" },
+                {
+                    "type": "object",
+                    "properties": {
+                        "start": { "type": "string", "format": "date-time" },
+                        "end": { "type": "string", "format": "date-time" },
+                    },
+                },
+            ],
         }),
     );
     schemas.insert(
@@ -615,6 +749,47 @@ mod tests {
                     ["enum"],
                 json!([name])
             );
+        }
+    }
+
+    #[test]
+    fn request_bodies_name_the_elements_the_server_accepts() {
+        let doc = document();
+        for kind in resource::KINDS {
+            let name = kind.name;
+            for which in ["Create", "Update"] {
+                let schema = &doc["components"]["schemas"][format!("{name}{which}")];
+                assert_eq!(schema["additionalProperties"], false);
+                let properties = schema["properties"].as_object().unwrap();
+                for element in kind.elements {
+                    assert!(properties.contains_key(*element), "{name}.{element}");
+                }
+                // Every documented element is one the server knows (whatever it then
+                // says of the value).
+                for element in properties.keys() {
+                    let body = json!({ "resourceType": name, element.as_str(): null });
+                    if let Err(e) = kind.parse(body.to_string().as_bytes(), None) {
+                        assert!(
+                            !e.0.contains("no element named"),
+                            "{name}{which} documents {element}: {}",
+                            e.0
+                        );
+                    }
+                }
+                let required = schema["required"].as_array().unwrap();
+                for choices in kind.required {
+                    if let [one] = choices {
+                        assert!(required.contains(&json!(one)), "{name} requires {one}");
+                    }
+                }
+                for (element, codes) in kind.codes {
+                    assert_eq!(
+                        properties[*element]["enum"],
+                        json!(codes),
+                        "{name}.{element}"
+                    );
+                }
+            }
         }
     }
 
