@@ -2,6 +2,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use std::sync::Arc;
+
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 
@@ -59,6 +61,11 @@ impl MigrationStatus {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Unwrapped data keys (see [`crate::envelope`]).
+    pub(crate) keys: Arc<crate::envelope::KeyCache>,
+    /// SQLite has one writer at a time; a writer that finds the lock taken sleeps in
+    /// growing steps (up to 50 ms). The busiest writers queue here instead.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -103,10 +110,23 @@ impl Db {
                 StoreError::Database(m) => StoreError::Unavailable(redact(&m)),
                 other => other,
             })?;
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            keys: Arc::default(),
+            write_gate: Arc::default(),
+        };
         // Touch the schema: a file that is not a database fails here, clearly.
         db.ping().await?;
         Ok(db)
+    }
+
+    /// Holds SQLite's writers in line (nothing on PostgreSQL, whose rows lock apart).
+    pub(crate) async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.write_gate.lock().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Applies pending migrations.

@@ -43,6 +43,44 @@ impl RecordAad<'_> {
     }
 }
 
+/// Unwrapped data keys by (master key, owner). A data key never changes once made —
+/// rotation re-wraps it under a new KEK but the key inside is the same — so a cached
+/// key stays right for as long as the process lives. Bounded: emptied when full.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::sync::Mutex<std::collections::HashMap<(String, String), Zeroizing<[u8; 32]>>>,
+}
+
+/// Most data keys kept unwrapped at once.
+const KEY_CACHE_CAPACITY: usize = 10_000;
+
+impl std::fmt::Debug for KeyCache {
+    // Never the keys themselves.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyCache").finish_non_exhaustive()
+    }
+}
+
+impl KeyCache {
+    fn get(&self, keyring: &str, owner: &str) -> Option<Zeroizing<[u8; 32]>> {
+        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        keys.get(&(keyring.to_owned(), owner.to_owned())).cloned()
+    }
+
+    fn put(&self, keyring: &str, owner: &str, key: &Zeroizing<[u8; 32]>) {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.len() >= KEY_CACHE_CAPACITY {
+            keys.clear();
+        }
+        keys.insert((keyring.to_owned(), owner.to_owned()), key.clone());
+    }
+}
+
+/// Which master key a cached data key was opened with.
+fn keyring_id(keyring: &Keyring) -> String {
+    keyring.blind_index("data-key-cache", "")
+}
+
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
@@ -160,17 +198,25 @@ impl Db {
         let kek_version = self.current_kek_version(keyring, now_ms).await?;
         let kek = self.kek(keyring, kek_version).await?;
         let key = random_key()?;
-        sqlx::query(
-            "INSERT INTO data_keys (owner, kek_version, wrapped, created_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (owner) DO NOTHING",
-        )
-        .bind(owner)
-        .bind(kek_version)
-        .bind(seal(&kek, &data_key_aad(owner, kek_version), key.as_ref())?)
-        .bind(now_ms)
-        .execute(self.pool())
-        .await?;
-        // Whoever inserted first wins; everyone uses that key.
+        let inserted = {
+            let _gate = self.write_guard().await;
+            sqlx::query(
+                "INSERT INTO data_keys (owner, kek_version, wrapped, created_ms) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (owner) DO NOTHING",
+            )
+            .bind(owner)
+            .bind(kek_version)
+            .bind(seal(&kek, &data_key_aad(owner, kek_version), key.as_ref())?)
+            .bind(now_ms)
+            .execute(self.pool())
+            .await?
+            .rows_affected()
+        };
+        if inserted == 1 {
+            self.keys.put(&keyring_id(keyring), owner, &key);
+            return Ok(key);
+        }
+        // Someone else made it first; everyone uses that key.
         self.existing_data_key(keyring, owner)
             .await?
             .ok_or_else(|| StoreError::Malformed("a data key vanished as it was made".into()))
@@ -181,12 +227,20 @@ impl Db {
         keyring: &Keyring,
         owner: &str,
     ) -> Result<Option<Zeroizing<[u8; 32]>>, StoreError> {
+        let id = keyring_id(keyring);
+        if let Some(key) = self.keys.get(&id, owner) {
+            return Ok(Some(key));
+        }
         // A rotation may re-wrap the key and delete its old KEK between reading the row
         // and reading the KEK: read once more, and the row names the new KEK.
-        match self.read_data_key(keyring, owner).await {
+        let found = match self.read_data_key(keyring, owner).await {
             Err(StoreError::Malformed(_)) => self.read_data_key(keyring, owner).await,
             done => done,
+        }?;
+        if let Some(key) = &found {
+            self.keys.put(&id, owner, key);
         }
+        Ok(found)
     }
 
     async fn read_data_key(

@@ -103,6 +103,7 @@ impl LedgerStore for Db {
 
 impl Db {
     async fn append_entries(&self, entries: &[StoredEntry]) -> Result<(), StoreFailure> {
+        let _gate = self.write_guard().await;
         let mut tx = self.pool().begin().await.map_err(fail)?;
         for e in entries {
             sqlx::query(

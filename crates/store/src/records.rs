@@ -30,6 +30,9 @@ pub struct RecordWrite<'a> {
     pub version: &'a RecordVersion,
     /// `(search parameter, token)` pairs; replaced wholesale at each version.
     pub index: &'a [(String, String)],
+    /// A clinician who joins the owner's care team in the same transaction (the one
+    /// registering a new patient).
+    pub joins_care_team: Option<&'a str>,
 }
 
 /// What an update found.
@@ -106,6 +109,7 @@ impl Db {
     /// a [`StoreError::Conflict`].
     pub async fn create_record(&self, w: &RecordWrite<'_>) -> Result<(), StoreError> {
         let v = w.version;
+        let _gate = self.write_guard().await;
         let mut tx = self.pool().begin().await?;
         sqlx::query(
             "INSERT INTO record_heads (resource_type, id, version, owner, deleted, updated_ms) \
@@ -120,6 +124,17 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         insert_version(&mut tx, w).await?;
+        if let Some(clinician) = w.joins_care_team {
+            sqlx::query(
+                "INSERT INTO care_team (patient_id, clinician_id, since_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&v.owner)
+            .bind(clinician)
+            .bind(v.created_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -134,6 +149,7 @@ impl Db {
         if v.version != expected + 1 {
             return Ok(UpdateOutcome::VersionConflict);
         }
+        let _gate = self.write_guard().await;
         let mut tx = self.pool().begin().await?;
         let moved = sqlx::query(
             "UPDATE record_heads SET version = $1, deleted = $2, updated_ms = $3 \

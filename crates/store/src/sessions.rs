@@ -104,6 +104,7 @@ impl Db {
 
     /// Records activity (for the idle timeout).
     pub async fn touch_session(&self, id_hash: &str, now_ms: i64) -> Result<(), StoreError> {
+        let _gate = self.write_guard().await;
         sqlx::query(
             "UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2 AND revoked_ms IS NULL",
         )

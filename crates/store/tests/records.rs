@@ -73,6 +73,7 @@ async fn versions_conflicts_tombstones_and_search() {
         db.create_record(&RecordWrite {
             version: &v1,
             index: &index,
+            joins_care_team: None,
         })
         .await
         .unwrap();
@@ -80,7 +81,8 @@ async fn versions_conflicts_tombstones_and_search() {
         assert!(matches!(
             db.create_record(&RecordWrite {
                 version: &v1,
-                index: &index
+                index: &index,
+                joins_care_team: None,
             })
             .await,
             Err(store::StoreError::Conflict(_))
@@ -102,6 +104,7 @@ async fn versions_conflicts_tombstones_and_search() {
         let w2 = RecordWrite {
             version: &v2,
             index: &only_ihi,
+            joins_care_team: None,
         };
         assert_eq!(
             db.update_record(&w2, 1).await.unwrap(),
@@ -116,7 +119,8 @@ async fn versions_conflicts_tombstones_and_search() {
             db.update_record(
                 &RecordWrite {
                     version: &stale,
-                    index: &[]
+                    index: &[],
+                    joins_care_team: None,
                 },
                 1
             )
@@ -137,7 +141,8 @@ async fn versions_conflicts_tombstones_and_search() {
             db.update_record(
                 &RecordWrite {
                     version: &ghost,
-                    index: &[]
+                    index: &[],
+                    joins_care_team: None,
                 },
                 1
             )
@@ -152,7 +157,8 @@ async fn versions_conflicts_tombstones_and_search() {
             db.update_record(
                 &RecordWrite {
                     version: &v3,
-                    index: &index
+                    index: &index,
+                    joins_care_team: None,
                 },
                 2
             )
@@ -195,6 +201,7 @@ async fn versions_conflicts_tombstones_and_search() {
         db.create_record(&RecordWrite {
             version: &c1,
             index: &[],
+            joins_care_team: None,
         })
         .await
         .unwrap();
@@ -260,6 +267,7 @@ async fn the_raw_database_holds_no_name_identifier_or_diagnosis() {
         db.create_record(&RecordWrite {
             version: &v1,
             index: &index,
+            joins_care_team: None,
         })
         .await
         .unwrap();
@@ -269,6 +277,7 @@ async fn the_raw_database_holds_no_name_identifier_or_diagnosis() {
         db.create_record(&RecordWrite {
             version: &c1,
             index: &[],
+            joins_care_team: None,
         })
         .await
         .unwrap();

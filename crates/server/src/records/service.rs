@@ -102,6 +102,25 @@ fn index(state: &AppState, kind: &Kind, resource: &Map<String, Value>) -> Vec<(S
         .collect()
 }
 
+/// The resource just written, with its id and meta (no need to open what we sealed).
+fn stored(kind: &Kind, v: &RecordVersion, mut resource: Map<String, Value>) -> Stored {
+    with_meta(kind, v, &mut resource);
+    Stored {
+        id: v.id.clone(),
+        version: v.version,
+        resource: Value::Object(resource),
+    }
+}
+
+fn with_meta(kind: &Kind, v: &RecordVersion, resource: &mut Map<String, Value>) {
+    resource.insert("resourceType".into(), kind.name.into());
+    resource.insert("id".into(), v.id.clone().into());
+    resource.insert(
+        "meta".into(),
+        json!({ "versionId": v.version.to_string(), "lastUpdated": clock::rfc3339_ms(v.created_ms) }),
+    );
+}
+
 /// The resource of a stored version, with id and meta.
 async fn open(state: &AppState, kind: &Kind, v: &RecordVersion) -> AppResult<Stored> {
     let bytes = state
@@ -115,12 +134,7 @@ async fn open(state: &AppState, kind: &Kind, v: &RecordVersion) -> AppResult<Sto
         .await?;
     let mut resource: Map<String, Value> = serde_json::from_slice(&bytes)
         .map_err(|e| AppError::internal(format!("a stored {} does not parse: {e}", kind.name)))?;
-    resource.insert("resourceType".into(), kind.name.into());
-    resource.insert("id".into(), v.id.clone().into());
-    resource.insert(
-        "meta".into(),
-        json!({ "versionId": v.version.to_string(), "lastUpdated": clock::rfc3339_ms(v.created_ms) }),
-    );
+    with_meta(kind, v, &mut resource);
     Ok(Stored {
         id: v.id.clone(),
         version: v.version,
@@ -232,18 +246,13 @@ pub async fn create(
                 .create_record(&RecordWrite {
                     version: &v,
                     index: &tokens,
+                    joins_care_team: new_patient.then_some(who.user.id.as_str()),
                 })
                 .await?;
-            if new_patient {
-                state
-                    .db
-                    .add_to_care_team(&owner, &who.user.id, v.created_ms)
-                    .await?;
-            }
             Ok(())
         })
         .await?;
-    open(state, kind, &v).await
+    Ok(stored(kind, &v, resource))
 }
 
 /// Reads the current version (`version` None) or one version of a resource.
@@ -389,7 +398,7 @@ pub async fn update(
     .detail("version", v.version);
     state
         .audited(entry, async {
-            match state.db.update_record(&RecordWrite { version: &v, index: &tokens }, expected).await? {
+            match state.db.update_record(&RecordWrite { version: &v, index: &tokens, joins_care_team: None }, expected).await? {
                 UpdateOutcome::Written => Ok(()),
                 UpdateOutcome::Missing => Err(gone()),
                 UpdateOutcome::VersionConflict => Err(AppError::new(
@@ -401,7 +410,7 @@ pub async fn update(
             }
         })
         .await?;
-    Ok((open(state, kind, &v).await?, false))
+    Ok((stored(kind, &v, resource), false))
 }
 
 /// Deletes a resource: a new version that is a tombstone; the history keeps the rest.
@@ -435,6 +444,7 @@ pub async fn delete(
                     &RecordWrite {
                         version: &v,
                         index: &[],
+                        joins_care_team: None,
                     },
                     head.version,
                 )
