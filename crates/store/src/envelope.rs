@@ -48,8 +48,11 @@ impl RecordAad<'_> {
 /// key stays right for as long as the process lives. Bounded: emptied when full.
 #[derive(Default)]
 pub struct KeyCache {
-    keys: std::sync::Mutex<std::collections::HashMap<(String, String), Zeroizing<[u8; 32]>>>,
+    keys: std::sync::Mutex<std::collections::HashMap<CacheKey, Zeroizing<[u8; 32]>>>,
 }
+
+/// (master key's id, owner).
+type CacheKey = (String, String);
 
 /// Most data keys kept unwrapped at once.
 const KEY_CACHE_CAPACITY: usize = 10_000;
