@@ -135,6 +135,36 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
             );
         }
 
+        // Consult appointments are Appointments too, read-only here.
+        let (_, appointments) = get(
+            &s,
+            &format!("/fhir/Appointment?patient={patient}"),
+            &p.clinician,
+        )
+        .await;
+        assert_eq!(appointments["total"], 2, "{appointments}");
+        let consult = appointments["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["serviceType"][0]["text"] == "Video consultation")
+            .expect("the booked consult is listed")
+            .clone();
+        assert_eq!(consult["status"], "booked");
+        let consult_path = format!("/fhir/Appointment/{}", consult["id"].as_str().unwrap());
+        let (status, read) = get(&s, &consult_path, &p.patient).await;
+        assert_eq!((status, &read["id"]), (200, &consult["id"]));
+        let (status, _, out) = send(&s, M::DELETE, &consult_path, &p.clinician, None, None).await;
+        assert_eq!((status, outcome(&out)), (409, "conflict"));
+        let (status, _) = get(&s, &consult_path, &p.other_patient).await;
+        assert_eq!(status, 403);
+        let (_, mine) = get(&s, "/fhir/Appointment", &p.patient).await;
+        assert_eq!(
+            mine["total"], 2,
+            "a patient's own appointments, consults included"
+        );
+
         // Bad clinical input: refused, nothing stored.
         let subject = json!({"reference": format!("Patient/{patient}")});
         for (body, why) in [

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod access_log;
+pub mod consults;
 pub mod identifiers;
 pub mod kinds;
 pub mod resource;

@@ -16,7 +16,8 @@ use crate::identity::Role;
 use crate::identity::session::CurrentUser;
 use crate::policy::{Action, Target};
 use crate::records::access::{Basis, authorise, record_entry};
-use crate::records::kinds::{PATIENT, PATIENT_CONTACT_ELEMENTS};
+use crate::records::consults;
+use crate::records::kinds::{APPOINTMENT, PATIENT, PATIENT_CONTACT_ELEMENTS};
 use crate::records::resource::{Compartment, Kind, valid_id};
 use crate::state::AppState;
 
@@ -264,7 +265,29 @@ pub async fn read(
     id: &str,
     version: Option<i64>,
 ) -> AppResult<Stored> {
-    let head = head(state, kind, id).await?;
+    let head = match head(state, kind, id).await {
+        Err(missing) => {
+            let Some((owner, consult)) = consult_view(state, kind, id).await? else {
+                return Err(missing);
+            };
+            if version.is_some_and(|v| v != 1) {
+                return Err(gone());
+            }
+            let basis = authorise(state, who, Action::ReadClinical, kind, &owner).await?;
+            let entry = record_entry(
+                meta,
+                who,
+                "record.read",
+                &target(kind, id),
+                Some(&owner),
+                &basis,
+            )
+            .detail("version", 1);
+            state.audit(entry).await?;
+            return Ok(consult);
+        }
+        found => found?,
+    };
     let basis = authorise(state, who, Action::ReadClinical, kind, &head.owner).await?;
     let v = match version {
         None => head,
@@ -355,6 +378,9 @@ pub async fn update(
         ));
     }
     let Some(head) = state.db.record_head(kind.name, id).await? else {
+        if consult_view(state, kind, id).await?.is_some() {
+            return Err(scheduled());
+        }
         if if_match.is_some() {
             return Err(gone());
         }
@@ -421,6 +447,9 @@ pub async fn delete(
     kind: &Kind,
     id: &str,
 ) -> AppResult<()> {
+    if consult_view(state, kind, id).await?.is_some() {
+        return Err(scheduled());
+    }
     let head = head(state, kind, id).await?;
     let basis = authorise(state, who, Action::WriteClinical, kind, &head.owner).await?;
     if head.deleted {
@@ -468,6 +497,21 @@ pub async fn history(
     kind: &Kind,
     id: &str,
 ) -> AppResult<Vec<(i64, i64, Option<Stored>)>> {
+    if let Some((owner, consult)) = consult_view(state, kind, id).await? {
+        let basis = authorise(state, who, Action::ReadClinical, kind, &owner).await?;
+        let entry = record_entry(
+            meta,
+            who,
+            "record.history_read",
+            &target(kind, id),
+            Some(&owner),
+            &basis,
+        )
+        .detail("versions", 1);
+        state.audit(entry).await?;
+        let at = state.db.appointment(id).await?.map_or(0, |a| a.created_ms);
+        return Ok(vec![(1, at, Some(consult))]);
+    }
     let head = head(state, kind, id).await?;
     let basis = authorise(state, who, Action::ReadClinical, kind, &head.owner).await?;
     let versions = state.db.record_history(kind.name, id).await?;
@@ -493,6 +537,25 @@ pub async fn history(
     Ok(out)
 }
 
+/// A consult appointment shown as the Appointment `id`, with its patient.
+async fn consult_view(
+    state: &AppState,
+    kind: &Kind,
+    id: &str,
+) -> AppResult<Option<(String, Stored)>> {
+    if kind.name != APPOINTMENT.name || !valid_id(id) {
+        return Ok(None);
+    }
+    consults::one(state, id).await
+}
+
+fn scheduled() -> AppError {
+    AppError::client(
+        ErrorCode::Conflict,
+        "This appointment is a consult booked through the practice's schedule: move or cancel it on the appointments page.",
+    )
+}
+
 /// The current resources of one patient's compartment, of the given types, that `who`
 /// may read (no ledger entry: the caller writes one for what it does with them).
 pub(crate) async fn compartment(
@@ -509,6 +572,11 @@ pub(crate) async fn compartment(
                 && !v.deleted
             {
                 out.push((kind, open(state, kind, &v).await?));
+            }
+        }
+        if kind.name == APPOINTMENT.name {
+            for consult in consults::of_patient(state, patient_id).await? {
+                out.push((kind, consult));
             }
         }
     }
@@ -597,6 +665,45 @@ pub async fn search(
         }
         groups[g].2.push(target(kind, &id));
         found.push(open(state, kind, &v).await?);
+    }
+    // Consult appointments of the patient searched for (or of the patient searching).
+    if kind.name == APPOINTMENT.name {
+        let mut wanted = Vec::new();
+        let mut patient_id = (who.role() == Role::Patient).then(|| who.user.id.clone());
+        for (param, value) in params.iter().filter(|(p, _)| !p.starts_with('_')) {
+            let value = kind.search_value(param, value).map_err(|e| invalid(e.0))?;
+            if matches!(param.as_str(), "patient" | "subject") {
+                patient_id = Some(value.clone());
+            }
+            wanted.push((param.clone(), value));
+        }
+        if let Some(patient_id) = patient_id {
+            let basis = authorise(state, who, Action::ReadClinical, kind, &patient_id)
+                .await
+                .ok();
+            if let Some(basis) = basis {
+                let mut listed = Vec::new();
+                for consult in consults::of_patient(state, &patient_id).await? {
+                    let values = consult
+                        .resource
+                        .as_object()
+                        .map(|r| kind.search_values(r))
+                        .unwrap_or_default();
+                    if wanted
+                        .iter()
+                        .all(|(p, v)| values.iter().any(|(vp, vv)| vp == p && vv == v))
+                    {
+                        listed.push(target(kind, &consult.id));
+                        found.push(consult);
+                    }
+                }
+                match groups.iter_mut().find(|g| g.0 == patient_id) {
+                    Some(g) => g.2.extend(listed),
+                    None if !listed.is_empty() => groups.push((patient_id, Some(basis), listed)),
+                    None => {}
+                }
+            }
+        }
     }
     groups.retain(|g| g.1.is_some());
     if groups.is_empty() {
