@@ -4,6 +4,7 @@
 pub mod access;
 pub mod access_log;
 pub mod consults;
+pub mod datatypes;
 pub mod identifiers;
 pub mod kinds;
 pub mod resource;

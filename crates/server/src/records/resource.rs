@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::records::datatypes::{Card, Common, Element, Type, check_object, present};
+pub(crate) use crate::records::datatypes::{valid_date, valid_date_time};
 pub use crate::records::kinds::{KINDS, PATIENT, PRACTITIONER, kind};
 
 /// Why a resource was refused, for an OperationOutcome.
@@ -47,7 +49,8 @@ pub struct Kind {
     pub name: &'static str,
     /// A DomainResource may carry text, contained resources and extensions; Binary may not.
     pub(crate) domain: bool,
-    pub(crate) elements: &'static [&'static str],
+    /// The type's own elements, each with its datatype and cardinality.
+    pub(crate) elements: &'static [Element],
     /// Elements an instance must have (a choice like `medication[x]` as its variants, any one).
     pub(crate) required: &'static [&'static [&'static str]],
     /// Elements holding one code of a fixed set.
@@ -65,9 +68,20 @@ pub struct Kind {
 }
 
 /// Elements every resource may carry.
-const RESOURCE: &[&str] = &["resourceType", "id", "meta", "implicitRules", "language"];
+pub(crate) const RESOURCE: &[Element] = &[
+    ("resourceType", Card::One(Type::Code)),
+    ("id", Card::One(Type::Id)),
+    ("meta", Card::One(Type::Meta)),
+    ("implicitRules", Card::One(Type::Uri)),
+    ("language", Card::One(Type::Code)),
+];
 /// And every DomainResource.
-const DOMAIN_RESOURCE: &[&str] = &["text", "contained", "extension", "modifierExtension"];
+pub(crate) const DOMAIN_RESOURCE: &[Element] = &[
+    ("text", Card::One(Type::Narrative)),
+    ("contained", Card::Many(Type::Resource)),
+    ("extension", Card::Many(Type::Extension)),
+    ("modifierExtension", Card::Many(Type::Extension)),
+];
 
 /// No checks of its own.
 pub(crate) fn no_check(_: &Map<String, Value>) -> Result<(), Invalid> {
@@ -107,18 +121,6 @@ impl Kind {
             }
             _ => return Err(invalid("The body has no resourceType.")),
         }
-        let unknown: Vec<&str> = resource
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !self.knows(k))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(invalid(format!(
-                "{} has no element named {}.",
-                self.name,
-                unknown.join(", ")
-            )));
-        }
         match (url_id, resource.get("id")) {
             (Some(url), Some(Value::String(body))) if url != body => {
                 return Err(invalid(format!(
@@ -131,17 +133,42 @@ impl Kind {
         }
         resource.remove("id");
         resource.remove("meta");
+        self.check_elements(&resource, "")?;
         self.check_shared(&resource)?;
+        self.check_compartment(&resource)?;
         (self.check)(&resource)?;
         Ok(resource)
     }
 
-    fn knows(&self, element: &str) -> bool {
-        // `_element` carries a primitive's id and extensions.
-        let element = element.strip_prefix('_').unwrap_or(element);
-        RESOURCE.contains(&element)
-            || (self.domain && DOMAIN_RESOURCE.contains(&element))
-            || self.elements.contains(&element)
+    /// The lists of elements an instance may have: the resource's, a DomainResource's
+    /// and the type's own.
+    pub(crate) fn element_lists(&self) -> Vec<&'static [Element]> {
+        if self.domain {
+            vec![RESOURCE, DOMAIN_RESOURCE, self.elements]
+        } else {
+            vec![RESOURCE, self.elements]
+        }
+    }
+
+    /// Every element known and of its datatype (`path` is where a contained resource is).
+    fn check_elements(&self, resource: &Map<String, Value>, path: &str) -> Result<(), Invalid> {
+        let what = if path.is_empty() {
+            self.name.to_owned()
+        } else {
+            format!("{path} (a {})", self.name)
+        };
+        check_object(
+            resource,
+            &self.element_lists(),
+            &[],
+            Common {
+                id: false,
+                extension: false,
+                modifier_extension: false,
+            },
+            path,
+            &what,
+        )
     }
 
     fn check_shared(&self, resource: &Map<String, Value>) -> Result<(), Invalid> {
@@ -175,6 +202,11 @@ impl Kind {
         {
             check_concept(v, element)?;
         }
+        Ok(())
+    }
+
+    /// The reference to the patient the instance belongs to.
+    fn check_compartment(&self, resource: &Map<String, Value>) -> Result<(), Invalid> {
         match self.compartment {
             Compartment::Reference(element) => {
                 patient_reference(resource.get(element), element)?;
@@ -303,14 +335,6 @@ pub fn normalise(text: &str) -> String {
         .join(" ")
 }
 
-fn present(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) => false,
-        Some(Value::Array(items)) => !items.is_empty(),
-        Some(_) => true,
-    }
-}
-
 pub(crate) fn array<'a>(
     resource: &'a Map<String, Value>,
     element: &str,
@@ -330,25 +354,36 @@ pub(crate) fn string<'a>(value: &'a Value, element: &str) -> Result<Option<&'a s
     }
 }
 
-/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a real date).
-pub(crate) fn valid_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let numeric = |p: &str, len: usize| p.len() == len && p.bytes().all(|b| b.is_ascii_digit());
-    match parts.as_slice() {
-        [y] => numeric(y, 4),
-        [y, m] => numeric(y, 4) && numeric(m, 2) && ("01"..="12").contains(m),
-        [_, _, _] => jiff::civil::Date::strptime("%Y-%m-%d", text).is_ok(),
-        _ => false,
+/// A contained resource (at `path`): a known type, with an id, checked as that type
+/// (its elements, required elements and codes, its own checks), containing nothing itself.
+pub(crate) fn check_contained(resource: &Map<String, Value>, path: &str) -> Result<(), Invalid> {
+    let Some(kind) = resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .and_then(kind)
+    else {
+        return Err(invalid(format!(
+            "{path} must be a resource of a type this server stores, with its resourceType ({}).",
+            KINDS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+        )));
+    };
+    match resource.get("id") {
+        Some(Value::String(id)) if valid_id(id) => {}
+        _ => {
+            return Err(invalid(format!(
+                "{path} needs an id (1 to 64 of A-Z, a-z, 0-9, - and .) for references (#id) to it."
+            )));
+        }
     }
-}
-
-/// A FHIR dateTime or instant: a date as above, or a full time with its offset.
-fn valid_date_time(text: &str) -> bool {
-    if text.len() <= 10 {
-        valid_date(text)
-    } else {
-        text.parse::<jiff::Timestamp>().is_ok()
+    if present(resource.get("contained")) {
+        return Err(invalid(format!(
+            "{path}: a contained resource contains no resources itself."
+        )));
     }
+    kind.check_elements(resource, path)?;
+    kind.check_shared(resource)
+        .and_then(|()| (kind.check)(resource))
+        .map_err(|e| invalid(format!("{path}: {}", e.0)))
 }
 
 /// A dateTime/date/instant string, or a Period with a start and/or end.

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 
+use crate::records::datatypes::{Card, Struct, Type};
 use crate::records::resource::{self, Compartment, Kind};
 
 /// The FHIR id pattern (FHIR R4 `id` datatype), as [`resource::valid_id`] checks it.
@@ -245,66 +246,207 @@ fn paths_of(kind: &Kind, paths: &mut Map<String, Value>) {
     );
 }
 
-/// Elements every resource may carry (FHIR Resource), and those of a DomainResource.
-const RESOURCE_ELEMENTS: &[&str] = &["id", "meta", "implicitRules", "language"];
-const DOMAIN_ELEMENTS: &[&str] = &["text", "contained", "extension", "modifierExtension"];
+/// The complex datatypes described once, under components/schemas, by name.
+const DATATYPES: &[Type] = &[
+    Type::Address,
+    Type::Annotation,
+    Type::Attachment,
+    Type::CodeableConcept,
+    Type::Coding,
+    Type::ContactPoint,
+    Type::Dosage,
+    Type::Extension,
+    Type::HumanName,
+    Type::Identifier,
+    Type::Narrative,
+    Type::Period,
+    Type::Quantity,
+    Type::Range,
+    Type::Ratio,
+    Type::Reference,
+    Type::SampledData,
+    Type::Timing,
+];
+/// How deep backbone elements within backbone elements are described (Consent.provision
+/// nests itself); deeper ones are left out of the document, though the server takes them.
+const BACKBONE_DEPTH: usize = 2;
+
+/// A date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+const DATE_PATTERN: &str = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$";
+/// An instant: a full time with its offset.
+const INSTANT_PATTERN: &str = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$";
+const TIME_PATTERN: &str = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,9})?$";
+
+/// The schema of a value of datatype `t` (`depth`: how deep in backbone elements).
+fn type_schema(t: Type, depth: usize) -> Value {
+    let int = |min: i64| json!({ "type": "integer", "minimum": min, "maximum": i32::MAX });
+    match t {
+        Type::Boolean => json!({ "type": "boolean" }),
+        Type::Integer => int(i64::from(i32::MIN)),
+        Type::PositiveInt => int(1),
+        Type::UnsignedInt => int(0),
+        Type::Decimal => json!({ "type": "number" }),
+        Type::String | Type::Markdown => {
+            json!({ "type": "string", "pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$" })
+        }
+        Type::Code => json!({ "type": "string", "pattern": r"^[^\s]+( [^\s]+)*$" }),
+        Type::Id => json!({ "type": "string", "pattern": ID_PATTERN }),
+        Type::Uri | Type::Url | Type::Canonical => {
+            json!({ "type": "string", "pattern": r"^[!-~]+$" })
+        }
+        Type::Oid => json!({ "type": "string", "pattern": r"^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$" }),
+        Type::Uuid => {
+            json!({ "type": "string", "pattern": r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" })
+        }
+        Type::Base64Binary => json!({ "type": "string", "pattern": r"^([A-Za-z0-9+/]{4})+$" }),
+        Type::Date => json!({ "type": "string", "pattern": DATE_PATTERN }),
+        Type::DateTime => json!({
+            "type": "string",
+            "description": "A date (2026, 2026-11, 2026-11-28) or a full time with its offset.",
+            "anyOf": [{ "pattern": DATE_PATTERN }, { "pattern": INSTANT_PATTERN }],
+        }),
+        Type::Instant => json!({ "type": "string", "pattern": INSTANT_PATTERN }),
+        Type::Time => json!({ "type": "string", "pattern": TIME_PATTERN }),
+        Type::Xhtml => json!({
+            "type": "string",
+            "description": "XHTML: <div xmlns=\"http://www.w3.org/1999/xhtml\">…</div>",
+            "pattern": r"^<div[^<>]*>[^<>]*</div>$",
+        }),
+        Type::Age | Type::Duration | Type::Quantity => schema_ref("Quantity"),
+        Type::Meta => json!({ "type": "object", "description": "Ignored: the server sets it." }),
+        Type::Resource => json!({
+            "type": "object",
+            "description": "A contained resource: a type this server stores, with an id; checked as that type.",
+            "required": ["resourceType", "id"],
+            "properties": {
+                "resourceType": { "type": "string", "enum": resource::KINDS.iter().map(|k| k.name).collect::<Vec<_>>() },
+                "id": { "type": "string", "pattern": ID_PATTERN },
+            },
+        }),
+        Type::Backbone(s) => struct_schema(s, depth + 1, &[]),
+        complex => schema_ref(complex.name()),
+    }
+}
+
+/// The `(name, schema)` pairs of one element: a choice has one per type.
+fn element_schemas(name: &str, card: Card, depth: usize) -> Vec<(String, Value)> {
+    match card {
+        Card::One(t) => vec![(name.to_owned(), type_schema(t, depth))],
+        Card::Many(t) => vec![(
+            name.to_owned(),
+            json!({ "type": "array", "minItems": 1, "items": type_schema(t, depth) }),
+        )],
+        Card::Choice(types) => {
+            let prefix = name.trim_end_matches("[x]");
+            types
+                .iter()
+                .map(|t| (format!("{prefix}{}", t.name()), type_schema(*t, depth)))
+                .collect()
+        }
+    }
+}
+
+/// An object of `s`'s elements (less `omit`), with its required ones.
+fn struct_schema(s: &Struct, depth: usize, omit: &[&str]) -> Value {
+    let mut properties = Map::new();
+    for (name, card) in s.elements {
+        let deep = matches!(
+            card,
+            Card::One(Type::Backbone(_)) | Card::Many(Type::Backbone(_))
+        ) && depth >= BACKBONE_DEPTH;
+        if omit.contains(name) || deep {
+            continue;
+        }
+        for (n, schema) in element_schemas(name, *card, depth) {
+            properties.insert(n, schema);
+        }
+    }
+    let required: Vec<&str> = s
+        .required
+        .iter()
+        .copied()
+        .filter(|r| !r.ends_with("[x]"))
+        .collect();
+    let mut schema = json!({
+        "type": "object",
+        "description": s.name,
+        "minProperties": 1,
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
+    schema
+}
+
+/// The schema of a complex datatype under components/schemas. Reference leaves out its
+/// identifier (Identifier has a Reference: the document stays free of cycles), and an
+/// Extension is its url and one value.
+fn datatype_schema(t: Type) -> Value {
+    let Some(s) = t.structure() else {
+        return json!({});
+    };
+    match t {
+        Type::Reference => struct_schema(s, 0, &["identifier"]),
+        Type::Extension => {
+            let mut schema = struct_schema(s, 0, &[]);
+            schema["required"] = json!(["url"]);
+            schema["minProperties"] = json!(2);
+            schema["maxProperties"] = json!(2);
+            schema["description"] = json!("An extension: its url and one value[x].");
+            schema
+        }
+        Type::Narrative => {
+            let mut schema = struct_schema(s, 0, &[]);
+            schema["properties"]["status"] = json!({ "type": "string", "enum": ["generated", "extensions", "additional", "empty"] });
+            schema
+        }
+        _ => struct_schema(s, 0, &[]),
+    }
+}
 
 /// The schema of one element of a request body: the codes it takes, the patient it
-/// names, a date; otherwise any JSON value (the FHIR datatype is not checked here).
-fn element_schema(kind: &Kind, element: &str) -> Value {
+/// names, otherwise its datatype (a choice: one property per type).
+fn element_schema(kind: &Kind, element: &str, card: Card) -> Vec<(String, Value)> {
     if let Some((_, codes)) = kind.codes.iter().find(|(e, _)| *e == element) {
-        return json!({ "type": "string", "enum": codes });
+        return vec![(
+            element.to_owned(),
+            json!({ "type": "string", "enum": codes }),
+        )];
     }
     if matches!(kind.compartment, Compartment::Reference(e) if e == element) {
-        return schema_ref("PatientReference");
+        return vec![(element.to_owned(), schema_ref("PatientReference"))];
     }
     if kind.compartment == Compartment::Participant && element == "participant" {
-        return json!({
-            "type": "array",
-            "description": "Exactly one participant's actor is the patient.",
-            "minItems": 1,
-            "maxItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["actor"],
-                "properties": { "actor": schema_ref("PatientReference") },
-            },
+        let Card::Many(Type::Backbone(s)) = card else {
+            return element_schemas(element, card, 0);
+        };
+        let mut item = struct_schema(s, 1, &[]);
+        item["properties"]["actor"] = schema_ref("PatientReference");
+        item["properties"]["status"] = json!({
+            "type": "string",
+            "enum": ["accepted", "declined", "tentative", "needs-action"],
         });
+        item["required"] = json!(["actor", "status"]);
+        return vec![(
+            element.to_owned(),
+            json!({
+                "type": "array",
+                "description": "Exactly one participant's actor is the patient.",
+                "minItems": 1,
+                "maxItems": 1,
+                "items": item,
+            }),
+        )];
     }
-    if kind.dates.contains(&element) {
-        return schema_ref("DateOrPeriod");
+    if element == "language" {
+        return vec![(
+            element.to_owned(),
+            json!({ "type": "string", "pattern": r"^[a-z]{2,3}(-[A-Z]{2})?$" }),
+        )];
     }
-    match element {
-        "implicitRules" => json!({ "type": "string", "format": "uri" }),
-        "language" => json!({ "type": "string", "pattern": r"^[a-z]{2,3}(-[A-Z]{2})?$" }),
-        "meta" => json!({ "type": "object", "description": "Ignored: the server sets it." }),
-        "text" => json!({
-            "type": "object",
-            "required": ["status", "div"],
-            "properties": {
-                "status": { "type": "string", "enum": ["generated", "extensions", "additional", "empty"] },
-                "div": { "type": "string", "description": "XHTML: <div xmlns=\"http://www.w3.org/1999/xhtml\">…</div>" },
-            },
-            "additionalProperties": false,
-        }),
-        "contained" => json!({
-            "type": "array",
-            "items": { "type": "object", "required": ["resourceType"] },
-        }),
-        "extension" | "modifierExtension" => json!({
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["url"],
-                "properties": {
-                    "url": { "type": "string", "format": "uri" },
-                    "valueString": { "type": "string", "pattern": r"\S" },
-                },
-                "additionalProperties": false,
-            },
-        }),
-        _ => json!({}),
-    }
+    element_schemas(element, card, 0)
 }
 
 /// The body of a create (`update` false) or an update of `kind`: the elements the
@@ -317,12 +459,11 @@ fn request_body(kind: &Kind, update: bool) -> Value {
         "resourceType".into(),
         json!({ "type": "string", "enum": [name] }),
     );
-    let common = RESOURCE_ELEMENTS
-        .iter()
-        .chain(if kind.domain { DOMAIN_ELEMENTS } else { &[] });
-    for element in common.chain(kind.elements) {
-        if *element != "id" {
-            properties.insert((*element).to_owned(), element_schema(kind, element));
+    for (element, card) in kind.element_lists().into_iter().flatten() {
+        if !matches!(*element, "id" | "resourceType") {
+            for (name, schema) in element_schema(kind, element, *card) {
+                properties.insert(name, schema);
+            }
         }
     }
     properties.insert(
@@ -526,23 +667,9 @@ fn components() -> Value {
             "additionalProperties": false,
         }),
     );
-    schemas.insert(
-        "DateOrPeriod".into(),
-        json!({
-            "description": "A date (2026, 2026-11, 2026-11-28), a time with its offset, or a Period of them.",
-            "anyOf": [
-                { "type": "string", "format": "date" },
-                { "type": "string", "format": "date-time" },
-                {
-                    "type": "object",
-                    "properties": {
-                        "start": { "type": "string", "format": "date-time" },
-                        "end": { "type": "string", "format": "date-time" },
-                    },
-                },
-            ],
-        }),
-    );
+    for t in DATATYPES {
+        schemas.insert(t.name().to_owned(), datatype_schema(*t));
+    }
     schemas.insert(
         "OperationOutcome".into(),
         json!({
@@ -761,8 +888,10 @@ mod tests {
                 let schema = &doc["components"]["schemas"][format!("{name}{which}")];
                 assert_eq!(schema["additionalProperties"], false);
                 let properties = schema["properties"].as_object().unwrap();
-                for element in kind.elements {
-                    assert!(properties.contains_key(*element), "{name}.{element}");
+                for (element, card) in kind.elements {
+                    for (element, _) in element_schemas(element, *card, 0) {
+                        assert!(properties.contains_key(&element), "{name}.{element}");
+                    }
                 }
                 // Every documented element is one the server knows (whatever it then
                 // says of the value).
