@@ -744,20 +744,23 @@ pub(crate) fn check_value(value: &Value, t: Type, path: &str) -> Result<(), Inva
     Ok(())
 }
 
-/// Non-empty text with something other than white space, and no control characters
-/// but tab, carriage return and line feed.
+/// White space FHIR's text does not take: all but space, tab, carriage return and line
+/// feed (FHIR's string is `[ \r\n\t\S]+`), and control characters.
+fn odd_char(c: char) -> bool {
+    (c.is_whitespace() || c.is_control() || ('\u{1c}'..='\u{1f}').contains(&c))
+        && !matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// Non-empty text with something other than white space, and no odd characters.
 fn valid_string(s: &str) -> bool {
-    !s.trim().is_empty()
-        && !s
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+    !s.trim().is_empty() && !s.chars().any(odd_char)
 }
 
 /// A code: no leading or trailing white space, single spaces within.
 pub(crate) fn valid_code(s: &str) -> bool {
     !s.is_empty()
         && s.split(' ')
-            .all(|part| !part.is_empty() && !part.chars().any(char::is_whitespace))
+            .all(|part| !part.is_empty() && !part.chars().any(|c| c.is_whitespace() || odd_char(c)))
 }
 
 fn valid_uri(s: &str) -> bool {
@@ -872,30 +875,24 @@ pub(crate) fn valid_date_time(text: &str) -> bool {
 }
 
 fn check_primitive(value: &Value, t: Type, path: &str) -> Result<(), Invalid> {
-    let text = || -> Result<&str, Invalid> {
-        match value {
-            Value::String(s) => Ok(s),
-            _ => Err(invalid(format!("{path} must be text."))),
+    // A string-valued primitive: the check of its text, and what it must be.
+    let text = |good: fn(&str) -> bool, why: &str| {
+        if value.as_str().is_some_and(good) {
+            Ok(())
+        } else {
+            Err(invalid(format!("{path} {why}")))
         }
     };
     let whole = |min: i64| -> Result<(), Invalid> {
         match value.as_i64() {
-            Some(n) if value.is_i64() || value.is_u64() => {
-                if (min..=i64::from(i32::MAX)).contains(&n) {
-                    Ok(())
-                } else {
-                    Err(invalid(format!(
-                        "{path} must be a whole number from {min} to {}.",
-                        i32::MAX
-                    )))
-                }
-            }
+            Some(n) if (min..=i64::from(i32::MAX)).contains(&n) => Ok(()),
             _ => Err(invalid(format!(
-                "{path} must be a whole number (a JSON number without a fraction)."
+                "{path} must be a whole number from {min} to {} (a JSON number without a fraction).",
+                i32::MAX
             ))),
         }
     };
-    let ok = |good: bool, why: &str| {
+    let json = |good: bool, why: &str| {
         if good {
             Ok(())
         } else {
@@ -903,60 +900,485 @@ fn check_primitive(value: &Value, t: Type, path: &str) -> Result<(), Invalid> {
         }
     };
     match t {
-        Boolean => ok(value.is_boolean(), "must be true or false."),
+        Boolean => json(value.is_boolean(), "must be true or false."),
         Integer => whole(i64::from(i32::MIN)),
         PositiveInt => whole(1),
         UnsignedInt => whole(0),
-        Decimal => ok(value.is_number(), "must be a number (a JSON number)."),
-        String | Markdown => {
-            let s = text()?;
-            ok(
-                valid_string(s),
-                "must be text: not empty, not only spaces, no control characters.",
-            )
-        }
-        Code => ok(
-            valid_code(text()?),
+        Decimal => json(value.is_number(), "must be a number (a JSON number)."),
+        String | Markdown => text(
+            valid_string,
+            "must be text: not empty, not only spaces, no control characters.",
+        ),
+        Code => text(
+            valid_code,
             "must be a code: text without leading, trailing or double spaces.",
         ),
-        Id => ok(
-            valid_id(text()?),
-            "must be an id: 1 to 64 of A-Z, a-z, 0-9, - and .",
-        ),
-        Uri | Url | Canonical => ok(valid_uri(text()?), "must be a URI: text without spaces."),
-        Oid => ok(valid_oid(text()?), "must be an OID: urn:oid:1.2.3…"),
-        Uuid => ok(
-            valid_uuid(text()?),
+        Id => text(valid_id, "must be an id: 1 to 64 of A-Z, a-z, 0-9, - and ."),
+        Uri | Url | Canonical => text(valid_uri, "must be a URI: text without spaces."),
+        Oid => text(valid_oid, "must be an OID: urn:oid:1.2.3…"),
+        Uuid => text(
+            valid_uuid,
             "must be a UUID: urn:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.",
         ),
-        Base64Binary => {
-            use base64::Engine as _;
-            let s = text()?;
-            ok(
-                !s.is_empty() && base64::engine::general_purpose::STANDARD.decode(s).is_ok(),
-                "must be base64.",
-            )
-        }
-        Date => ok(
-            valid_date(text()?),
-            "is a date: YYYY-MM-DD (or YYYY-MM, or YYYY).",
-        ),
-        DateTime => ok(
-            valid_date_time(text()?),
+        Base64Binary => text(valid_base64, "must be base64."),
+        Date => text(valid_date, "is a date: YYYY-MM-DD (or YYYY-MM, or YYYY)."),
+        DateTime => text(
+            valid_date_time,
             "is a dateTime: a date (2026-11-28, 2026-11 or 2026) or a full time with its offset (2026-11-28T09:30:00+11:00).",
         ),
-        Instant => ok(
-            valid_instant(text()?),
+        Instant => text(
+            valid_instant,
             "is an instant: a full time with its offset (2026-11-28T09:30:00+11:00).",
         ),
-        Time => ok(valid_time(text()?), "is a time: hh:mm:ss (09:30:00)."),
-        Xhtml => {
-            let s = text()?.trim();
-            ok(
-                s.starts_with("<div") && s.ends_with("</div>"),
-                "must be XHTML: <div xmlns=\"http://www.w3.org/1999/xhtml\">…</div>.",
-            )
-        }
+        Time => text(valid_time, "is a time: hh:mm:ss (09:30:00)."),
+        Xhtml => text(
+            valid_xhtml,
+            "must be XHTML: <div xmlns=\"http://www.w3.org/1999/xhtml\">…</div>.",
+        ),
         _ => Ok(()),
+    }
+}
+
+fn valid_base64(s: &str) -> bool {
+    use base64::Engine as _;
+    !s.is_empty() && base64::engine::general_purpose::STANDARD.decode(s).is_ok()
+}
+
+/// A Narrative's div, as far as checked here: `<div …>…</div>`.
+fn valid_xhtml(s: &str) -> bool {
+    let s = s.trim();
+    s.starts_with("<div") && s.ends_with("</div>")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn ok(t: Type, v: Value) {
+        assert!(check_value(&v, t, "x").is_ok(), "{t:?} should take {v}");
+    }
+
+    fn bad(t: Type, v: Value, why: &str) {
+        let err = check_value(&v, t, "x").expect_err(&format!("{t:?} should refuse {v}"));
+        assert!(err.0.contains(why), "{t:?} {v}: {}", err.0);
+    }
+
+    #[test]
+    fn primitives_take_their_lexical_forms_only() {
+        let cases: &[(Type, &[Value], &[Value])] = &[
+            (
+                Boolean,
+                &[json!(true), json!(false)],
+                &[json!("true"), json!(1)],
+            ),
+            (
+                Integer,
+                &[json!(0), json!(-5), json!(2_147_483_647)],
+                &[json!(1.5), json!("3"), json!(2_147_483_648_i64), json!(5.0)],
+            ),
+            (PositiveInt, &[json!(1)], &[json!(0), json!(-1)]),
+            (
+                UnsignedInt,
+                &[json!(0), json!(7)],
+                &[json!(-1), json!(true)],
+            ),
+            (
+                Decimal,
+                &[json!(1.5), json!(-2), json!(0)],
+                &[json!("1.5"), json!(null)],
+            ),
+            (
+                String,
+                &[json!("Wiremu"), json!("two\nlines")],
+                &[
+                    json!(""),
+                    json!("   "),
+                    json!(5),
+                    json!("bell\u{7}"),
+                    json!("nbsp\u{a0}"),
+                    json!("tab\u{b}"),
+                ],
+            ),
+            (Markdown, &[json!("**yes**")], &[json!("")]),
+            (
+                Code,
+                &[json!("final"), json!("in-progress"), json!("a b")],
+                &[
+                    json!(""),
+                    json!(" a"),
+                    json!("a "),
+                    json!("a  b"),
+                    json!("a\tb"),
+                    json!(false),
+                ],
+            ),
+            (
+                Id,
+                &[json!("a-1.B")],
+                &[json!("a/b"), json!(""), json!("a".repeat(65))],
+            ),
+            (
+                Uri,
+                &[json!("http://loinc.org"), json!("urn:x")],
+                &[json!("a b"), json!("")],
+            ),
+            (
+                Url,
+                &[json!("https://x.example/a")],
+                &[json!("https://x .example")],
+            ),
+            (
+                Canonical,
+                &[json!("http://hl7.org/fhir/StructureDefinition/x|4.0.1")],
+                &[json!(" ")],
+            ),
+            (
+                Oid,
+                &[json!("urn:oid:1.2.36.1")],
+                &[json!("urn:oid:3.1"), json!("1.2.3"), json!("urn:oid:1.02")],
+            ),
+            (
+                Uuid,
+                &[json!("urn:uuid:c757873d-ec9a-4326-a141-556f43239520")],
+                &[
+                    json!("c757873d-ec9a-4326-a141-556f43239520"),
+                    json!("urn:uuid:xyz"),
+                ],
+            ),
+            (
+                Base64Binary,
+                &[json!("YWJj"), json!("YQ==")],
+                &[json!("abc"), json!(""), json!("YW Jj")],
+            ),
+            (
+                Date,
+                &[
+                    json!("1950"),
+                    json!("1950-02"),
+                    json!("1950-02-28"),
+                    json!("2024-02-29"),
+                ],
+                &[
+                    json!("0000"),
+                    json!("1950-13"),
+                    json!("1950-02-30"),
+                    json!("28/02/1950"),
+                    json!("1950-02-28T00:00:00Z"),
+                    json!(1950),
+                ],
+            ),
+            (
+                DateTime,
+                &[
+                    json!("2026"),
+                    json!("2026-11-28"),
+                    json!("2026-11-28T09:30:00+11:00"),
+                    json!("2026-11-28T09:30:00.123Z"),
+                    json!("2026-11-28T09:30:00-14:00"),
+                ],
+                &[
+                    json!("2026-11-28T09:30+11:00"),
+                    json!("2026-11-28T09:30:00"),
+                    json!("2026-11-28T24:00:00Z"),
+                    json!("2026-11-28T09:30:60Z"),
+                    json!("2026-11-28T09:30:00+15:00"),
+                    json!("2026-11T09:30:00Z"),
+                    json!({ "start": "2026-11-28" }),
+                ],
+            ),
+            (
+                Instant,
+                &[
+                    json!("2026-11-28T09:30:00Z"),
+                    json!("2026-11-28T09:30:00.5+05:30"),
+                ],
+                &[json!("2026-11-28"), json!("2026-11-28T09:30:00")],
+            ),
+            (
+                Time,
+                &[json!("09:30:00"), json!("23:59:59.999")],
+                &[json!("09:30"), json!("24:00:00"), json!("9:30:00")],
+            ),
+            (
+                Xhtml,
+                &[json!(
+                    "<div xmlns=\"http://www.w3.org/1999/xhtml\">Hi</div>"
+                )],
+                &[json!("Hi"), json!("<p>Hi</p>")],
+            ),
+        ];
+        for (t, good, bads) in cases {
+            for v in *good {
+                ok(*t, v.clone());
+            }
+            for v in *bads {
+                assert!(check_value(v, *t, "x").is_err(), "{t:?} should refuse {v}");
+            }
+        }
+        bad(
+            Instant,
+            json!("2026-11-28"),
+            "x is an instant: a full time with its offset",
+        );
+        bad(String, json!(""), "x must be text");
+        bad(Date, json!("1950-02-30"), "x is a date");
+    }
+
+    #[test]
+    fn complex_types_name_only_their_elements() {
+        ok(
+            CodeableConcept,
+            json!({ "coding": [{ "system": "http://loinc.org", "code": "8867-4" }], "text": "Heart rate" }),
+        );
+        bad(
+            CodeableConcept,
+            json!(false),
+            "x must be an object (a CodeableConcept)",
+        );
+        bad(CodeableConcept, json!({}), "must not be empty");
+        bad(
+            CodeableConcept,
+            json!({ "coding": { "code": "a" } }),
+            "x.coding must be a list of Coding",
+        );
+        bad(
+            CodeableConcept,
+            json!({ "coding": [] }),
+            "x.coding must not be an empty list",
+        );
+        bad(
+            CodeableConcept,
+            json!({ "coding": [null] }),
+            "x.coding[0] must not be null",
+        );
+        bad(
+            Coding,
+            json!({ "code": "a", "colour": "red" }),
+            "x has no element named colour",
+        );
+        ok(
+            Reference,
+            json!({ "reference": "Patient/1", "display": "Wiremu", "id": "r1" }),
+        );
+        bad(
+            Reference,
+            json!({ "reference": "Patient/1", "extra": 1 }),
+            "no element named extra",
+        );
+        bad(
+            Reference,
+            json!({ "reference": "" }),
+            "x.reference must be text",
+        );
+        ok(
+            Period,
+            json!({ "start": "2026-11-28", "end": "2026-11-28T10:00:00Z" }),
+        );
+        bad(
+            Period,
+            json!("2026-11-28"),
+            "x must be an object (a Period)",
+        );
+        bad(Period, json!({ "start": "soon" }), "x.start is a dateTime");
+        ok(
+            Identifier,
+            json!({ "system": "urn:x", "value": "1", "assigner": { "display": "AIHW" } }),
+        );
+        ok(
+            HumanName,
+            json!({ "family": "Okonkwo", "given": ["Wiremu", "Tane"], "use": "official" }),
+        );
+        bad(
+            HumanName,
+            json!({ "given": "Wiremu" }),
+            "x.given must be a list of String",
+        );
+        bad(HumanName, json!({ "family": "" }), "x.family must be text");
+        ok(
+            ContactPoint,
+            json!({ "system": "phone", "value": "0400 000 000", "rank": 1 }),
+        );
+        bad(
+            ContactPoint,
+            json!({ "rank": 0 }),
+            "x.rank must be a whole number from 1",
+        );
+        ok(
+            Address,
+            json!({ "line": ["1 Main St"], "city": "Hobart", "postalCode": "7000" }),
+        );
+        ok(
+            Quantity,
+            json!({ "value": 72, "unit": "beats/min", "system": "http://unitsofmeasure.org", "code": "/min" }),
+        );
+        bad(
+            Quantity,
+            json!({ "value": "72" }),
+            "x.value must be a number",
+        );
+        ok(Age, json!({ "value": 40, "unit": "a" }));
+        ok(
+            Range,
+            json!({ "low": { "value": 1 }, "high": { "value": 2 } }),
+        );
+        ok(
+            Ratio,
+            json!({ "numerator": { "value": 1 }, "denominator": { "value": 2 } }),
+        );
+        ok(
+            Annotation,
+            json!({ "text": "Seen", "authorString": "Dr A", "time": "2026-11-28" }),
+        );
+        bad(
+            Annotation,
+            json!({ "authorString": "Dr A" }),
+            "x.text is required",
+        );
+        bad(
+            Annotation,
+            json!({ "text": "a", "authorString": "Dr A", "authorReference": { "display": "B" } }),
+            "x.author[x] takes one value",
+        );
+        ok(
+            Attachment,
+            json!({ "contentType": "application/pdf", "data": "YWJj", "size": 3 }),
+        );
+        bad(
+            Attachment,
+            json!({ "size": -1 }),
+            "x.size must be a whole number from 0",
+        );
+        ok(
+            Narrative,
+            json!({ "status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">Hi</div>" }),
+        );
+        bad(
+            Narrative,
+            json!({ "status": "made-up", "div": "<div>Hi</div>" }),
+            "x.status is one of",
+        );
+        bad(
+            Narrative,
+            json!({ "status": "generated" }),
+            "x.div is required",
+        );
+        ok(
+            Extension,
+            json!({ "url": "http://x.example/e", "valueString": "a" }),
+        );
+        ok(
+            Extension,
+            json!({ "url": "http://x.example/e", "extension": [{ "url": "a", "valueBoolean": true }] }),
+        );
+        bad(
+            Extension,
+            json!({ "valueString": "a" }),
+            "x.url is required",
+        );
+        bad(
+            Extension,
+            json!({ "url": "http://x.example/e" }),
+            "one value[x] or nested extensions",
+        );
+        bad(
+            Extension,
+            json!({ "url": "u", "valueString": "a", "valueBoolean": true }),
+            "takes one value",
+        );
+        bad(
+            Extension,
+            json!({ "url": "u", "valueNope": 1 }),
+            "no element named valueNope",
+        );
+        ok(
+            Timing,
+            json!({ "repeat": { "frequency": 2, "period": 1, "periodUnit": "d", "timeOfDay": ["08:00:00"] } }),
+        );
+        bad(
+            Timing,
+            json!({ "repeat": { "timeOfDay": ["8am"] } }),
+            "x.repeat.timeOfDay[0] is a time",
+        );
+        ok(
+            Dosage,
+            json!({ "text": "1 tablet daily", "doseAndRate": [{ "doseQuantity": { "value": 1 } }], "modifierExtension": [{ "url": "u", "valueBoolean": true }] }),
+        );
+        bad(
+            Coding,
+            json!({ "code": "a", "modifierExtension": [{ "url": "u", "valueBoolean": true }] }),
+            "no element named modifierExtension",
+        );
+        ok(
+            SampledData,
+            json!({ "origin": { "value": 0 }, "period": 10, "dimensions": 1, "data": "1 2 3" }),
+        );
+        bad(
+            SampledData,
+            json!({ "origin": { "value": 0 }, "period": 10 }),
+            "x.dimensions is required",
+        );
+    }
+
+    #[test]
+    fn primitive_siblings_carry_only_an_id_and_extensions() {
+        ok(
+            HumanName,
+            json!({ "family": "O", "_family": { "extension": [{ "url": "u", "valueString": "a" }] } }),
+        );
+        ok(
+            HumanName,
+            json!({ "given": ["A", "B"], "_given": [null, { "id": "g2" }] }),
+        );
+        bad(
+            HumanName,
+            json!({ "_family": 5 }),
+            "x._family must be an object",
+        );
+        bad(
+            HumanName,
+            json!({ "_family": {} }),
+            "x._family must be an object",
+        );
+        bad(
+            HumanName,
+            json!({ "_family": { "colour": "red" } }),
+            "no element named colour",
+        );
+        bad(
+            HumanName,
+            json!({ "given": ["A"], "_given": [null, { "id": "g" }] }),
+            "one entry (or null) per value",
+        );
+        bad(
+            HumanName,
+            json!({ "_period": { "id": "p" } }),
+            "no element named _period",
+        );
+        bad(
+            HumanName,
+            json!({ "_nope": { "id": "p" } }),
+            "no element named _nope",
+        );
+    }
+
+    #[test]
+    fn element_lookup_resolves_choices() {
+        let list: &'static [Element] = &[
+            ("deceased[x]", Choice(&[Boolean, DateTime])),
+            ("name", Many(HumanName)),
+        ];
+        assert!(matches!(
+            find(&[list], "deceasedBoolean"),
+            Some(One(Boolean))
+        ));
+        assert!(matches!(
+            find(&[list], "deceasedDateTime"),
+            Some(One(DateTime))
+        ));
+        assert!(find(&[list], "deceased").is_none());
+        assert!(find(&[list], "deceasedString").is_none());
+        assert!(matches!(find(&[list], "name"), Some(Many(HumanName))));
     }
 }

@@ -558,6 +558,56 @@ mod tests {
     }
 
     #[test]
+    fn element_datatypes_are_checked_with_their_path() {
+        use crate::records::kinds::{BINARY, CONSENT, DOCUMENT_REFERENCE, ENCOUNTER, OBSERVATION};
+        let obs = |extra: &str| {
+            format!(
+                r#"{{"resourceType":"Observation","status":"final","code":{{"text":"HR"}},"subject":{{"reference":"Patient/p1"}}{extra}}}"#
+            )
+        };
+        let cases: Vec<(&Kind, String, &str)> = vec![
+            (&PATIENT, r#"{"resourceType":"Patient","photo":5}"#.into(), "photo must be a list of Attachment"),
+            (&PATIENT, r#"{"resourceType":"Patient","telecom":{"a":1}}"#.into(), "telecom must be a list of ContactPoint"),
+            (&PATIENT, r#"{"resourceType":"Patient","text":7}"#.into(), "text must be an object (a Narrative)"),
+            (&PATIENT, r#"{"resourceType":"Patient","extension":5}"#.into(), "extension must be a list of Extension"),
+            (&PATIENT, r#"{"resourceType":"Patient","_gender":5}"#.into(), "_gender must be an object"),
+            (&PATIENT, r#"{"resourceType":"Patient","contained":[{"resourceType":"Nope"}]}"#.into(), "contained[0] must be a resource of a type"),
+            (&PATIENT, r#"{"resourceType":"Patient","name":[{"family":""}]}"#.into(), "name[0].family must be text"),
+            (&PATIENT, r#"{"resourceType":"Patient","extension":[{"valueString":"a"}]}"#.into(), "extension[0].url is required"),
+            (&PATIENT, r#"{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2020"}"#.into(), "deceased[x] takes one value"),
+            (&PATIENT, r#"{"resourceType":"Patient","contact":[{"colour":"red"}]}"#.into(), "contact[0] has no element named colour"),
+            (&PATIENT, r#"{"resourceType":"Patient","communication":[{"preferred":true}]}"#.into(), "communication[0].language is required"),
+            (&OBSERVATION, obs(r#","code":false"#).replace(r#""code":{"text":"HR"},"#, ""), "code must be an object (a CodeableConcept)"),
+            (&OBSERVATION, obs(r#","issued":"2026-11-28""#), "issued is an instant: a full time with its offset"),
+            (&OBSERVATION, obs(r#","effectiveInstant":"2026-11-28""#), "effectiveInstant is an instant"),
+            (&OBSERVATION, obs(r#","effectiveDateTime":{"start":"2026-11-28"}"#), "effectiveDateTime is a dateTime"),
+            (&OBSERVATION, obs(r#","component":[{"valueString":"a"}]"#), "component[0].code is required"),
+            (&OBSERVATION, obs(r#","referenceRange":[{"low":5}]"#), "referenceRange[0].low must be an object (a Quantity)"),
+            (&OBSERVATION, obs(r#","subject":{"reference":"Patient/p1","extra":1}"#).replace(r#""subject":{"reference":"Patient/p1"},"#, ""), "subject has no element named extra"),
+            (&OBSERVATION, obs(r#","contained":[{"resourceType":"Observation","id":"o","status":"final","code":{"text":"a"},"contained":[{"resourceType":"Patient","id":"p"}]}]"#), "contains no resources itself"),
+            (&OBSERVATION, obs(r#","contained":[{"resourceType":"Observation","id":"o"}]"#), "contained[0]: A Observation must have status"),
+            (&OBSERVATION, obs(r#","contained":[{"resourceType":"Patient"}]"#), "contained[0] needs an id"),
+            (&ENCOUNTER, r#"{"resourceType":"Encounter","status":"finished","class":{"code":"VR"},"subject":{"reference":"Patient/p1"},"period":"2026-11-28"}"#.into(), "period must be an object (a Period)"),
+            (&CONSENT, r#"{"resourceType":"Consent","status":"active","scope":{"text":"a"},"category":true,"patient":{"reference":"Patient/p1"},"policyRule":{"text":"a"}}"#.into(), "category must be a list of CodeableConcept"),
+            (&DOCUMENT_REFERENCE, r#"{"resourceType":"DocumentReference","status":"current","subject":{"reference":"Patient/p1"},"content":[{"format":{"code":"a"}}]}"#.into(), "content[0].attachment is required"),
+            (&BINARY, r#"{"resourceType":"Binary","contentType":"text/plain","securityContext":{"reference":"Patient/p1"},"text":{"status":"empty","div":"<div></div>"}}"#.into(), "Binary has no element named text"),
+        ];
+        for (kind, body, why) in cases {
+            let err = kind.parse(body.as_bytes(), None).expect_err(&body);
+            assert!(err.0.contains(why), "{body}: {}", err.0);
+        }
+        // And good ones pass, contained resources kept as sent.
+        let good = obs(
+            r#","issued":"2026-11-28T09:30:00+11:00","valueQuantity":{"value":72,"unit":"/min"},
+               "contained":[{"resourceType":"Patient","id":"mum","name":[{"family":"O"}]}],
+               "_status":{"extension":[{"url":"http://x.example/e","valueString":"a"}]},
+               "component":[{"code":{"text":"systolic"},"valueQuantity":{"value":120}}]"#,
+        );
+        let parsed = OBSERVATION.parse(good.as_bytes(), None).unwrap();
+        assert_eq!(parsed["contained"][0]["id"], "mum");
+    }
+
+    #[test]
     fn an_update_must_name_the_same_id() {
         assert!(parse(r#"{"resourceType":"Patient","id":"a"}"#, Some("a")).is_ok());
         assert!(parse(r#"{"resourceType":"Patient","id":"b"}"#, Some("a")).is_err());
