@@ -27,6 +27,33 @@ pub fn totp_code(secret: &[u8], unix_secs: i64) -> String {
 }
 
 /// The enrolment link in the newest outbox message that has one.
+/// The e-mails in the outbox now.
+pub fn outbox_files(s: &TestServer) -> std::collections::HashSet<std::path::PathBuf> {
+    std::fs::read_dir(s.dir.path().join("outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+/// The enrolment link of the one e-mail written since `before` (file times are too
+/// coarse to order e-mails written close together).
+pub fn enrol_link_in_new_mail(
+    s: &TestServer,
+    before: &std::collections::HashSet<std::path::PathBuf>,
+) -> String {
+    let new: Vec<String> = outbox_files(s)
+        .difference(before)
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .filter(|text| text.contains("/enrol/"))
+        .collect();
+    assert_eq!(new.len(), 1, "one new e-mail with a link");
+    let start = new[0].find("http").unwrap();
+    new[0][start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
 pub fn newest_enrol_link_in_outbox(s: &TestServer) -> String {
     let mut mails: Vec<_> = std::fs::read_dir(s.dir.path().join("outbox"))
         .unwrap()
