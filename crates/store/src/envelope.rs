@@ -70,6 +70,10 @@ impl KeyCache {
         keys.get(&(keyring.to_owned(), owner.to_owned())).cloned()
     }
 
+    fn clear(&self) {
+        self.keys.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     fn put(&self, keyring: &str, owner: &str, key: &Zeroizing<[u8; 32]>) {
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         if keys.len() >= KEY_CACHE_CAPACITY {
@@ -124,8 +128,25 @@ fn data_key_aad(owner: &str, kek_version: i64) -> Vec<u8> {
 }
 
 impl Db {
-    /// KEK `version`, unwrapped.
+    /// KEK `version`, unwrapped (a KEK never changes either: cached like data keys).
     async fn kek(
+        &self,
+        keyring: &Keyring,
+        version: i64,
+    ) -> Result<Zeroizing<[u8; 32]>, StoreError> {
+        let id = keyring_id(keyring);
+        // Owners are record ids or "practice": never a NUL, so no owner is mistaken
+        // for a KEK.
+        let slot = format!("kek\0{version}");
+        if let Some(kek) = self.keys.get(&id, &slot) {
+            return Ok(kek);
+        }
+        let kek = self.kek_from_db(keyring, version).await?;
+        self.keys.put(&id, &slot, &kek);
+        Ok(kek)
+    }
+
+    async fn kek_from_db(
         &self,
         keyring: &Keyring,
         version: i64,
@@ -186,6 +207,12 @@ impl Db {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// Forgets every unwrapped key this process holds, so the next use reads and
+    /// unwraps them again (tests; after restoring a backup under this process).
+    pub fn forget_unwrapped_keys(&self) {
+        self.keys.clear();
     }
 
     /// `owner`'s data key, created (under the current KEK) on first use.

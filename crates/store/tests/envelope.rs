@@ -133,6 +133,8 @@ async fn rotation_rewraps_every_data_key_and_every_record_still_opens() {
             vec![2],
             "the old KEK is gone"
         );
+        // Read every key afresh from the database, as a restarted server would.
+        db.forget_unwrapped_keys();
         for (owner, id, s) in &sealed {
             assert_eq!(
                 db.open_record(&keyring, owner, aad(id, 1), s)
@@ -150,7 +152,15 @@ async fn rotation_rewraps_every_data_key_and_every_record_still_opens() {
         assert_eq!((again.kek_version, again.rewrapped), (3, 301));
         assert_eq!(db.kek_versions().await.unwrap(), vec![3]);
         let (owner, id, s) = &sealed[123];
+        db.forget_unwrapped_keys();
         assert!(db.open_record(&keyring, owner, aad(id, 1), s).await.is_ok());
+        // Keys unwrapped under one master key are no use to another.
+        let stranger = Keyring::from_bytes([10; 32]);
+        assert!(
+            db.open_record(&stranger, owner, aad(id, 1), s)
+                .await
+                .is_err()
+        );
     }
 }
 
