@@ -382,6 +382,13 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
             notices.iter().any(|n| n.kind == "break_glass"),
             "the security officer is alerted"
         );
+        let patient_notices = d.notices_of_user(&patient, 10).await.unwrap();
+        assert!(
+            patient_notices
+                .iter()
+                .any(|n| n.kind == "break_glass" && n.message.contains("Dr Wen Ng")),
+            "the patient is told"
+        );
         d.close().await;
         let queue = s.get_with_cookie("/security/break-glass", &officer).await;
         assert_eq!(queue.status(), 200);

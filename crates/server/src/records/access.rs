@@ -199,6 +199,28 @@ pub async fn break_glass(
     state
         .audited(entry, async {
             state.db.insert_break_glass(&grant).await?;
+            // The patient, if they have an account, hears of it at once too.
+            if state
+                .db
+                .user_by_id(patient_id)
+                .await?
+                .is_some_and(|u| u.role == Role::Patient.as_str())
+            {
+                state
+                    .db
+                    .insert_notice(&NoticeRow {
+                        id: crate::setup::new_id()?,
+                        user_id: patient_id.to_owned(),
+                        created_ms: now,
+                        kind: "break_glass".into(),
+                        message: format!(
+                            "{} opened your record with emergency access. Their reason, and everything they look at, is in \"Who looked at my record\".",
+                            who.user.display_name
+                        ),
+                        read_ms: None,
+                    })
+                    .await?;
+            }
             for officer in state.db.list_users().await? {
                 if officer.role != Role::SecurityOfficer.as_str() || officer.disabled_ms.is_some()
                 {
