@@ -115,6 +115,11 @@ pub fn router(state: AppState) -> Router {
             post(people::revoke_sessions),
         )
         .route("/people/{id}/reset", post(people::reset))
+        .route("/people/{id}/care-team", post(people::add_care))
+        .route(
+            "/people/{id}/care-team/{clinician}/remove",
+            post(people::remove_care),
+        )
         .route("/people/{id}/resend", post(people::resend))
         .route(
             "/settings",

@@ -47,6 +47,8 @@ pub enum Action {
     ExportRecord,
     /// The break-glass review queue.
     ReviewBreakGlass,
+    /// Put a clinician on a patient's care team, or take them off.
+    AssignCare,
     /// The practice's directory of practitioners.
     ReadDirectory,
     WriteDirectory,
@@ -196,6 +198,8 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
         (ReviewBreakGlass, Target::Practice) => {
             allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
         }
+        // The administrator runs the practice: who looks after whom, not what is in the record.
+        (AssignCare, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
         (ReadDirectory, Target::Practice) => Decision::Allow,
         (WriteDirectory, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
         (ManageOwnSchedule, Target::Practice) => allow_if(who.role == Clinician, NOT_YOUR_ROLE),
@@ -321,6 +325,7 @@ mod tests {
                 Target::Practice,
                 [false, false, false, true],
             ),
+            (AssignCare, Target::Practice, [false, false, true, false]),
             (ReadDirectory, Target::Practice, [true, true, true, true]),
             (
                 WriteDirectory,

@@ -276,6 +276,65 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
                 }
             }
         }
+        // The administrator puts the other clinician on the care team: they may read;
+        // taken off again, they may not. The patient's list shows both.
+        let d = db(&s).await;
+        let other_id = d
+            .user_by_email(OTHER_CLINICIAN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        d.close().await;
+        let res = s
+            .post_form(
+                &format!("/people/{patient}/care-team"),
+                &[("clinician", other_id.as_str())],
+                Some(&p.clinician),
+            )
+            .await;
+        assert_eq!(res.status(), 403, "only the administrator assigns care");
+        let res = s
+            .post_form(
+                &format!("/people/{patient}/care-team"),
+                &[("clinician", other_id.as_str())],
+                Some(&p.admin),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let (status, _) = get(&s, &condition, &p.other_clinician).await;
+        assert_eq!(status, 200, "on the care team");
+        let page = s
+            .get_with_cookie(&format!("/people/{patient}"), &p.admin)
+            .await;
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Care team") && html.contains("Take off the care team"),
+            "{html}"
+        );
+        assert!(
+            !html.contains(DIAGNOSIS),
+            "the administrator sees no clinical content"
+        );
+        let res = s
+            .post_form(
+                &format!("/people/{patient}/care-team/{other_id}/remove"),
+                &[],
+                Some(&p.admin),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let (status, _) = get(&s, &condition, &p.other_clinician).await;
+        assert_eq!(status, 403, "off the care team");
+        let res = s
+            .post_form(
+                &format!("/people/{patient}/care-team"),
+                &[("clinician", patient.as_str())],
+                Some(&p.admin),
+            )
+            .await;
+        assert_eq!(res.status(), 400, "only clinicians join a care team");
+
         let practitioner =
             json!({"resourceType": "Practitioner", "name": [{"text": "Dr Oluwaseun Tremblay"}]});
         for ((who, cookie), want) in actors.iter().zip([403, 403, 403, 403, 201, 403]) {

@@ -297,6 +297,34 @@ impl Db {
         Ok(())
     }
 
+    /// The clinicians on `patient_id`'s care team, with when they joined.
+    pub async fn care_team_of(&self, patient_id: &str) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT clinician_id, since_ms FROM care_team WHERE patient_id = $1 ORDER BY since_ms",
+        )
+        .bind(patient_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("clinician_id")?, r.try_get("since_ms")?)))
+            .collect()
+    }
+
+    /// Takes `clinician_id` off `patient_id`'s care team; false if they were not on it.
+    pub async fn remove_from_care_team(
+        &self,
+        patient_id: &str,
+        clinician_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query("DELETE FROM care_team WHERE patient_id = $1 AND clinician_id = $2")
+            .bind(patient_id)
+            .bind(clinician_id)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Whether `clinician_id` cares for `patient_id`: on their care team, or with an
     /// appointment (booked or held) with them.
     pub async fn cares_for(

@@ -308,3 +308,56 @@ pub async fn review(
         })
         .await
 }
+
+/// Puts (`join`) or takes a clinician on or off a patient's care team (the practice
+/// administrator). The patient sees it in their access list.
+pub async fn assign_care(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    patient_id: &str,
+    clinician_id: &str,
+    join: bool,
+) -> AppResult<()> {
+    require(who, Action::AssignCare, Target::Practice)?;
+    let bad = |m: &str| AppError::client(ErrorCode::InvalidInput, m.to_owned());
+    let patient = state.db.user_by_id(patient_id).await?;
+    if !patient.is_some_and(|u| u.role == Role::Patient.as_str()) {
+        return Err(bad("Care teams are for patients."));
+    }
+    let clinician = state.db.user_by_id(clinician_id).await?;
+    if !clinician.is_some_and(|u| u.role == Role::Clinician.as_str() && u.disabled_ms.is_none()) {
+        return Err(bad("Choose a clinician with an active account."));
+    }
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        if join {
+            "care_team.assigned"
+        } else {
+            "care_team.removed"
+        },
+        &format!("Patient/{patient_id}"),
+        Outcome::Success,
+    )
+    .detail("patient", format!("Patient/{patient_id}"))
+    .detail("clinician", format!("user:{clinician_id}"));
+    let now = state.clock.now_ms();
+    state
+        .audited(entry, async {
+            if join {
+                state
+                    .db
+                    .add_to_care_team(patient_id, clinician_id, now)
+                    .await?;
+            } else if !state
+                .db
+                .remove_from_care_team(patient_id, clinician_id)
+                .await?
+            {
+                return Err(bad("That clinician is not on this patient's care team."));
+            }
+            Ok(())
+        })
+        .await
+}

@@ -966,3 +966,12 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod dump_tmp {
+    #[test]
+    fn dump_document() {
+        if let Ok(p) = std::env::var("TW_DUMP_OPENAPI") {
+            std::fs::write(p, super::document().to_string()).unwrap();
+        }
+    }
+}

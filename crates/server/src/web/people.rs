@@ -90,6 +90,8 @@ fn flash_for(done: &str) -> Option<String> {
             "enabled" => "The account is enabled again.",
             "revoked" => "They are signed out everywhere.",
             "settings" => "The settings were saved.",
+            "care-added" => "The clinician is on the care team and can open this patient's record.",
+            "care-removed" => "The clinician is off the care team.",
             _ => return None,
         }
         .to_owned(),
@@ -148,7 +150,29 @@ async fn person_page(
         .latest_invitation_of_user(&user.id)
         .await?
         .is_none_or(|i| i.used_ms.is_some());
+    // A patient's care team, for the administrator who assigns it.
+    let (care_team, clinicians) =
+        if role == Role::Patient && allowed(who, Action::AssignCare, Target::Practice) {
+            let team = state.db.care_team_of(&user.id).await?;
+            let mut on = Vec::new();
+            let mut off = Vec::new();
+            for c in state.db.list_users().await? {
+                if c.role != Role::Clinician.as_str() || c.disabled_ms.is_some() {
+                    continue;
+                }
+                if team.iter().any(|(id, _)| *id == c.id) {
+                    on.push((c.id, c.display_name));
+                } else {
+                    off.push((c.id, c.display_name));
+                }
+            }
+            (Some(on), off)
+        } else {
+            (None, Vec::new())
+        };
     Ok(PersonPage {
+        care_team,
+        clinicians,
         layout: layout(state, Some(who)).await?,
         flash,
         new_link,
@@ -411,4 +435,39 @@ pub async fn save_settings(
         }
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct CareForm {
+    #[serde(default)]
+    clinician: String,
+}
+
+/// `POST /people/{id}/care-team`: a clinician joins the patient's care team.
+pub async fn add_care(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<CareForm>,
+) -> AppResult<Response> {
+    let result = crate::records::access::assign_care(&state, &meta, &who, &id, &f.clinician, true)
+        .await
+        .map(|()| "care-added");
+    after(&headers, &id, result)
+}
+
+/// `POST /people/{id}/care-team/{clinician}/remove`.
+pub async fn remove_care(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    SignedIn(who): SignedIn,
+    Path((id, clinician)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let result = crate::records::access::assign_care(&state, &meta, &who, &id, &clinician, false)
+        .await
+        .map(|()| "care-removed");
+    after(&headers, &id, result)
 }

@@ -320,6 +320,8 @@ fn describe(action: &str, target: &str) -> String {
         "record.exported" => "Downloaded the whole record".into(),
         "record.break_glass" => "Opened the record with emergency access".into(),
         "audit.access_list_read" => "Read this list".into(),
+        "care_team.assigned" => "Added a clinician to the care team".into(),
+        "care_team.removed" => "Took a clinician off the care team".into(),
         other => other.to_owned(),
     }
 }

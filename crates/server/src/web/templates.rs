@@ -205,6 +205,10 @@ pub struct PersonPage {
     pub disabled: bool,
     pub can_manage: bool,
     pub can_revoke: bool,
+    /// A patient's care team `(id, name)`, when the viewer assigns it.
+    pub care_team: Option<Vec<(String, String)>>,
+    /// Clinicians who could join it.
+    pub clinicians: Vec<(String, String)>,
 }
 
 #[derive(Template)]
