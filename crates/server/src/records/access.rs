@@ -322,7 +322,7 @@ pub async fn assign_care(
     require(who, Action::AssignCare, Target::Practice)?;
     let bad = |m: &str| AppError::client(ErrorCode::InvalidInput, m.to_owned());
     let patient = state.db.user_by_id(patient_id).await?;
-    if !patient.is_some_and(|u| u.role == Role::Patient.as_str()) {
+    if patient.is_none_or(|u| u.role != Role::Patient.as_str()) {
         return Err(bad("Care teams are for patients."));
     }
     let clinician = state.db.user_by_id(clinician_id).await?;
