@@ -20,9 +20,9 @@ use common::{TestServer, database_choices};
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 const SCHEMATHESIS_MAJOR: &str = "4.";
 /// Test cases of the fuzzing phase, shared out among the operations (10 to 150 each) so
-/// the run stays within about a minute per database as resource types are added. The
-/// coverage and stateful phases come on top.
-const EXAMPLES_BUDGET: usize = 2000;
+/// the run stays within a few minutes per database on a busy 2-core machine as resource
+/// types are added. The coverage and stateful phases come on top.
+const EXAMPLES_BUDGET: usize = 800;
 /// Fixed, so a failure reproduces; `TW_SCHEMATHESIS_SEED` tries another.
 const DEFAULT_SEED: &str = "20261128";
 /// The FHIR resources schemathesis receives go to `TW_FHIR_CAPTURE_DIR` as well, for the
@@ -163,9 +163,10 @@ async fn the_fhir_api_keeps_its_openapi_contract() {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", install_hint()));
-        let out = tokio::time::timeout(Duration::from_secs(300), child.wait_with_output())
+        // A bound, not a measurement: about 3 minutes on a quiet machine.
+        let out = tokio::time::timeout(Duration::from_secs(900), child.wait_with_output())
             .await
-            .expect("schemathesis finishes within 5 minutes")
+            .expect("schemathesis finishes within 15 minutes")
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
