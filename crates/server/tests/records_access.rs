@@ -627,21 +627,7 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
 
         // Nothing clinical readable in the raw database.
         let db = s.stop().await;
-        let raw = match db.backend() {
-            store::Backend::Sqlite => {
-                let mut bytes = Vec::new();
-                for name in ["telewarden.db", "telewarden.db-wal"] {
-                    bytes.extend(std::fs::read(s.dir.path().join(name)).unwrap_or_default());
-                }
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
-            store::Backend::Postgres => {
-                store::testing::texts(&db, "SELECT CAST(t AS TEXT) FROM record_versions t")
-                    .await
-                    .unwrap()
-                    .join("\n")
-            }
-        };
+        let raw = common::fhir::raw_record_storage(&s, &db).await;
         assert!(raw.contains("Condition"), "the scan sees the records");
         for secret in [
             DIAGNOSIS,

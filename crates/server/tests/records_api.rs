@@ -258,21 +258,7 @@ async fn patient_records_through_the_fhir_api() {
             );
         }
         assert!(actions.contains(&("record.read".into(), format!("Patient/{patient_id}"))));
-        let raw = match db.backend() {
-            store::Backend::Sqlite => {
-                let mut bytes = Vec::new();
-                for name in ["telewarden.db", "telewarden.db-wal"] {
-                    bytes.extend(std::fs::read(s.dir.path().join(name)).unwrap_or_default());
-                }
-                String::from_utf8_lossy(&bytes).into_owned()
-            }
-            store::Backend::Postgres => {
-                store::testing::texts(&db, "SELECT CAST(t AS TEXT) FROM record_versions t")
-                    .await
-                    .unwrap()
-                    .join("\n")
-            }
-        };
+        let raw = common::fhir::raw_record_storage(&s, &db).await;
         assert!(raw.contains("Patient"), "the scan sees the records");
         for secret in [FAMILY, "Tautahi", IHI, "Aroha", "1948-07-02"] {
             assert!(!raw.contains(secret), "{secret} in the clear");

@@ -274,19 +274,9 @@ pub async fn everything(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let resources = service::export(&state, &meta, &who, &id).await?;
-    let entries: Vec<Value> = resources
-        .iter()
-        .map(|(kind, s)| {
-            json!({
-                "fullUrl": format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
-                "resource": s.resource,
-                "search": { "mode": "match" },
-            })
-        })
-        .collect();
     let mut res = body(
         StatusCode::OK,
-        &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
+        &record_bundle(&state, &resources, "searchset"),
     );
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
@@ -381,4 +371,32 @@ pub async fn audit_event_read(
         })?;
     let entry = access_log::entry(&state, &who, seq).await?;
     Ok(body(StatusCode::OK, &audit_event(&entry)))
+}
+
+/// A patient's whole record as a Bundle of `bundle_type` (`searchset` for
+/// `$everything`, `collection` for the download of the record page).
+pub fn record_bundle(state: &AppState, resources: &[(&Kind, Stored)], bundle_type: &str) -> Value {
+    let entries: Vec<Value> = resources
+        .iter()
+        .map(|(kind, s)| {
+            let mut entry = json!({
+                "fullUrl": format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
+                "resource": s.resource,
+            });
+            if bundle_type == "searchset" {
+                entry["search"] = json!({ "mode": "match" });
+            }
+            entry
+        })
+        .collect();
+    let mut bundle = json!({
+        "resourceType": "Bundle",
+        "type": bundle_type,
+        "timestamp": clock::rfc3339_ms(state.clock.now_ms()),
+        "entry": entries,
+    });
+    if bundle_type == "searchset" {
+        bundle["total"] = resources.len().into();
+    }
+    bundle
 }

@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderValue, StatusCode, header};
 use proto::ErrorCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::error::{AppError, AppResult, Fault};
 use crate::http::meta::RequestMeta;
@@ -236,21 +235,7 @@ pub async fn export(
     Path(patient_id): Path<String>,
 ) -> AppResult<Response> {
     let resources = service::export(&state, &meta, &who, &patient_id).await?;
-    let entries: Vec<Value> = resources
-        .iter()
-        .map(|(kind, s)| {
-            json!({
-                "fullUrl": format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
-                "resource": s.resource,
-            })
-        })
-        .collect();
-    let bundle = json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "timestamp": clock::rfc3339_ms(state.clock.now_ms()),
-        "entry": entries,
-    });
+    let bundle = crate::web::fhir::record_bundle(&state, &resources, "collection");
     let mut res = (StatusCode::OK, bundle.to_string()).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -75,3 +75,24 @@ pub fn outcome(body: &Value) -> &str {
     assert_eq!(body["resourceType"], "OperationOutcome", "{body}");
     body["issue"][0]["code"].as_str().unwrap()
 }
+
+/// Everything the database holds of the records, as raw text: the SQLite file and its
+/// write-ahead log byte for byte, or PostgreSQL's `record_versions` rows as stored. For
+/// tests that look for plain text where only ciphertext belongs.
+pub async fn raw_record_storage(s: &TestServer, db: &store::Db) -> String {
+    match db.backend() {
+        store::Backend::Sqlite => {
+            let mut bytes = Vec::new();
+            for name in ["telewarden.db", "telewarden.db-wal"] {
+                bytes.extend(std::fs::read(s.dir.path().join(name)).unwrap_or_default());
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        store::Backend::Postgres => {
+            store::testing::texts(db, "SELECT CAST(t AS TEXT) FROM record_versions t")
+                .await
+                .unwrap()
+                .join("\n")
+        }
+    }
+}
