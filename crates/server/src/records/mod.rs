@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod access_log;
+pub mod bulk;
 pub mod consults;
 pub mod datatypes;
 pub mod identifiers;

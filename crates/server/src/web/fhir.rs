@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::fhir::audit_event::audit_event;
 use crate::http::meta::RequestMeta;
 use crate::identity::session::SignedIn;
+use crate::records::bulk;
 use crate::records::resource::{self, Kind};
 use crate::records::service::{self, Stored};
 use crate::records::{access, access_log};
@@ -248,21 +249,14 @@ pub async fn search(
     Query(params): Query<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let kind = kind(&type_name)?;
-    let found = service::search(&state, &meta, &who, kind, &params).await?;
-    let entries: Vec<Value> = found
-        .iter()
-        .map(|s| {
-            json!({
-                "fullUrl": format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
-                "resource": s.resource,
-                "search": { "mode": "match" },
-            })
-        })
-        .collect();
-    Ok(body(
-        StatusCode::OK,
-        &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
-    ))
+    let found = bulk::search(&state, &meta, &who, kind, &params).await?;
+    let matches = found.iter().map(|s| {
+        (
+            format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
+            s.resource.clone(),
+        )
+    });
+    Ok(body(StatusCode::OK, &searchset(matches)))
 }
 
 /// `GET /fhir/Patient/{id}/$everything`: the patient's whole record as one Bundle (a
@@ -273,7 +267,7 @@ pub async fn everything(
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let resources = service::export(&state, &meta, &who, &id).await?;
+    let resources = bulk::export(&state, &meta, &who, &id).await?;
     let mut res = body(
         StatusCode::OK,
         &record_bundle(&state, &resources, "searchset"),
@@ -343,20 +337,13 @@ pub async fn audit_events(
         }
     }
     let entries = access_log::search(&state, &meta, &who, patient).await?;
-    let entries: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            json!({
-                "fullUrl": format!("{}/fhir/AuditEvent/{}", state.origin, e.seq),
-                "resource": audit_event(e),
-                "search": { "mode": "match" },
-            })
-        })
-        .collect();
-    Ok(body(
-        StatusCode::OK,
-        &json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
-    ))
+    let matches = entries.iter().map(|e| {
+        (
+            format!("{}/fhir/AuditEvent/{}", state.origin, e.seq),
+            audit_event(e),
+        )
+    });
+    Ok(body(StatusCode::OK, &searchset(matches)))
 }
 
 /// `GET /fhir/AuditEvent/{id}`: one ledger entry.
@@ -373,30 +360,31 @@ pub async fn audit_event_read(
     Ok(body(StatusCode::OK, &audit_event(&entry)))
 }
 
+/// A `searchset` Bundle of `(full URL, resource)` matches.
+fn searchset(matches: impl Iterator<Item = (String, Value)>) -> Value {
+    let entries: Vec<Value> = matches
+        .map(|(url, resource)| json!({ "fullUrl": url, "resource": resource, "search": { "mode": "match" } }))
+        .collect();
+    json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries })
+}
+
 /// A patient's whole record as a Bundle of `bundle_type` (`searchset` for
 /// `$everything`, `collection` for the download of the record page).
 pub fn record_bundle(state: &AppState, resources: &[(&Kind, Stored)], bundle_type: &str) -> Value {
-    let entries: Vec<Value> = resources
-        .iter()
-        .map(|(kind, s)| {
-            let mut entry = json!({
-                "fullUrl": format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
-                "resource": s.resource,
-            });
-            if bundle_type == "searchset" {
-                entry["search"] = json!({ "mode": "match" });
-            }
-            entry
-        })
-        .collect();
-    let mut bundle = json!({
-        "resourceType": "Bundle",
-        "type": bundle_type,
-        "timestamp": clock::rfc3339_ms(state.clock.now_ms()),
-        "entry": entries,
+    let matches = resources.iter().map(|(kind, s)| {
+        (
+            format!("{}/fhir/{}/{}", state.origin, kind.name, s.id),
+            s.resource.clone(),
+        )
     });
-    if bundle_type == "searchset" {
-        bundle["total"] = resources.len().into();
-    }
+    let mut bundle = if bundle_type == "searchset" {
+        searchset(matches)
+    } else {
+        let entries: Vec<Value> = matches
+            .map(|(url, resource)| json!({ "fullUrl": url, "resource": resource }))
+            .collect();
+        json!({ "resourceType": "Bundle", "type": bundle_type, "entry": entries })
+    };
+    bundle["timestamp"] = clock::rfc3339_ms(state.clock.now_ms()).into();
     bundle
 }

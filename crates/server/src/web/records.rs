@@ -16,8 +16,8 @@ use crate::identity::Role;
 use crate::identity::session::SignedIn;
 use crate::records::access::{self, Basis};
 use crate::records::access_log;
+use crate::records::bulk;
 use crate::records::kinds::PATIENT;
-use crate::records::service;
 use crate::records::summary::{Summary, summarise};
 use crate::state::AppState;
 use crate::web::forms::Form;
@@ -120,7 +120,7 @@ pub async fn records(
             }
             let searched = !params.is_empty();
             let (found, error) = if searched {
-                match service::search(&state, &meta, &who, &PATIENT, &params).await {
+                match bulk::search(&state, &meta, &who, &PATIENT, &params).await {
                     Ok(found) => (
                         found
                             .iter()
@@ -158,7 +158,7 @@ pub async fn record(
     SignedIn(who): SignedIn,
     Path(patient_id): Path<String>,
 ) -> AppResult<Response> {
-    match service::overview(&state, &meta, &who, &patient_id).await {
+    match bulk::overview(&state, &meta, &who, &patient_id).await {
         Ok((basis, resources)) => {
             let page = RecordPage {
                 layout: layout(&state, Some(&who)).await?,
@@ -234,7 +234,7 @@ pub async fn export(
     SignedIn(who): SignedIn,
     Path(patient_id): Path<String>,
 ) -> AppResult<Response> {
-    let resources = service::export(&state, &meta, &who, &patient_id).await?;
+    let resources = bulk::export(&state, &meta, &who, &patient_id).await?;
     let bundle = crate::web::fhir::record_bundle(&state, &resources, "collection");
     let mut res = (StatusCode::OK, bundle.to_string()).into_response();
     res.headers_mut().insert(
