@@ -1,0 +1,260 @@
+//! OS command injection: a shell command chained after a value.
+//!
+//! Notes say "cat", "rm", "find", "sleep" and use `;` and `&` all the time, so a command
+//! name is a finding only with shell syntax around it: a separator before it (`;`,
+//! `|`, `&&`, a backtick, `$(`, a newline) *and* shell-looking arguments after it, or
+//! a name that is no English word (`whoami`, `ifconfig`, `powershell`). Other rules
+//! look for syntax no prose has: `$(…)`, `/bin/sh`, `/dev/tcp/`, `${IFS}`, the
+//! Shellshock prefix `() {`, SSI directives, Windows `cmd /c` and batch constructs.
+//!
+//! Matching runs on a shell view of the text, where quotes, backslashes and empty
+//! expansions (`c''at`, `c\at`, `c$@at`, `c${x}at`) are removed the way the shell
+//! removes them.
+
+use std::sync::LazyLock;
+
+use super::rules::{Rule, RuleSet, rule};
+use super::targets::Target;
+use super::{Family, Findings};
+
+/// Command names that are no English word or common name: seeing one after a shell
+/// separator is enough.
+macro_rules! unique_cmd {
+    () => {
+        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|wget|curl|ncat|netcat|socat|busybox|python[23]?(?:\.\d+)?|perl|php|chmod|chown|chgrp|useradd|usermod|userdel|crontab|base64|base32|systemctl|nohup|mkfifo|mknod|xterm|tftp|xargs|egrep|fgrep|printenv|killall|pkill|traceroute|lsof|strace|ltrace|rmdir|mkdir|lsb_release|getent|iptables|tcpdump|tshark|certutil|bitsadmin|powershell|pwsh|wmic|regsvr32|rundll32|mshta|cscript|wscript|schtasks|tasklist|taskkill|systeminfo|netsh|icacls|cacls|findstr|tclsh|jrunscript|bzcat|zcat|xzcat|md5sum|sha\d+sum|ansible(?:-\w+)*|chef-\w+|kubectl|aptitude|apt-get|dpkg|telnet|gcc|nmap|bash|zsh|ksh|csh|tcsh|sh|ls|pwd|nc|awk|gawk|sed|grep|uptime|sudo|ssh|scp|rsync|gzip|gunzip|net\s+(?:user|localgroup|view|share|use))"
+    };
+}
+
+/// Command names that are also words ("cat", "more", "find", "sleep"): they need
+/// shell-looking arguments after them as well.
+macro_rules! word_cmd {
+    () => {
+        r"(?:cat|tac|nl|more|less|head|tail|find|sleep|kill|echo|printf|rm|cp|mv|touch|tee|dd|sort|cut|tr|file|stat|which|whereis|locate|export|set|alias|history|eval|exec|source|time|timeout|top|free|df|du|mount|type|copy|del|start|vi|vim|nano|ed|ln|who|w|ps|node|ruby|lua|make|host|mail|strings|od|xxd|rev|diff|cmp|install|chattr|openssl|docker|apt|yum|rpm|pip|npm|gem|cd|ll|reboot|shutdown|halt|id|env|su|dir|ping|tar|dig|wc|hostname)"
+    };
+}
+
+/// What may stand before a command: a shell separator, a command substitution, or a
+/// newline; optionally an env assignment, `sudo`, or a directory prefix.
+macro_rules! sep {
+    () => {
+        r"(?:[;|&`\n\r(]|\$\(|\{)\s*(?:\w+=\S*\s+)?(?:[\w.-]*/)*"
+    };
+}
+
+static RULES: &[Rule] = &[
+    rule(
+        "cmd-chained-command",
+        9,
+        concat!(sep!(), unique_cmd!(), r"(?:\s|$|[;|&<>`)}])"),
+    ),
+    rule(
+        "cmd-chained-word-command",
+        8,
+        concat!(
+            sep!(),
+            word_cmd!(),
+            r"(?:\s+(?:-{1,2}[a-z]|/|~|\$|\.{1,2}/|<|>)|\s*[;|&<>`)}])"
+        ),
+    ),
+    rule(
+        "cmd-leading-command",
+        7,
+        concat!(
+            r"^\s*(?:[\w.-]*/)*(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r")\s+(?:-{1,2}[a-z][\w-]*|/[\w.]|~/|\$\(|`)"
+        ),
+    ),
+    rule(
+        "cmd-substitution",
+        9,
+        concat!(
+            r"\$\(\s*(?:[\w.-]*/)*(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r")\b|`\s*(?:[\w.-]*/)*(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r")\b[^`]*`"
+        ),
+    ),
+    rule(
+        "cmd-brace-expansion",
+        9,
+        concat!(
+            r"\{\s*(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r"),[^}\s]*\}"
+        ),
+    ),
+    rule(
+        "cmd-shell-path",
+        8,
+        r"(?:^|[^\w.])/(?:usr/)?(?:local/)?s?bin/[\w?*\[\]-]+",
+    ),
+    rule(
+        "cmd-shellshock",
+        10,
+        r"\(\s*\)\s*\{\s*(?::|\w+)?\s*;?\s*\}\s*;|^\s*\(\s*\)\s*\{",
+    ),
+    rule(
+        "cmd-reverse-shell",
+        10,
+        r"/dev/(?:tcp|udp)/|\bnc\b.{0,30}\s-[a-z]*[ec]\b|\b(?:ba)?sh\s+-[ic]\b|\bmkfifo\b|\bsocat\b.{0,40}\bexec\b|\bpython\d?\s+-c\b|\bperl\s+-e\b|\bphp\s+-r\b|\bruby\s+-e\b",
+    ),
+    rule(
+        "cmd-redirection",
+        7,
+        r"(?:^|[\s;|&])\d?>>?\s*/(?:dev|tmp|etc|var|root)/|\b2>&1\b|<<<|<\s*/(?:etc|proc)/|<\(\s*\w",
+    ),
+    rule(
+        "cmd-pipe-to-shell",
+        9,
+        r"\|\s*(?:ba|z|k|da)?sh\b|\|\s*(?:python\d*|perl|ruby|php|node)\s*(?:$|-)",
+    ),
+    rule(
+        "cmd-file-read",
+        9,
+        r"\b(?:cat|tac|head|tail|more|less|nl|strings|od|xxd|vi|vim|grep|awk|sed|base64|tee|bzcat|zcat|cp|mv|rm|dd|ls|ll)\s+(?:-{1,2}[\w=]+\s+)*(?:if=)?[^\s]*/(?:etc|proc|var|root|home|tmp|dev|sys|usr|bin|opt|boot)/",
+    ),
+    rule(
+        "cmd-windows",
+        8,
+        r"\bcmd(?:\.exe)?\s*/[ckr]\b|%(?:comspec|systemroot|windir|programfiles|userprofile|appdata|homepath)%|\bpowershell(?:\.exe)?\s+-\w|\b(?:iex|invoke-expression|invoke-webrequest|invoke-restmethod|start-process|downloadstring|downloadfile)\b|\bnew-object\s+(?:system\.)?net\.webclient",
+    ),
+    rule(
+        "cmd-batch",
+        7,
+        r"\bfor\s+(?:/[fldr]\s+(?:\S+\s+)?)?%%?~?\w\s+in\s*\(|\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s+\S+\s*(?:\(|(?:echo|del|goto|set|call|cmd|start|copy|type|exit)\b)|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+(?:\(|echo|del|goto|set|call|cmd|start|copy|type|exit|do\b)|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s*(?:\(|$)",
+    ),
+    rule(
+        "cmd-ssi",
+        9,
+        r"<!--\s*#\s*(?:exec|include|echo|set|config|fsize|flastmod|printenv)\b",
+    ),
+    rule(
+        "cmd-mail-protocol",
+        7,
+        r"[\r\n]\s*(?:(?:retr|dele|list|top|stor|appe)\s+\d|\w{1,10}\s+(?:store|fetch|copy|uid\s+\w+)\s+[\d:*]|(?:mail\s+from|rcpt\s+to)\s*:)",
+    ),
+    rule("cmd-variable-substring", 8, r"\$\{\w+:[-~]?\d+(?::\d+)?\}"),
+];
+
+/// Rules over the text before the shell view removes its tricks.
+static RAW_RULES: &[Rule] = &[
+    rule("cmd-ifs", 8, r"\$\{?ifs\b"),
+    rule(
+        "cmd-quote-splitting",
+        7,
+        r#"(?:^|[;|&`\s])(?:\w*['"]{1,2}\w*){2,}['"]*\s*(?:-\w|/)"#,
+    ),
+];
+
+static SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::CommandInjection, RULES));
+static RAW_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::CommandInjection, RAW_RULES));
+
+/// Matches a target against the command injection rules.
+pub(crate) fn inspect(target: &Target, out: &mut Findings) {
+    let text = target.text.as_str();
+    if let Some(set) = RAW_SET.as_ref()
+        && text.bytes().any(|b| matches!(b, b'$' | b'\'' | b'"'))
+    {
+        set.scan(target, text, out);
+    }
+    if let Some(set) = SET.as_ref() {
+        set.scan(target, &view(text), out);
+    }
+}
+
+/// The shell view: quotes and backslashes removed, `$@`/`$*` and short or braced
+/// variable expansions dropped, `${IFS}` read as a space, `[x]` globs read as `x`.
+fn view(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &text[i..];
+        let b = bytes[i];
+        if matches!(b, b'\'' | b'"' | b'\\') {
+            i += 1;
+            continue;
+        }
+        if b == b'$' {
+            if rest.starts_with("${ifs}") {
+                out.push(' ');
+                i += 6;
+                continue;
+            }
+            if rest.starts_with("$ifs") {
+                out.push(' ');
+                i += 4;
+                continue;
+            }
+            if matches!(bytes.get(i + 1), Some(b'@' | b'*')) {
+                i += 2;
+                continue;
+            }
+            if bytes.get(i + 1) == Some(&b'{') {
+                let name = rest[2..]
+                    .bytes()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                    .count();
+                if rest.as_bytes().get(2 + name) == Some(&b'}') {
+                    i += 3 + name;
+                    continue;
+                }
+            }
+            // `$u`, `$1`: a one-character expansion glued to a word is empty noise.
+            let glued = matches!(bytes.get(i + 1), Some(c) if c.is_ascii_alphanumeric())
+                && !matches!(bytes.get(i + 2), Some(c) if c.is_ascii_alphanumeric());
+            if glued {
+                i += 2;
+                continue;
+            }
+        }
+        if b == b'['
+            && bytes.get(i + 2) == Some(&b']')
+            && matches!(bytes.get(i + 1), Some(c) if c.is_ascii_alphanumeric())
+        {
+            out.push(char::from(bytes[i + 1]));
+            i += 3;
+            continue;
+        }
+        match rest.chars().next() {
+            Some(c) => {
+                out.push(c);
+                i += c.len_utf8();
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::rules::assert_compiles;
+
+    #[test]
+    fn rules_compile() {
+        assert_compiles(SET.as_ref(), RULES);
+        assert_compiles(RAW_SET.as_ref(), RAW_RULES);
+    }
+
+    #[test]
+    fn shell_view_removes_tricks() {
+        assert_eq!(view("c'a't /e\"t\"c/pas$@swd"), "cat /etc/passwd");
+        assert_eq!(view("cat${ifs}/etc/[p]asswd"), "cat /etc/passwd");
+        assert_eq!(view("c${kk}url"), "curl");
+        assert_eq!(view("cat$u /etc$u/passwd"), "cat /etc/passwd");
+    }
+}

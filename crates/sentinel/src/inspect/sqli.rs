@@ -1,0 +1,315 @@
+//! SQL injection: a string or number that is closed early and continued as SQL.
+//!
+//! Words such as "select", "union", "drop" and "or" are everywhere in clinical notes,
+//! so no rule fires on a word alone. A rule wants SQL *syntax*: a quote followed by a
+//! boolean operator and a comparison (`' OR 'a'='a`), `UNION SELECT`, a statement after
+//! a `;`, a comment that cuts the rest of a query after a quote, or names that only SQL
+//! uses (`information_schema`, `pg_sleep(`, `xp_cmdshell`).
+//!
+//! The text is matched twice: as decoded ([`RAW_RULES`], for comment tricks) and with
+//! comments turned into spaces and whitespace squashed ([`RULES`]), which undoes
+//! `UNION/**/SELECT` and the like.
+
+use std::sync::LazyLock;
+
+use super::decode::squash_spaces;
+use super::rules::{Rule, RuleSet, rule};
+use super::targets::{Target, TargetKind};
+use super::{Family, Findings};
+
+/// An identifier, quoted or not (`users`, `` `users` ``, `"users"`, `[users]`, `db.t`).
+macro_rules! ident {
+    () => {
+        r#"[\w.`"\[\]$@#]+"#
+    };
+}
+
+/// A boolean operator, as a word or a symbol.
+macro_rules! boolop {
+    () => {
+        r"(?:\b(?:or|and|xor|div)\b|\|\||&&)"
+    };
+}
+
+/// A comparison operator.
+macro_rules! cmp {
+    () => {
+        r"(?:<=>|!=|<>|>=|<=|=|<|>|\blike\b|\brlike\b|\bregexp\b|\bsounds\s+like\b|\bis\b|\bbetween\b|\bin\s*\()"
+    };
+}
+
+/// SQL functions probes call right after breaking out of a string.
+macro_rules! probe_fn {
+    () => {
+        r"(?:ascii|ord|char|chr|substr|substring|mid|left|right|length|len|if|iif|case|elt|exists|select|sleep|pg_sleep|benchmark|database|user|version|concat|concat_ws|count|hex|unhex|bin|conv|cast|convert|rand|floor|updatexml|extractvalue|instr|locate|position|strcmp|coalesce|ifnull|isnull|nullif|current_user|system_user|session_user|schema|db_name|make_set|export_set|load_file|randomblob|json_extract|regexp_substr|utl_inaddr\.\w+|dbms_\w+\.\w+)"
+    };
+}
+
+/// Rules over the comment-free, whitespace-squashed view.
+static RULES: &[Rule] = &[
+    rule(
+        "sqli-union-select",
+        10,
+        r"\bunion\b(?:\s*\b(?:all|distinct|distinctrow)\b)?[\s(]*select\b",
+    ),
+    rule(
+        "sqli-tautology",
+        9,
+        concat!(
+            r#"(?:['"`)]|\b\d+)\s*"#,
+            boolop!(),
+            r#"\s*[(\s'"`]*[-+]?[\w.@$]*['"`)]*\s*"#,
+            cmp!(),
+            r#"\s*[('"`]*[-+\w@'"`]"#
+        ),
+    ),
+    rule(
+        "sqli-always-true",
+        8,
+        concat!(
+            boolop!(),
+            r#"\s*\(?\s*['"]?\d+['"]?\s*(?:=|<>|!=|<|>)\s*['"]?\d+['"]?(?:\s*\)?\s*(?:--|#|;|$|\bor\b|\band\b))"#
+        ),
+    ),
+    rule(
+        "sqli-quote-terminator",
+        8,
+        r#"['"`]\s*\)*\s*(?:;\s*)?(?:--(?:[\s\-+]|$)|#\s*$|;\s*$|%00|\x00)"#,
+    ),
+    rule(
+        "sqli-boolean-function",
+        8,
+        concat!(
+            r#"(?:['"`)]|\b\d+)\s*"#,
+            boolop!(),
+            r"\s*\(?\s*(?:not\s+)?",
+            probe_fn!(),
+            r"\s*\("
+        ),
+    ),
+    rule(
+        "sqli-stacked-query",
+        8,
+        concat!(
+            r#"(?:['"`)\d]|^)\s*;\s*(?:"#,
+            r"(?:drop|truncate|alter)\s+(?:table|database|schema|view|procedure|function|user|index)\b",
+            r"|insert\s+into\b|delete\s+from\b|update\s+",
+            ident!(),
+            r"\s+set\b|exec(?:ute)?\b|declare\s+@|shutdown\b|waitfor\s+(?:delay|time)\b",
+            r"|create\s+(?:table|user|function|procedure|database)\b|select\b|set\s+@|grant\s|revoke\s|call\s+\w+\s*\()"
+        ),
+    ),
+    rule(
+        "sqli-time-function",
+        9,
+        r#"\b(?:sleep|pg_sleep|benchmark|randomblob)\s*\(\s*[\d(@]|\bwaitfor\s+(?:delay|time)\s+['"\d]|\bdbms_(?:pipe|lock)\.\w+\s*\("#,
+    ),
+    rule(
+        "sqli-error-function",
+        9,
+        r"\b(?:extractvalue|updatexml|xmltype|utl_inaddr\.\w+|utl_http\.\w+|load_file|sys_eval|sys_exec|exp\s*\(\s*~|geometrycollection|multipoint|polygon)\s*\(",
+    ),
+    rule(
+        "sqli-catalog",
+        9,
+        r"\b(?:information_schema|sqlite_master|sqlite_schema|sqlite_temp_master|pg_catalog|pg_shadow|pg_user|pg_database|mysql\.(?:user|db)|sysobjects|syscolumns|sysdatabases|sys\.(?:tables|objects|columns|databases|sql_logins)|all_tables|all_tab_columns|user_tables|user_tab_columns|msysobjects|msysaccessobjects)\b",
+    ),
+    rule(
+        "sqli-system-variable",
+        8,
+        r"@@(?:version|datadir|hostname|servername|basedir|tmpdir|identity|spid|language)\b",
+    ),
+    rule(
+        "sqli-procedure",
+        9,
+        r"\b(?:xp_cmdshell|xp_regread|xp_dirtree|xp_fileexist|sp_executesql|sp_oacreate|sp_makewebtask|sp_addlogin|sp_password|openrowset|opendatasource)\b|\bexec(?:ute)?\s+(?:master\.|xp_|sp_)",
+    ),
+    rule(
+        "sqli-file-write",
+        9,
+        r#"\binto\s+(?:out|dump)file\s+['"]|\bcopy\s+\w+\s+(?:from|to)\s+program\b"#,
+    ),
+    rule(
+        "sqli-subquery",
+        7,
+        concat!(
+            r#"(?:['"`)]|\b\d+|\b(?:or|and|where|union|having|=))\s*\(\s*select\s+(?:\*|\d|null\b|@|"#,
+            probe_fn!(),
+            r"\s*\(|[^)]{0,80}?\bfrom\b)"
+        ),
+    ),
+    rule(
+        "sqli-select-list",
+        7,
+        concat!(
+            r"\bselect\s+(?:(?:all|distinct|top\s+\d+)\s+)?(?:\*\s*from\b|null\s*,|\d+\s*,\s*\d+|",
+            r"(?:count|concat|concat_ws|group_concat|char|version|user|database|schema|@@\w+|table_name|column_name)\s*\(?|",
+            r"[\w.`\[\]]+\s*,\s*[\w.`\[\]]+(?:\s*,\s*[\w.`\[\]]+)*\s+from\s+",
+            ident!(),
+            r")"
+        ),
+    ),
+    rule(
+        "sqli-select-where",
+        6,
+        concat!(
+            r"\bselect\s+[\w.`\[\]*]+\s+from\s+",
+            ident!(),
+            r"\s+(?:where\s+[\w.`\[\]]+\s*(?:=|<|>|\blike\b|\bin\b)|limit\s+\d|order\s+by\s+\w+\s*(?:asc|desc|$)|group\s+by\s+\w+\s*$)"
+        ),
+    ),
+    rule(
+        "sqli-dml",
+        8,
+        concat!(
+            r"\binsert\s+into\s+",
+            ident!(),
+            r"\s*(?:\([^)]*\)\s*)?(?:values|select)\b|\bdelete\s+from\s+",
+            ident!(),
+            r"\s*(?:where\b|;|--|#|$)|\bdrop\s+(?:table|database|schema|view|procedure|function)\s+(?:if\s+exists\s+)?",
+            ident!(),
+            r"|\bupdate\s+",
+            ident!(),
+            r"\s+set\s+",
+            ident!(),
+            r"\s*=|\bcreate\s+(?:or\s+replace\s+)?(?:table|function|procedure|trigger|database)\s+",
+            ident!(),
+            r"\s*\(|\btruncate\s+table\s+",
+            ident!()
+        ),
+    ),
+    rule(
+        "sqli-order-by-probe",
+        7,
+        r"\b(?:order|group)\s+by\s+(?:\d+|if\s*\(|case\s+when|sleep\s*\()\s*(?:[-#;),]|$)",
+    ),
+    rule(
+        "sqli-string-concat",
+        7,
+        concat!(r#"['"]\s*(?:\|\||\+)\s*\(*\s*"#, probe_fn!(), r"\s*\("),
+    ),
+    rule(
+        "sqli-char-obfuscation",
+        7,
+        r"\b(?:char|chr|nchar)\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|(?:\b(?:char|chr)\s*\(\s*\d+\s*\)\s*(?:\+|\|\|)\s*){2}",
+    ),
+    rule(
+        "sqli-case-when",
+        7,
+        r"\(\s*case\s+when\s+.{1,60}?\s+then\b|\bif\s*\(\s*\d+\s*=\s*\d+\s*,",
+    ),
+    rule(
+        "sqli-cast",
+        6,
+        r#"['")]\s*::\s*(?:int|integer|text|jsonb?|varchar|regclass|bigint|numeric|bool)\b"#,
+    ),
+    rule(
+        "sqli-having-probe",
+        7,
+        r#"['"`)\d]\s*\b(?:having|group\s+by|order\s+by|procedure\s+analyse|limit\s+\d+\s*,)\b"#,
+    ),
+    rule(
+        "sqli-load-data",
+        8,
+        r"\bload\s+data\s+(?:local\s+)?infile\b|\bselect\b.{1,80}\binto\s+@",
+    ),
+];
+
+/// Rules over the decoded text with its comments kept.
+static RAW_RULES: &[Rule] = &[
+    rule("sqli-versioned-comment", 8, r"/\*!\d*\s*\w"),
+    rule(
+        "sqli-comment-between-keywords",
+        7,
+        r"\b(?:select|union|from|where|and|or|insert|update|delete|drop|order|group|having|limit)\s*/\*[^*]*\*/\s*[\w(@*]",
+    ),
+];
+
+/// NoSQL (MongoDB) query operators used as parameter or JSON key names.
+static NAME_RULES: &[Rule] = &[rule(
+    "sqli-nosql-operator",
+    8,
+    r"(?:^|\[)\s*\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|exists|not|nor|or|and|expr|elemmatch|all|size|type|mod|jsonschema|function|accumulator)\s*(?:\]|$)",
+)];
+
+static SET: LazyLock<Option<RuleSet>> = LazyLock::new(|| RuleSet::compile(Family::Sqli, RULES));
+static RAW_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::Sqli, RAW_RULES));
+static NAME_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::Sqli, NAME_RULES));
+
+/// Matches a target against the SQL injection rules.
+pub(crate) fn inspect(target: &Target, out: &mut Findings) {
+    let text = target.text.as_str();
+    if target.kind == TargetKind::Name
+        && let Some(set) = NAME_SET.as_ref()
+    {
+        set.scan(target, text, out);
+    }
+    if !text.bytes().any(is_sql_punct) {
+        return;
+    }
+    if let Some(set) = RAW_SET.as_ref() {
+        set.scan(target, text, out);
+    }
+    if let Some(set) = SET.as_ref() {
+        set.scan(target, &view(text), out);
+    }
+}
+
+/// Injection needs at least one of these; a value without any is skipped.
+fn is_sql_punct(b: u8) -> bool {
+    matches!(
+        b,
+        b'\'' | b'"' | b'`' | b'(' | b')' | b';' | b'=' | b'<' | b'>' | b'@' | b'|' | b'&' | b','
+            | b'*' | b'#' | b'-' | b' ' | b'\t' | b'\n' | b'\r' | b'+' | b'/' | b':' | b'$'
+    )
+}
+
+/// The SQL view: `/* … */` comments become a space (MySQL's `/*! … */` keeps its
+/// content, as MySQL runs it), then whitespace is squashed.
+fn view(text: &str) -> String {
+    if !text.contains("/*") {
+        return squash_spaces(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        out.push(' ');
+        let inner = &rest[start + 2..];
+        match inner.find("*/") {
+            Some(end) => {
+                if let Some(versioned) = inner[..end].strip_prefix('!') {
+                    out.push_str(versioned.trim_start_matches(|c: char| c.is_ascii_digit()));
+                    out.push(' ');
+                }
+                rest = &inner[end + 2..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    squash_spaces(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::rules::assert_compiles;
+
+    #[test]
+    fn rules_compile() {
+        assert_compiles(SET.as_ref(), RULES);
+        assert_compiles(RAW_SET.as_ref(), RAW_RULES);
+        assert_compiles(NAME_SET.as_ref(), NAME_RULES);
+    }
+
+    #[test]
+    fn comments_are_removed_and_versioned_kept() {
+        assert_eq!(view("union/**/select"), "union select");
+        assert_eq!(view("/*!50000union*/ select"), " union select");
+    }
+}
