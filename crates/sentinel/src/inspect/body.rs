@@ -57,10 +57,7 @@ fn multipart(body: &[u8], boundary: &[u8], out: &mut Targets) {
         let head_text = String::from_utf8_lossy(head);
         let mut secret = false;
         for line in head_text.lines() {
-            if !line
-                .to_ascii_lowercase()
-                .starts_with("content-disposition")
-            {
+            if !line.to_ascii_lowercase().starts_with("content-disposition") {
                 continue;
             }
             if let Some(name) = disposition_param(line, "name") {
@@ -73,7 +70,13 @@ fn multipart(body: &[u8], boundary: &[u8], out: &mut Targets) {
         }
         let content = content.strip_suffix(b"\r\n").unwrap_or(content);
         let min_weight = if secret { SECRET_MIN_WEIGHT } else { 0 };
-        out.push_raw_with(TargetKind::Value, Location::Body, content, false, min_weight);
+        out.push_raw_with(
+            TargetKind::Value,
+            Location::Body,
+            content,
+            false,
+            min_weight,
+        );
     }
 }
 
@@ -180,11 +183,11 @@ fn xml(body: &[u8], out: &mut Targets) {
     let mut rest: &str = &text;
     while !rest.is_empty() && !out.full() {
         let Some(open) = rest.find('<') else {
-            out.push_text(TargetKind::Value, Location::Body, fold(rest), 0);
+            out.push_text(TargetKind::Value, Location::Body, xml_text(rest), 0);
             break;
         };
         if open > 0 {
-            out.push_text(TargetKind::Value, Location::Body, fold(&rest[..open]), 0);
+            out.push_text(TargetKind::Value, Location::Body, xml_text(&rest[..open]), 0);
         }
         let tag_and_more = &rest[open..];
         let close = tag_and_more.find('>').map_or(tag_and_more.len(), |c| c + 1);
@@ -193,11 +196,18 @@ fn xml(body: &[u8], out: &mut Targets) {
             out.push_text(TargetKind::Value, Location::Body, fold(tag), 0);
         } else {
             for value in quoted_values(tag) {
-                out.push_text(TargetKind::Value, Location::Body, fold(value), 0);
+                out.push_text(TargetKind::Value, Location::Body, xml_text(value), 0);
             }
         }
         rest = &tag_and_more[close..];
     }
+}
+
+/// An XML text or attribute value: entities first (XML's own escaping), then the
+/// usual decoding, since the application may URL-decode what the XML carried.
+fn xml_text(raw: &str) -> String {
+    let unescaped = fold(raw);
+    decode_value(unescaped.as_bytes(), false)
 }
 
 /// The quoted attribute values of a tag.
@@ -266,7 +276,10 @@ mod tests {
         );
         assert!(v.contains(&"<b>".to_string()));
         assert!(v.contains(&"t&u".to_string()));
-        assert!(v.iter().any(|s| s.contains("system \"file:///etc/passwd\"")));
+        assert!(
+            v.iter()
+                .any(|s| s.contains("system \"file:///etc/passwd\""))
+        );
     }
 
     #[test]
@@ -285,7 +298,11 @@ mod tests {
             b"<!",
             b"\xff\xfe\"\\u00e9\xc3",
         ] {
-            for ct in ["application/json", "application/xml", "multipart/form-data; boundary=a"] {
+            for ct in [
+                "application/json",
+                "application/xml",
+                "multipart/form-data; boundary=a",
+            ] {
                 let _ = values(body, Some(ct));
             }
         }

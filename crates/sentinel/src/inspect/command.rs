@@ -21,7 +21,7 @@ use super::{Family, Findings};
 /// separator is enough.
 macro_rules! unique_cmd {
     () => {
-        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|wget|curl|ncat|netcat|socat|busybox|python[23]?(?:\.\d+)?|perl|php|chmod|chown|chgrp|useradd|usermod|userdel|crontab|base64|base32|systemctl|nohup|mkfifo|mknod|xterm|tftp|xargs|egrep|fgrep|printenv|killall|pkill|traceroute|lsof|strace|ltrace|rmdir|mkdir|lsb_release|getent|iptables|tcpdump|tshark|certutil|bitsadmin|powershell|pwsh|wmic|regsvr32|rundll32|mshta|cscript|wscript|schtasks|tasklist|taskkill|systeminfo|netsh|icacls|cacls|findstr|tclsh|jrunscript|bzcat|zcat|xzcat|md5sum|sha\d+sum|ansible(?:-\w+)*|chef-\w+|kubectl|aptitude|apt-get|dpkg|telnet|gcc|nmap|bash|zsh|ksh|csh|tcsh|sh|ls|pwd|nc|awk|gawk|sed|grep|uptime|sudo|ssh|scp|rsync|gzip|gunzip|net\s+(?:user|localgroup|view|share|use))"
+        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|wget|curl|ncat|netcat|socat|busybox|python[23]?(?:\.\d+)?|perl|php|chmod|chown|chgrp|useradd|usermod|userdel|crontab|base64|base32|systemctl|nohup|mkfifo|mknod|xterm|tftp|xargs|egrep|fgrep|printenv|killall|pkill|traceroute|lsof|strace|ltrace|rmdir|mkdir|lsb_release|getent|iptables|tcpdump|tshark|certutil|bitsadmin|powershell|pwsh|wmic|regsvr32|rundll32|mshta|cscript|wscript|schtasks|tasklist|taskkill|systeminfo|netsh|icacls|cacls|findstr|tclsh|jrunscript|bzcat|zcat|xzcat|md5sum|sha\d+sum|ansible(?:-\w+)*|chef-\w+|kubectl|aptitude|apt-get|dpkg|telnet|gcc|nmap|bash|zsh|ksh|csh|tcsh|sh|ls|pwd|nc|awk|gawk|sed|grep|uptime|sudo|ssh|scp|rsync|gzip|gunzip|iwr|iwmi|irm|iex|get-wmiobject|regedit|bcdboot|bcdedit|vssadmin|wevtutil|reg\s+(?:add|query|delete|save|export)|net\s+(?:user|localgroup|view|share|use))"
     };
 }
 
@@ -53,7 +53,7 @@ static RULES: &[Rule] = &[
         concat!(
             sep!(),
             word_cmd!(),
-            r"(?:\s+(?:-{1,2}[a-z]|/|~|\$|\.{1,2}/|<|>)|\s*[;|&<>`)}])"
+            r"(?:\s+(?:-{1,2}[a-z]|/|~|\$|\.{1,2}/|<|>|%\w+%)|\s*[;|&<>`])"
         ),
     ),
     rule(
@@ -85,13 +85,7 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-brace-expansion",
         9,
-        concat!(
-            r"\{\s*(?:",
-            unique_cmd!(),
-            "|",
-            word_cmd!(),
-            r"),[^}\s]*\}"
-        ),
+        concat!(r"\{\s*(?:", unique_cmd!(), "|", word_cmd!(), r"),[^}\s]*\}"),
     ),
     rule(
         "cmd-shell-path",
@@ -126,12 +120,12 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-windows",
         8,
-        r"\bcmd(?:\.exe)?\s*/[ckr]\b|%(?:comspec|systemroot|windir|programfiles|userprofile|appdata|homepath)%|\bpowershell(?:\.exe)?\s+-\w|\b(?:iex|invoke-expression|invoke-webrequest|invoke-restmethod|start-process|downloadstring|downloadfile)\b|\bnew-object\s+(?:system\.)?net\.webclient",
+        r"\bcmd(?:\.exe)?\s*/[ckr]\b|%(?:comspec|systemroot|systemdrive|windir|programfiles|userprofile|appdata|homepath|temp|username|computername)%|\bpowershell(?:\.exe)?\s+-\w|\b(?:iex|invoke-expression|invoke-webrequest|invoke-restmethod|start-process|downloadstring|downloadfile)\b|\bnew-object\s+(?:system\.)?net\.webclient",
     ),
     rule(
         "cmd-batch",
         7,
-        r"\bfor\s+(?:/[fldr]\s+(?:\S+\s+)?)?%%?~?\w\s+in\s*\(|\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s+\S+\s*(?:\(|(?:echo|del|goto|set|call|cmd|start|copy|type|exit)\b)|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+(?:\(|echo|del|goto|set|call|cmd|start|copy|type|exit|do\b)|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s*(?:\(|$)",
+        r"\bfor\s+(?:/[fldr]\s+(?:\S+\s+)?)?%%?~?\w+\s+in\s*\(|\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s+\S+\s*(?:\(|(?:echo|del|goto|set|call|cmd|start|copy|type|exit)\b)|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+(?:\(|echo|del|goto|set|call|cmd|start|copy|type|exit|do\b)|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s*(?:\(|$)",
     ),
     rule(
         "cmd-ssi",
@@ -141,9 +135,48 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-mail-protocol",
         7,
-        r"[\r\n]\s*(?:(?:retr|dele|list|top|stor|appe)\s+\d|\w{1,10}\s+(?:store|fetch|copy|uid\s+\w+)\s+[\d:*]|(?:mail\s+from|rcpt\s+to)\s*:)",
+        r"[\r\n]\s*(?:(?:retr|dele|list|top|stor|appe)\s+\d|\w{1,10}\s+(?:store|fetch|copy|uid\s+\w+)\s+[\d:*]|(?:mail\s+from|rcpt\s+to)\s*:|(?:ehlo|helo)\s+[\w.-]+|(?:data|quit|rset|noop)\s*(?:[\r\n]|$)|(?:auth|apop)\s+\w+\s+\S+|[a-z]\d{1,4}\s+(?:authenticate|status|append|examine|list|search|login|logout|select|create|delete|rename|store|fetch|capability|noop|quit)\b)",
     ),
     rule("cmd-variable-substring", 8, r"\$\{\w+:[-~]?\d+(?::\d+)?\}"),
+    rule(
+        "cmd-glob-path",
+        8,
+        r"(?:/[\w.\[\]-]*[?*][\w.?*\[\]-]*){2,}|(?:^|\s)/(?:\?{3}|\*{1,3})/",
+    ),
+    rule(
+        "cmd-function-definition",
+        9,
+        r"[\w:.]+\s*\(\s*\)\s*\{[^}]*[|&;][^}]*\}",
+    ),
+    rule(
+        "cmd-brace-list",
+        6,
+        r"\{,?[\w./?*$-]*[a-z][\w./?*$-]*,[\w./?*$,#-]*\}",
+    ),
+    rule(
+        "cmd-command-prefix",
+        7,
+        concat!(
+            r"^\s*(?:time|nohup|strace|ltrace|sudo|nice|timeout\s+\d+|xargs|exec|busybox|stdbuf|setsid|flock\s+\S+|cpulimit(?:\s+-\w+\s+\S+)*)\s+(?:",
+            unique_cmd!(),
+            r"|who|w|id|ls|bsdtar|tar)\b"
+        ),
+    ),
+    rule(
+        "cmd-shell-escape",
+        8,
+        concat!(
+            r"(?:^|\s|[:+])!\s*(?:",
+            unique_cmd!(),
+            r"|id)\b|-wrapper\s+(?:ba)?sh,|\$\{?(?:shell|bash)\}?\s+-c\b"
+        ),
+    ),
+    rule(
+        "cmd-alias-definition",
+        7,
+        r"\balias\s+[\w'\x22-]+\s*=\s*['\x22]?[\w.-]+['\x22]?\s*(?:[;&|\n]|$)",
+    ),
+    rule("cmd-at-schedule", 7, r"[;&|]\s*at\s+\d{1,2}:\d{2}\b"),
 ];
 
 /// Rules over the text before the shell view removes its tricks.
@@ -198,7 +231,11 @@ fn view(text: &str) -> String {
                 i += 4;
                 continue;
             }
-            if matches!(bytes.get(i + 1), Some(b'@' | b'*')) {
+            // Special parameters (`$@`, `$*`, `$!`, …) expand to nothing useful here.
+            if matches!(
+                bytes.get(i + 1),
+                Some(b'@' | b'*' | b'!' | b'?' | b'-' | b'_' | b'$' | b'#' | b'0')
+            ) {
                 i += 2;
                 continue;
             }
@@ -212,13 +249,21 @@ fn view(text: &str) -> String {
                     continue;
                 }
             }
-            // `$u`, `$1`: a one-character expansion glued to a word is empty noise.
-            let glued = matches!(bytes.get(i + 1), Some(c) if c.is_ascii_alphanumeric())
-                && !matches!(bytes.get(i + 2), Some(c) if c.is_ascii_alphanumeric());
-            if glued {
-                i += 2;
+            // `cat$u`, `sh$xx`: a short unset variable glued to a word expands to
+            // nothing.
+            let name = rest[1..]
+                .bytes()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            let after_word = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'/');
+            if after_word && (1..=3).contains(&name) {
+                i += 1 + name;
                 continue;
             }
+        }
+        if rest.starts_with("``") {
+            i += 2;
+            continue;
         }
         if b == b'['
             && bytes.get(i + 2) == Some(&b']')

@@ -15,7 +15,11 @@ macro_rules! php_fn {
 }
 
 static RULES: &[Rule] = &[
-    rule("php-open-tag", 9, r"<\?(?:php\b|=|\s)|\[php\]|<script\s+language\s*=\s*['\x22]?php"),
+    rule(
+        "php-open-tag",
+        9,
+        r"<\?(?:php\b|=|\s)|\[php\]|<script\s+language\s*=\s*['\x22]?php",
+    ),
     rule(
         "php-superglobal",
         8,
@@ -50,11 +54,7 @@ static RULES: &[Rule] = &[
         8,
         r"\b(?:allow_url_include|allow_url_fopen|auto_prepend_file|auto_append_file|disable_functions|open_basedir|safe_mode|suhosin\.\w+|mbstring\.\w+)\s*=",
     ),
-    rule(
-        "php-backtick-exec",
-        7,
-        r"\$\w+\s*=\s*`[^`]+`",
-    ),
+    rule("php-backtick-exec", 7, r"\$\w+\s*=\s*`[^`]+`"),
     rule(
         "php-variable-variable",
         7,

@@ -11,16 +11,13 @@ use super::rules::{Rule, RuleSet, rule};
 use super::targets::{Target, TargetKind};
 use super::{Family, Findings, Location, RequestParts};
 
-static RULES: &[Rule] = &[
-    rule(
-        "protocol-header-injection",
-        9,
-        r"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition)|refresh|x-xss-protection|access-control-allow-\w+|transfer-encoding|host|cookie|link)\s*:|[\r\n]\s*http/\d(?:\.\d)?\s+\d{3}|[\r\n]\s*(?:get|post|put|delete|head|options)\s+/\S*\s+http/\d",
-    ),
-];
+static RULES: &[Rule] = &[rule(
+    "protocol-header-injection",
+    9,
+    r"[\r\n]\s*(?:set-cookie|location|content-(?:type|length|disposition)|refresh|x-xss-protection|access-control-allow-\w+|transfer-encoding|host|cookie|link)\s*:|[\r\n]\s*http/\d(?:\.\d)?\s+\d{3}|[\r\n]\s*(?:get|post|put|delete|head|options)\s+/\S*\s+http/\d",
+)];
 
-static SET: LazyLock<Option<RuleSet>> =
-    LazyLock::new(|| RuleSet::compile(Family::Protocol, RULES));
+static SET: LazyLock<Option<RuleSet>> = LazyLock::new(|| RuleSet::compile(Family::Protocol, RULES));
 
 /// Methods that no web application serves and probes use.
 const PROBE_METHODS: &[&str] = &["TRACE", "TRACK", "DEBUG", "CONNECT", "PROPFIND", "SEARCH"];
@@ -29,11 +26,23 @@ const PROBE_METHODS: &[&str] = &["TRACE", "TRACK", "DEBUG", "CONNECT", "PROPFIND
 pub(crate) fn inspect_request(parts: &RequestParts<'_>, out: &mut Findings) {
     let method = parts.method.to_ascii_uppercase();
     if PROBE_METHODS.contains(&method.as_str()) {
-        out.push(Family::Protocol, "protocol-probe-method", Location::Path, &method, 5);
+        out.push(
+            Family::Protocol,
+            "protocol-probe-method",
+            Location::Path,
+            &method,
+            5,
+        );
     }
     let raw = [parts.path, parts.query.unwrap_or("")];
     if raw.iter().any(|s| s.contains("%00") || s.contains('\0')) {
-        out.push(Family::Protocol, "protocol-nul-byte", Location::Path, "%00", 7);
+        out.push(
+            Family::Protocol,
+            "protocol-nul-byte",
+            Location::Path,
+            "%00",
+            7,
+        );
     }
     let mut content_length = 0;
     let mut transfer_encoding = false;
@@ -44,7 +53,13 @@ pub(crate) fn inspect_request(parts: &RequestParts<'_>, out: &mut Findings) {
             transfer_encoding = true;
         }
         if value.iter().any(|b| matches!(b, b'\r' | b'\n' | b'\0')) {
-            out.push(Family::Protocol, "protocol-header-control-char", Location::Header, name, 8);
+            out.push(
+                Family::Protocol,
+                "protocol-header-control-char",
+                Location::Header,
+                name,
+                8,
+            );
         }
     }
     if content_length > 1 || (content_length > 0 && transfer_encoding) {

@@ -31,7 +31,11 @@ static RULES: &[Rule] = &[
         7,
         r"(?:^|://|@)(?:localhost\d?|localtest\.me|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1?\]|\[(?:0+:){5,7}[0-9a-f:.]*\]|host\.docker\.internal|gateway\.docker\.internal|kubernetes\.default(?:\.svc)?|localhost\d?\.localdomain\d?)(?:[:/?#]|$)",
     ),
-    rule("rfi-userinfo-trick", 6, r"^(?:https?|ftps?)://[^\s/?#]*/?[^\s/?#]*@"),
+    rule(
+        "rfi-userinfo-trick",
+        6,
+        r"^(?:https?|ftps?)://[^\s/?#]*/?[^\s/?#]*@",
+    ),
     rule(
         "xxe-external-entity",
         9,

@@ -72,7 +72,13 @@ impl RuleSet {
                 continue;
             }
             let evidence = re.find(text).map_or(text, |m| m.as_str());
-            out.push(self.family, rule.name, target.location, evidence, rule.weight);
+            out.push(
+                self.family,
+                rule.name,
+                target.location,
+                evidence,
+                rule.weight,
+            );
         }
     }
 }
@@ -82,7 +88,11 @@ impl RuleSet {
 pub(crate) fn assert_compiles(set: Option<&RuleSet>, rules: &[Rule]) {
     assert!(set.is_some(), "a rule of this family does not compile");
     for r in rules {
-        assert!(Regex::new(r.pattern).is_ok(), "rule {} does not compile", r.name);
+        assert!(
+            Regex::new(r.pattern).is_ok(),
+            "rule {} does not compile",
+            r.name
+        );
         assert!((1..=10).contains(&r.weight), "rule {} weight", r.name);
     }
 }

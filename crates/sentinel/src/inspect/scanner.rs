@@ -104,7 +104,11 @@ static PATH_RULES: &[Rule] = &[
         7,
         r"\.(?:bak|backup|bck|bkp|old|orig|save|sav|swp|swo|tmp|temp|copy|dist)$|~\d*$|/(?:backup|backups|dump|db|database|site|www|wwwroot|htdocs|public_html|web|sql|data|archive)\.(?:zip|tar|tar\.gz|tgz|gz|rar|7z|sql|sql\.gz|bz2|xz)$|\.(?:sql|sqlite|sqlite3|mdb|dump)$",
     ),
-    rule("path-log-file", 6, r"\.log(?:\.\d+)?$|/(?:logs?|debug)\.txt$"),
+    rule(
+        "path-log-file",
+        6,
+        r"\.log(?:\.\d+)?$|/(?:logs?|debug)\.txt$",
+    ),
     rule(
         "path-foreign-script",
         4,
@@ -130,7 +134,13 @@ pub(crate) fn inspect_user_agent(target: &Target, out: &mut Findings) {
     let Some(ac) = AGENTS.as_ref() else { return };
     if let Some(m) = ac.find(&target.text) {
         let evidence = &target.text[m.start()..m.end()];
-        out.push(Family::Scanner, "scanner-user-agent", target.location, evidence, 9);
+        out.push(
+            Family::Scanner,
+            "scanner-user-agent",
+            target.location,
+            evidence,
+            9,
+        );
     }
 }
 
@@ -138,7 +148,13 @@ pub(crate) fn inspect_user_agent(target: &Target, out: &mut Findings) {
 pub(crate) fn inspect_path(target: &Target, out: &mut Findings) {
     let path = target.text.as_str();
     if let Some(segment) = hidden_segment(path) {
-        out.push(Family::SensitivePath, "path-dotfile", target.location, segment, 8);
+        out.push(
+            Family::SensitivePath,
+            "path-dotfile",
+            target.location,
+            segment,
+            8,
+        );
     }
     if let Some(set) = PATH_SET.as_ref() {
         set.scan(target, path, out);
@@ -149,10 +165,7 @@ pub(crate) fn inspect_path(target: &Target, out: &mut Findings) {
 /// `.aws`, …): no web application serves dotfiles, except `/.well-known/`.
 fn hidden_segment(path: &str) -> Option<&str> {
     path.split(['/', '\\']).find(|seg| {
-        seg.len() > 1
-            && seg.starts_with('.')
-            && !seg.starts_with("..")
-            && *seg != ".well-known"
+        seg.len() > 1 && seg.starts_with('.') && !seg.starts_with("..") && *seg != ".well-known"
     })
 }
 

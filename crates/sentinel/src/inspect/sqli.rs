@@ -34,7 +34,7 @@ macro_rules! boolop {
 /// A comparison operator.
 macro_rules! cmp {
     () => {
-        r"(?:<=>|!=|<>|>=|<=|=|<|>|\blike\b|\brlike\b|\bregexp\b|\bsounds\s+like\b|\bis\b|\bbetween\b|\bin\s*\()"
+        r"(?:<=>|!=|<>|>=|<=|=|<|>|!?~\*?|\blike\b|\brlike\b|\bregexp\b|\bglob\b|\bsounds\s+like\b|\bis\b|\bbetween\b|\bin\s*\()"
     };
 }
 
@@ -56,11 +56,34 @@ static RULES: &[Rule] = &[
         "sqli-tautology",
         9,
         concat!(
-            r#"(?:['"`)]|\b\d+)\s*"#,
+            r#"(?:['"`)]|\b\d+|^)\s*"#,
             boolop!(),
-            r#"\s*[(\s'"`]*[-+]?[\w.@$]*['"`)]*\s*"#,
+            r#"\s*[(\s'"`]*[-+]?[\w.@$\[\]]*['"`)]*\s*"#,
             cmp!(),
             r#"\s*[('"`]*[-+\w@'"`]"#
+        ),
+    ),
+    rule("sqli-glued-boolean", 8, r#"['"](?:or|and|xor|div)['"(]"#),
+    rule(
+        "sqli-comment-after-operator",
+        7,
+        r#"['"`]\s*(?:[-+|^&<>=*/%!]|\b(?:is|not|like|glob|or|and|xor)\b)[^'"@~]{0,24}?(?:--|#)\s*-?\s*$|\b(?:or|and|xor)\s+\d+\s*(?:--|#)\s*-?\s*$"#,
+    ),
+    rule(
+        "sqli-keyword-then-comment",
+        7,
+        r"\b(?:drop|delete|truncate|select|update|insert|alter|exec|union|where)\b[^;]{0,60};\s*(?:--|#)",
+    ),
+    rule(
+        "sqli-statement-fragment",
+        7,
+        concat!(
+            r#"\bselect\s+(?:pg_sleep|sleep\s*\(|benchmark\s*\(|if\s*\(|\(\s*(?:case|select)\b|@@\w|(?:user|version|database|current_user)\s*\()"#,
+            r#"|\bvalues\s*\(\s*['"][^'"]*['"]\s*,|\bexecute\s+immediate\b|\bdeclare\s+@\w|\bexec(?:ute)?\s*\(\s*@"#,
+            r#"|\bhaving\s+(?:count|sum|avg|min|max)\s*\(|\bprocedure\s+analyse\b|;\s*(?:truncate|shutdown)\b"#,
+            r#"|`\w+`\s*\.\s*`\w+`|(?:\)|`|\b\d+)\s*as\s+[\w`"']+\s+from\b"#,
+            r#"|(?:\bconcat\w*\s*\(|\bunhex\s*\(|\bselect\s+|,)\s*0x[0-9a-f]{4,}\b"#,
+            r#"|['"]\s*(?:->>?|#>>?|@>|<@|\?\||\?&)\s*['"]"#
         ),
     ),
     rule(
@@ -162,7 +185,9 @@ static RULES: &[Rule] = &[
         "sqli-dml",
         8,
         concat!(
-            r"\binsert\s+into\s+",
+            r"\balter\s+table\s+",
+            ident!(),
+            r"\s+(?:add|drop|change|modify|rename|alter)\b|\binsert\s+into\s+",
             ident!(),
             r"\s*(?:\([^)]*\)\s*)?(?:values|select)\b|\bdelete\s+from\s+",
             ident!(),
@@ -229,10 +254,19 @@ static RAW_RULES: &[Rule] = &[
 static NAME_RULES: &[Rule] = &[rule(
     "sqli-nosql-operator",
     8,
-    r"(?:^|\[)\s*\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|exists|not|nor|or|and|expr|elemmatch|all|size|type|mod|jsonschema|function|accumulator)\s*(?:\]|$)",
+    r"^\s*\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|exists|not|nor|or|and|expr|elemmatch|all|size|type|mod|text|jsonschema|function|accumulator)\s*$",
+)];
+
+/// NoSQL operators inside brackets, in any name or value (`user[$ne]=`).
+static NOSQL_RULES: &[Rule] = &[rule(
+    "sqli-nosql-operator",
+    8,
+    r"\[\s*\$(?:where|ne|eq|gt|gte|lt|lte|in|nin|regex|exists|not|nor|or|and|expr|elemmatch|all|size|type|mod|text|jsonschema|function|accumulator)\s*\]|\{\s*['\x22]?\$(?:where|ne|gt|gte|lt|lte|regex|nin|in|exists|expr)['\x22]?\s*:",
 )];
 
 static SET: LazyLock<Option<RuleSet>> = LazyLock::new(|| RuleSet::compile(Family::Sqli, RULES));
+static NOSQL_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::Sqli, NOSQL_RULES));
 static RAW_SET: LazyLock<Option<RuleSet>> =
     LazyLock::new(|| RuleSet::compile(Family::Sqli, RAW_RULES));
 static NAME_SET: LazyLock<Option<RuleSet>> =
@@ -249,11 +283,21 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     if !text.bytes().any(is_sql_punct) {
         return;
     }
+    if text.contains('$')
+        && let Some(set) = NOSQL_SET.as_ref()
+    {
+        set.scan(target, text, out);
+    }
     if let Some(set) = RAW_SET.as_ref() {
         set.scan(target, text, out);
     }
     if let Some(set) = SET.as_ref() {
-        set.scan(target, &view(text), out);
+        let mut view = view(text);
+        // Servers in front of an application often read `+` in a path as a space.
+        if target.kind == TargetKind::Path {
+            view = view.replace('+', " ");
+        }
+        set.scan(target, &view, out);
     }
 }
 
@@ -261,14 +305,46 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
 fn is_sql_punct(b: u8) -> bool {
     matches!(
         b,
-        b'\'' | b'"' | b'`' | b'(' | b')' | b';' | b'=' | b'<' | b'>' | b'@' | b'|' | b'&' | b','
-            | b'*' | b'#' | b'-' | b' ' | b'\t' | b'\n' | b'\r' | b'+' | b'/' | b':' | b'$'
+        b'\''
+            | b'"'
+            | b'`'
+            | b'('
+            | b')'
+            | b';'
+            | b'='
+            | b'<'
+            | b'>'
+            | b'@'
+            | b'|'
+            | b'&'
+            | b','
+            | b'*'
+            | b'#'
+            | b'-'
+            | b' '
+            | b'\t'
+            | b'\n'
+            | b'\r'
+            | b'+'
+            | b'/'
+            | b':'
+            | b'$'
     )
 }
 
-/// The SQL view: `/* … */` comments become a space (MySQL's `/*! … */` keeps its
+/// Quote look-alikes that some database drivers and charsets turn into `'`.
+const TYPOGRAPHIC_QUOTES: [char; 5] = ['\u{2018}', '\u{2019}', '\u{b4}', '\u{2bc}', '\u{ff07}'];
+
+/// The SQL view: typographic quotes read as `'`, `/* … */` comments become a space (MySQL's `/*! … */` keeps its
 /// content, as MySQL runs it), then whitespace is squashed.
 fn view(text: &str) -> String {
+    let folded;
+    let text = if text.contains(TYPOGRAPHIC_QUOTES) {
+        folded = text.replace(TYPOGRAPHIC_QUOTES, "'");
+        folded.as_str()
+    } else {
+        text
+    };
     if !text.contains("/*") {
         return squash_spaces(text);
     }
@@ -305,6 +381,7 @@ mod tests {
         assert_compiles(SET.as_ref(), RULES);
         assert_compiles(RAW_SET.as_ref(), RAW_RULES);
         assert_compiles(NAME_SET.as_ref(), NAME_RULES);
+        assert_compiles(NOSQL_SET.as_ref(), NOSQL_RULES);
     }
 
     #[test]

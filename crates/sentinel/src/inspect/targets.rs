@@ -44,7 +44,12 @@ pub(crate) const SECRET_MIN_WEIGHT: u8 = 9;
 /// [`MAX_TARGETS`].
 pub(crate) fn collect(parts: &RequestParts<'_>) -> Vec<Target> {
     let mut out = Targets::default();
-    out.push_raw(TargetKind::Path, Location::Path, parts.path.as_bytes(), false);
+    out.push_raw(
+        TargetKind::Path,
+        Location::Path,
+        parts.path.as_bytes(),
+        false,
+    );
     if let Some(query) = parts.query {
         pairs(query.as_bytes(), b'&', Location::Query, true, &mut out);
     }
@@ -152,7 +157,13 @@ pub(crate) fn pairs(
             } else {
                 0
             };
-            out.push_raw_with(TargetKind::Value, location, value, plus_is_space, min_weight);
+            out.push_raw_with(
+                TargetKind::Value,
+                location,
+                value,
+                plus_is_space,
+                min_weight,
+            );
         }
         if out.full() {
             return;

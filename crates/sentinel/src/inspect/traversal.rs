@@ -22,7 +22,7 @@ static RULES: &[Rule] = &[
     rule(
         "lfi-unix-system-file",
         9,
-        r"(?:^|[^\w.])/(?:etc/[\w.-]+|proc/(?:self|\d+|version|cpuinfo|meminfo|net|sys|cmdline|environ|mounts|interrupts|kcore|config\.gz|partitions|modules|loadavg|stat|uptime|devices|filesystems|kallsyms|sched_debug)|sys/(?:class|kernel|devices|block|bus|firmware|fs|module|power)\b|var/(?:log|run|spool|mail|lib/(?:mysql|php|docker))/|root/|home/[\w.-]+/\.|usr/local/(?:etc|apache\w*|nginx|lib/php)|dev/(?:shm|mem|kmem|fd|stdin))",
+        r"/(?:etc/[\w.-]+|proc/(?:self|\d+|version|cpuinfo|meminfo|net|sys|cmdline|environ|mounts|interrupts|kcore|config\.gz|partitions|modules|loadavg|stat|uptime|devices|filesystems|kallsyms|sched_debug)|sys/(?:class|kernel|devices|block|bus|firmware|fs|module|power)\b|var/(?:log|run|spool|mail|lib/(?:mysql|php|docker))/|root/|home/[\w.-]+/\.|usr/local/(?:etc|apache\w*|nginx|lib/php)|dev/(?:shm|mem|kmem|fd|stdin))",
     ),
     rule(
         "lfi-windows-system-file",
@@ -37,7 +37,7 @@ static RULES: &[Rule] = &[
     rule(
         "lfi-secret-file",
         8,
-        r"(?:^|[/\\=\s])[\w./-]*\.(?:ssh|aws|docker|kube|gnupg|git|svn|hg|env|htpasswd|htaccess|bash_history|zsh_history|history|npmrc|pypirc|pgpass|netrc|git-credentials|mysql_history|viminfo|boto|s3cfg|dockercfg)(?:[/\\]|\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b",
+        r"(?:^|[/\\=\s~])\.(?:ssh|aws|docker|kube|gnupg|git|svn|hg|env|htpasswd|htaccess|bash_history|zsh_history|history|npmrc|pypirc|pgpass|netrc|git-credentials|mysql_history|viminfo|boto|s3cfg|dockercfg)(?:[/\\]|$|\b)|\bid_(?:rsa|dsa|ecdsa|ed25519)\b|\bauthorized_keys\b",
     ),
     rule(
         "lfi-backup-archive",
@@ -53,7 +53,10 @@ static SET: LazyLock<Option<RuleSet>> =
 /// Matches a target against the traversal rules.
 pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     let text = target.text.as_str();
-    if !text.bytes().any(|b| matches!(b, b'.' | b'/' | b'\\' | b':')) {
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'.' | b'/' | b'\\' | b':'))
+    {
         return;
     }
     let Some(set) = SET.as_ref() else { return };

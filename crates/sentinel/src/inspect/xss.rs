@@ -94,10 +94,12 @@ static SQUEEZED_SET: LazyLock<Option<RuleSet>> =
 /// Matches a target against the XSS rules.
 pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     let text = target.text.as_str();
-    if !text
-        .bytes()
-        .any(|b| matches!(b, b'<' | b'(' | b'=' | b':' | b'[' | b'{' | b'`' | b'+' | b'.'))
-    {
+    if !text.bytes().any(|b| {
+        matches!(
+            b,
+            b'<' | b'(' | b'=' | b':' | b'[' | b'{' | b'`' | b'+' | b'.'
+        )
+    }) {
         return;
     }
     if let Some(set) = SET.as_ref() {
