@@ -114,8 +114,9 @@ impl Core {
                 };
                 auth::on_global(&self.cfg, &mut self.auth, e, keys, &mut out);
                 let alarm = self.auth.alarm(now);
-                let force = !e.outcome.is_failure() || alarm;
-                if self.admit_source(e.source, now, force) {
+                // Sign-ins are admitted at once: they are few (the expensive-route limit
+                // paces password checks) and stuffing must be counted from the first.
+                if self.admit_source(e.source, now, true) {
                     let cfg = Arc::clone(&self.cfg);
                     let src = self.source_entry(e.source, now);
                     auth::on_source(&cfg, src, e, keys, alarm, &mut out);
@@ -147,7 +148,7 @@ impl Core {
         for finding in out {
             self.respond(finding, now, verdicts);
         }
-        if now - self.last_prune_ms >= 60_000 {
+        if now.saturating_sub(self.last_prune_ms) >= 60_000 {
             self.prune(now, verdicts);
         }
     }
@@ -550,7 +551,7 @@ fn score_model(
     token: Option<&String>,
     now: i64,
 ) -> Option<Finding> {
-    if now - transfer.model_scored_ms < 60_000 {
+    if now.saturating_sub(transfer.model_scored_ms) < 60_000 {
         return None;
     }
     transfer.model_scored_ms = now;

@@ -1,8 +1,8 @@
 //! Per-identity state kept in the [bounded tables](crate::table): fixed-size counters,
 //! a decaying risk score, and the last few reasons for it.
 
-use crate::detect::Detector;
 use crate::detect::transfer::Transfer;
+use crate::detect::{Detector, Severity};
 use crate::table::Tracked;
 use crate::window::{SlidingCount, SlidingDistinct};
 
@@ -97,31 +97,44 @@ impl Reasons {
     }
 }
 
-/// When each detector last fired for an identity, so rules fire once per
-/// `refire_after` rather than on every event of an ongoing attack.
+/// When each detector last fired for an identity (and how severely), so rules fire
+/// once per `refire_after` rather than on every event of an ongoing attack, but may
+/// fire again at once when the severity rises.
 #[derive(Debug, Clone, Default)]
 pub struct Fired {
-    last: Vec<(Detector, i64)>,
+    last: Vec<(Detector, Severity, i64)>,
 }
 
 impl Fired {
     /// Whether `detector` may fire now; if so, notes that it did.
     pub fn try_fire(&mut self, detector: Detector, now_ms: i64, refire_ms: i64) -> bool {
-        match self.last.iter_mut().find(|(d, _)| *d == detector) {
-            Some((_, at)) if now_ms - *at < refire_ms => false,
-            Some((_, at)) => {
+        self.try_fire_at(detector, Severity::Low, now_ms, refire_ms)
+    }
+
+    /// Like [`try_fire`](Self::try_fire), also allowing an escalation to `severity`.
+    pub fn try_fire_at(
+        &mut self,
+        detector: Detector,
+        severity: Severity,
+        now_ms: i64,
+        refire_ms: i64,
+    ) -> bool {
+        match self.last.iter_mut().find(|(d, _, _)| *d == detector) {
+            Some((_, sev, at)) if now_ms - *at < refire_ms && severity <= *sev => false,
+            Some((_, sev, at)) => {
+                *sev = severity;
                 *at = now_ms;
                 true
             }
             None => {
-                self.last.push((detector, now_ms));
+                self.last.push((detector, severity, now_ms));
                 true
             }
         }
     }
 
     fn heap_bytes(&self) -> usize {
-        self.last.capacity() * std::mem::size_of::<(Detector, i64)>()
+        self.last.capacity() * std::mem::size_of::<(Detector, Severity, i64)>()
     }
 }
 
@@ -398,5 +411,7 @@ mod tests {
         assert!(!f.try_fire(Detector::Probe, 999, 1000));
         assert!(f.try_fire(Detector::BruteForce, 999, 1000));
         assert!(f.try_fire(Detector::Probe, 1000, 1000));
+        assert!(f.try_fire_at(Detector::Probe, Severity::High, 1001, 1000));
+        assert!(!f.try_fire_at(Detector::Probe, Severity::High, 1002, 1000));
     }
 }

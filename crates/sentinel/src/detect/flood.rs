@@ -110,15 +110,20 @@ pub fn on_source_request(
     if during_flood {
         limit = limit.min((0.05 * global_now).max(60.0) * tolerance);
     }
+    let severity = if rate >= 3.0 * limit {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
     if rate >= limit
         && src
             .common
             .fired
-            .try_fire(Detector::SourceFlood, now, ms(cfg.refire_after))
+            .try_fire_at(Detector::SourceFlood, severity, now, ms(cfg.refire_after))
     {
         out.push(Finding::new(
             Detector::SourceFlood,
-            Severity::High,
+            severity,
             Scope::Source(source),
             format!("{} requests a minute from one address", num(rate)),
             ev([
@@ -142,17 +147,19 @@ pub fn on_slow(cfg: &Config, src: &mut SourceState, e: &SlowRequestEvent, out: &
         cfg.max_shared_address_tolerance,
     );
     let limit = f64::from(cfg.slow_requests) * tolerance;
+    let severity = if slow >= 4.0 * limit {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
     if slow >= limit
-        && src
-            .common
-            .fired
-            .try_fire(Detector::SlowAttack, e.at_ms, ms(cfg.refire_after))
+        && src.common.fired.try_fire_at(
+            Detector::SlowAttack,
+            severity,
+            e.at_ms,
+            ms(cfg.refire_after),
+        )
     {
-        let severity = if slow >= 4.0 * limit {
-            Severity::Critical
-        } else {
-            Severity::High
-        };
         out.push(Finding::new(
             Detector::SlowAttack,
             severity,

@@ -5,7 +5,9 @@
 //!   against the identity's history (median/MAD of active hours and days, EWMA per
 //!   hour-of-week slot). Only the part of a z-score above [`Z_FREE`] counts.
 //! - **the population** ([`hbos`]): how rare the identity-hour's values are among all
-//!   identity-hours of the deployment, above the most common bin.
+//!   identity-hours of the deployment, above the most common bin. Volume (reads,
+//!   subjects, bytes) counts once, and only when the identity has no history of its own
+//!   or its own baselines also find the hour unusual.
 //!
 //! The score is the sum of per-feature contributions, and every score lists them, so a
 //! security officer sees *why*. A model finding only raises risk (to step-up at most;
@@ -169,8 +171,25 @@ impl AnomalyModel {
         };
         let v = self.population_vector(&current);
         if let Some(excess) = self.population.excess(&v) {
-            for ((name, value), e) in POPULATION_FEATURES.iter().zip(v.iter()).zip(excess) {
-                if e > 0.0 {
+            // Reads, subjects and bytes move together: count the rarest of the three
+            // once, and only when the identity's own history does not explain it (a
+            // front desk is rare in the population, and normal for itself).
+            let own_history = t.hourly_reads.len() >= MIN_HOURS;
+            let own_unusual = !parts.is_empty();
+            let volume = (0..3)
+                .max_by(|a, b| excess[*a].total_cmp(&excess[*b]))
+                .unwrap_or(0);
+            for (i, ((name, value), e)) in POPULATION_FEATURES
+                .iter()
+                .zip(v.iter())
+                .zip(excess)
+                .enumerate()
+            {
+                let counted = match i {
+                    0..=2 => i == volume && (!own_history || own_unusual),
+                    _ => true,
+                };
+                if counted && e > 0.0 {
                     parts.push(Contribution {
                         feature: format!("population_{name}"),
                         value: *value,
