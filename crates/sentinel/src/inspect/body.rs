@@ -187,7 +187,12 @@ fn xml(body: &[u8], out: &mut Targets) {
             break;
         };
         if open > 0 {
-            out.push_text(TargetKind::Value, Location::Body, xml_text(&rest[..open]), 0);
+            out.push_text(
+                TargetKind::Value,
+                Location::Body,
+                xml_text(&rest[..open]),
+                0,
+            );
         }
         let tag_and_more = &rest[open..];
         let close = tag_and_more.find('>').map_or(tag_and_more.len(), |c| c + 1);

@@ -255,7 +255,8 @@ fn view(text: &str) -> String {
                 .bytes()
                 .take_while(|c| c.is_ascii_alphanumeric())
                 .count();
-            let after_word = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'/');
+            let after_word =
+                i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'/');
             if after_word && (1..=3).contains(&name) {
                 i += 1 + name;
                 continue;

@@ -19,7 +19,7 @@ macro_rules! events {
 }
 
 static RULES: &[Rule] = &[
-    rule("xss-script-tag", 10, r"<\s*/?\s*(?:[\w-]+:)?script\b"),
+    rule("xss-script-tag", 10, r"<\s*/?\s*(?:[\w-]+\s*:\s*)?script\b"),
     rule(
         "xss-event-handler-in-tag",
         9,
@@ -33,7 +33,7 @@ static RULES: &[Rule] = &[
     rule(
         "xss-dangerous-tag",
         8,
-        r"<\s*(?:iframe|frame|frameset|object|embed|applet|meta|base|link|svg|math|form|isindex|xss|import|animate|set|handler|listener|bgsound|layer|ilayer|style|template|portal|xml|marquee|[a-z]+:[a-z]+)\b",
+        r"<\s*(?:iframe|frame|frameset|object|embed|applet|meta|base|link|svg|math|form|isindex|xss|import|animate|set|handler|listener|bgsound|layer|ilayer|style|template|portal|xml|marquee|noscript|[a-z]*:[a-z]+)\b|<\?\s*import\b",
     ),
     rule(
         "xss-tag-with-url",
@@ -43,7 +43,7 @@ static RULES: &[Rule] = &[
     rule(
         "xss-style-script",
         8,
-        r#"\bexpression\s*\(|-moz-binding\s*:|\bbehaviou?r\s*:\s*url|\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|data):|@import\b"#,
+        r#"\bexpression\s*\(|-moz-binding\s*:|\bbehaviou?r\s*:\s*url|\burl\s*\(\s*['"]?\s*(?:javascript|vbscript|data)\b|@import\b"#,
     ),
     rule(
         "xss-script-sink",
@@ -53,7 +53,7 @@ static RULES: &[Rule] = &[
     rule(
         "xss-script-sink",
         8,
-        r#"\beval\s*\(\s*(?:['"`]|atob|unescape|decodeuri|string\.fromcharcode|\w+\s*\()|\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location|body\s*\.\s*appendchild|createelement)|\bwindow\s*\.\s*(?:location|open\s*\(|name)|\b(?:document|window|self|top|parent|globalthis|frames|content)\s*\[\s*['"`]|\.(?:innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\bconstructor\s*\.\s*constructor\b|\bnew\s+function\s*\(|\bset(?:timeout|interval)\s*\(\s*['"`]|\b(?:location|top|self)\s*\.\s*(?:href|hash|search)\s*=|\bimport\s*\(\s*['"`](?:https?:|data:|//)"#,
+        r#"\beval\s*\(\s*(?:['"`]|atob|unescape|decodeuri|string\.fromcharcode|\w+\s*\()|\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location|body\s*\.\s*appendchild|createelement)|\bwindow\s*\.\s*(?:location|open\s*\(|name)|\b(?:document|window|self|top|parent|globalthis|frames|content)\s*\[\s*['"`]|\.(?:innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\bconstructor\s*\.\s*constructor\b|\bnew\s+function\s*\(|\bset(?:timeout|interval)\s*\(\s*(?:['"`]|\w+\s*,)|\batob\s*\(|\.call\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*\}|\breflect\s*\.\s*\w+\s*\.\s*call\b|\b(?:location|top|self)\s*\.\s*(?:href|hash|search)\s*=|\bimport\s*\(\s*['"`](?:https?:|data:|//)"#,
     ),
     rule(
         "xss-template-injection",
@@ -65,7 +65,7 @@ static RULES: &[Rule] = &[
     rule(
         "xss-attribute-breakout",
         7,
-        r#"['"]\s*/?>\s*<\s*/?[a-z]|['"]\s+(?:on[a-z]{3,}|style|src|href)\s*=\s*['"]?\s*[\w(]"#,
+        r#"['"]\s*/?>\s*<\s*/?[a-z]|['"]\s*(?:on[a-z]{3,}|style|src|href|formaction|srcdoc)\s*=\s*(?:$|['"]?\s*[\w(])"#,
     ),
     rule(
         "xss-meta-refresh",
@@ -81,11 +81,18 @@ static RULES: &[Rule] = &[
 
 /// Rules over the squeezed view (whitespace and control characters removed), which
 /// browsers ignore inside a URL scheme: `java\tscript:` is `javascript:`.
-static SQUEEZED_RULES: &[Rule] = &[rule(
-    "xss-script-url",
-    9,
-    r"(?:java|vb|live|ecma|j)script:|\bmocha:",
-)];
+static SQUEEZED_RULES: &[Rule] = &[
+    rule(
+        "xss-script-url",
+        9,
+        r"(?:java|vb|live|ecma|j)script:|\bmocha:",
+    ),
+    rule(
+        "xss-script-sink",
+        8,
+        r#"\bdocument\)?\.(?:cookie|domain|write)|\(?\b(?:document|window|self|top|parent|globalthis|frames)\)?\[['"`]"#,
+    ),
+];
 
 static SET: LazyLock<Option<RuleSet>> = LazyLock::new(|| RuleSet::compile(Family::Xss, RULES));
 static SQUEEZED_SET: LazyLock<Option<RuleSet>> =
@@ -105,15 +112,58 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     if let Some(set) = SET.as_ref() {
         set.scan(target, text, out);
     }
-    if text.contains(':')
-        && let Some(set) = SQUEEZED_SET.as_ref()
-    {
-        let squeezed: String = text
-            .chars()
-            .filter(|c| !c.is_whitespace() && !c.is_control())
-            .collect();
-        set.scan(target, &squeezed, out);
+    if let Some(set) = SQUEEZED_SET.as_ref() {
+        set.scan(target, &squeeze(text), out);
     }
+    if is_jsfuck(text) {
+        out.push(Family::Xss, "xss-jsfuck", target.location, text, 8);
+    }
+    // `¼script¾`: some charsets drop the high bit, turning `¼` into `<` and `¾` into `>`.
+    if text.contains(['\u{bc}', '\u{be}'])
+        && let Some(set) = SET.as_ref()
+    {
+        let seven_bit: String = text
+            .chars()
+            .map(|c| match c {
+                '\u{80}'..='\u{ff}' => char::from((c as u32 & 0x7f) as u8),
+                _ => c,
+            })
+            .collect();
+        set.scan(target, &seven_bit, out);
+    }
+}
+
+/// The squeezed view: JavaScript comments and all whitespace removed, as the parser
+/// ignores them between tokens (`document /*x*/ . cookie`) and browsers ignore them
+/// inside a URL scheme (`java\tscript:`).
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.extend(
+            rest[..start]
+                .chars()
+                .filter(|c| !c.is_whitespace() && !c.is_control()),
+        );
+        rest = rest[start + 2..]
+            .find("*/")
+            .map_or("", |end| &rest[start + 2 + end + 2..]);
+    }
+    out.extend(
+        rest.chars()
+            .filter(|c| !c.is_whitespace() && !c.is_control()),
+    );
+    out
+}
+
+/// JSFuck: script written with `[]()!+` only (spaces allowed, since a form body turns
+/// an unencoded `+` into one).
+fn is_jsfuck(text: &str) -> bool {
+    text.len() >= 8
+        && text.matches("[]").count() >= 3
+        && text
+            .chars()
+            .all(|c| matches!(c, '[' | ']' | '(' | ')' | '!' | '+' | ' '))
 }
 
 #[cfg(test)]
