@@ -57,6 +57,8 @@ pub(crate) struct AlertBook {
 const MAX_OPEN: usize = 4_096;
 /// Recent alerts kept for the dashboard.
 const RECENT: usize = 200;
+/// Open alerts of one detector beyond which its new findings fold into one global alert.
+pub const SPREAD_AFTER: usize = 20;
 
 impl AlertBook {
     pub fn new(sender: broadcast::Sender<Alert>, next_id: Arc<AtomicU64>, quiet_ms: i64) -> Self {
@@ -71,7 +73,29 @@ impl AlertBook {
 
     /// Folds a finding into its alert; broadcasts when new or more severe.
     pub fn raise(&mut self, finding: &Finding, score: f64, now_ms: i64) {
-        let key = (finding.detector, finding.scope.clone());
+        if finding.severity == Severity::Low {
+            return;
+        }
+        let mut key = (finding.detector, finding.scope.clone());
+        let spread = !self.open.contains_key(&key)
+            && finding.scope != Scope::Global
+            && self
+                .open
+                .iter()
+                .filter(|((d, _), a)| *d == finding.detector && now_ms - a.at_ms < self.quiet_ms)
+                .count()
+                >= SPREAD_AFTER;
+        let folded;
+        let finding = if spread {
+            key = (finding.detector, Scope::Global);
+            let mut f = finding.clone();
+            f.summary = format!("{} (spread over many identities)", finding.summary);
+            f.scope = Scope::Global;
+            folded = f;
+            &folded
+        } else {
+            finding
+        };
         if let Some(alert) = self.open.get_mut(&key)
             && now_ms - alert.at_ms < self.quiet_ms
         {
@@ -166,6 +190,26 @@ mod tests {
             "probe",
             vec![],
         )
+    }
+
+    #[test]
+    fn findings_over_many_sources_fold_into_one_global_alert() {
+        let (tx, mut rx) = broadcast::channel(256);
+        let mut book = AlertBook::new(tx, Arc::new(AtomicU64::new(1)), 60_000);
+        for i in 0..200u32 {
+            let mut f = finding(Severity::High);
+            f.scope = Scope::Source(std::net::IpAddr::from(i.to_be_bytes()));
+            book.raise(&f, 50.0, 1_000);
+        }
+        let mut sent = Vec::new();
+        while let Ok(a) = rx.try_recv() {
+            sent.push(a);
+        }
+        assert_eq!(sent.len(), SPREAD_AFTER + 1);
+        assert_eq!(sent.last().map(|a| a.subject.clone()), Some(Scope::Global));
+        // Low findings make no alert.
+        book.raise(&finding(Severity::Low), 10.0, 2_000);
+        assert!(rx.try_recv().is_err());
     }
 
     #[test]
