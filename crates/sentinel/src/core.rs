@@ -221,6 +221,7 @@ impl Core {
         transfer.count(now, Some(subject_hash), 1, e.bytes);
         let run = transfer.walk(&e.subject, cfg.id_walk_max_step);
         let scope = Scope::Account(e.account.clone());
+        let by_account = out.len();
         check_transfer(&cfg, &mut acct.common, transfer, &scope, None, now, out);
         check_walk(
             &cfg,
@@ -259,25 +260,35 @@ impl Core {
         t.transfer.roll(now);
         t.transfer.count(now, Some(subject_hash), 1, e.bytes);
         let run = t.transfer.walk(&e.subject, cfg.id_walk_max_step);
+        // The token's findings raise its account's risk: when the account's own rule
+        // already fired on this read, the token's would count the same reads twice.
+        let mut by_token = Vec::new();
+        let common = &mut t.common;
         check_transfer(
             &cfg,
-            &mut t.common,
+            common,
             &t.transfer,
             &scope,
             Some(token),
             now,
-            out,
+            &mut by_token,
         );
         check_walk(
             &cfg,
-            &mut t.common,
+            common,
             run,
             &scope,
             Some(token),
             &e.subject,
             now,
-            out,
+            &mut by_token,
         );
+        for f in by_token {
+            let seen = out.get(by_account..).unwrap_or_default();
+            if !seen.iter().any(|a| a.detector == f.detector) {
+                out.push(f);
+            }
+        }
     }
 
     fn on_export(&mut self, e: &ExportEvent, out: &mut Vec<Finding>) {
