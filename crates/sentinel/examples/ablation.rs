@@ -317,6 +317,9 @@ fn benign(model: bool, days: i64) -> Outcome {
     }
 }
 
+/// A scenario, run with the model off (`false`) or on (`true`).
+type Scenario = Box<dyn Fn(bool) -> Outcome>;
+
 fn cell<T: std::fmt::Display>(x: Option<T>) -> String {
     x.map_or("-".to_owned(), |v| v.to_string())
 }
@@ -324,7 +327,7 @@ fn cell<T: std::fmt::Display>(x: Option<T>) -> String {
 fn main() {
     let quick = std::env::var("TW_BENCH_QUICK").is_ok_and(|v| v == "1");
     let history = if quick { 14 } else { 28 };
-    let mut scenarios: Vec<(String, Box<dyn Fn(bool) -> Outcome>)> = vec![(
+    let mut scenarios: Vec<(String, Scenario)> = vec![(
         format!("benign clinic, {} weeks", history / 7 + 1),
         Box::new(move |m| benign(m, history + 7)),
     )];

@@ -1,4 +1,5 @@
 //! Bounded memory and the never-blocking queue.
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly on purpose.
 
 mod common;
 

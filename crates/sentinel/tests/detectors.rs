@@ -1,5 +1,6 @@
 //! Each detector fires on its attack and stays quiet on a benign clinic, all on
 //! caller-supplied time.
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly on purpose.
 
 mod common;
 

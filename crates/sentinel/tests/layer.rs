@@ -1,5 +1,6 @@
 //! The layer in front of a real axum router: refusals, shedding, the expensive-route
 //! limit, identity, and a real server on a loopback port.
+#![allow(clippy::unwrap_used)] // Test helpers fail loudly on purpose.
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Event builders and a sentinel on a manual clock, shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::IpAddr;
 use std::sync::Arc;
