@@ -48,7 +48,11 @@ const GROUPS: &[(&str, &str, &[Family])] = &[
         &[Family::Traversal, Family::SensitivePath],
     ),
     ("931", "RFI (931)", &[Family::RemoteInclusion]),
-    ("932", "RCE / command injection (932)", &[Family::CommandInjection]),
+    (
+        "932",
+        "RCE / command injection (932)",
+        &[Family::CommandInjection],
+    ),
     ("933", "PHP injection (933)", &[Family::PhpInjection]),
     ("934", "Generic (934)", &[]),
     ("941", "XSS (941)", &[Family::Xss]),
@@ -380,7 +384,11 @@ fn raw_request(group: &'static str, id: String, attack: bool, raw: &[u8]) -> Opt
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|i| (i, i + 4))
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n").map(|i| (i, i + 2)));
+        .or_else(|| {
+            raw.windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|i| (i, i + 2))
+        });
     let (head, body) = match split {
         Some((end, start)) => (&raw[..end], Some(raw[start..].to_vec())),
         None => (raw, None),

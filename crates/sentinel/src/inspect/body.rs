@@ -14,11 +14,11 @@ pub(crate) fn collect(body: &[u8], content_type: Option<&str>, out: &mut Targets
     let body = &body[..body.len().min(MAX_BODY)];
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
     let start = body.trim_ascii_start();
-    if ct.contains("multipart/") {
-        if let Some(boundary) = boundary(&ct, content_type.unwrap_or("")) {
-            multipart(body, boundary.as_bytes(), out);
-            return;
-        }
+    if ct.contains("multipart/")
+        && let Some(boundary) = boundary(&ct, content_type.unwrap_or(""))
+    {
+        multipart(body, boundary.as_bytes(), out);
+        return;
     }
     if ct.contains("json") || (ct.is_empty() && matches!(start.first(), Some(b'{' | b'['))) {
         json(body, out);

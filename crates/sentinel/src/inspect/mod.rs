@@ -214,7 +214,7 @@ pub fn inspect(parts: &RequestParts<'_>) -> Vec<Finding> {
         }
     }
     let mut findings = out.into_vec();
-    findings.sort_by(|a, b| b.weight.cmp(&a.weight));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.weight));
     findings
 }
 

@@ -54,7 +54,7 @@ static RULES: &[Rule] = &[
     ),
     rule(
         "sqli-tautology",
-        9,
+        10,
         concat!(
             r#"(?:['"`)]|\b\d+|^)\s*"#,
             boolop!(),
@@ -78,7 +78,7 @@ static RULES: &[Rule] = &[
         "sqli-statement-fragment",
         7,
         concat!(
-            r#"\bselect\s+(?:pg_sleep|sleep\s*\(|benchmark\s*\(|if\s*\(|\(\s*(?:case|select)\b|@@\w|(?:user|version|database|current_user)\s*\()"#,
+            r#"\bselect\s+(?:pg_sleep|sleep\s*\(|benchmark\s*\(|if\s*\(|\(\s*(?:case|select)\b|case\s+when\b|@@\w|(?:user|version|database|current_user)\s*\()"#,
             r#"|\bvalues\s*\(\s*['"][^'"]*['"]\s*,|\bexecute\s+immediate\b|\bdeclare\s+@\w|\bexec(?:ute)?\s*\(\s*@"#,
             r#"|\bhaving\s+(?:count|sum|avg|min|max)\s*\(|\bprocedure\s+analyse\b|;\s*(?:truncate|shutdown)\b"#,
             r#"|`\w+`\s*\.\s*`\w+`|(?:\)|`|\b\d+)\s*as\s+[\w`"']+\s+from\b"#,
@@ -114,18 +114,18 @@ static RULES: &[Rule] = &[
         "sqli-stacked-query",
         8,
         concat!(
-            r#"(?:['"`)\d]|^)\s*;\s*(?:"#,
+            r#"['"`]\s*;\s*select\b|(?:['"`)\d]|^)\s*;\s*(?:"#,
             r"(?:drop|truncate|alter)\s+(?:table|database|schema|view|procedure|function|user|index)\b",
             r"|insert\s+into\b|delete\s+from\b|update\s+",
             ident!(),
-            r"\s+set\b|exec(?:ute)?\b|declare\s+@|shutdown\b|waitfor\s+(?:delay|time)\b",
-            r"|create\s+(?:table|user|function|procedure|database)\b|select\b|set\s+@|grant\s|revoke\s|call\s+\w+\s*\()"
+            r"\s+set\b|exec(?:ute)?\s+\w|declare\s+@|shutdown\b|waitfor\s+(?:delay|time)\b",
+            r"|create\s+(?:table|user|function|procedure|database)\b|select\s+(?:\*|null\b|\d|@@|\w+\s*\()|set\s+@|grant\s|revoke\s|call\s+\w+\s*\()"
         ),
     ),
     rule(
         "sqli-time-function",
         9,
-        r#"\b(?:sleep|pg_sleep|benchmark|randomblob)\s*\(\s*[\d(@]|\bwaitfor\s+(?:delay|time)\s+['"\d]|\bdbms_(?:pipe|lock)\.\w+\s*\("#,
+        r#"\b(?:sleep|pg_sleep)\s*\(\s*(?:\d+(?:\.\d+)?|@\w+|\(\s*select\b[^)]*\)?)\s*\)|\b(?:pg_sleep|benchmark|randomblob)\s*\(\s*[\d(@]|\bwaitfor\s+(?:delay|time)\s+['"\d]|\bdbms_(?:pipe|lock)\.\w+\s*\("#,
     ),
     rule(
         "sqli-error-function",

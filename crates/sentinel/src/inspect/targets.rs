@@ -37,8 +37,10 @@ pub(crate) struct Target {
     pub(crate) min_weight: u8,
 }
 
-/// Rules weaker than this are not reported on password-like fields.
-pub(crate) const SECRET_MIN_WEIGHT: u8 = 9;
+/// Rules weaker than this are not reported on password-like fields: a password may be
+/// any string, so only syntax that completes an attack (a tautology after a quote,
+/// `UNION SELECT`, Shellshock, a JNDI lookup) counts there.
+pub(crate) const SECRET_MIN_WEIGHT: u8 = 10;
 
 /// Collects the targets of a request, in order path, query, headers, body, at most
 /// [`MAX_TARGETS`].

@@ -19,7 +19,7 @@ macro_rules! events {
 }
 
 static RULES: &[Rule] = &[
-    rule("xss-script-tag", 10, r"<\s*/?\s*(?:[\w-]+\s*:\s*)?script\b"),
+    rule("xss-script-tag", 9, r"<\s*/?\s*(?:[\w-]+\s*:\s*)?script\b"),
     rule(
         "xss-event-handler-in-tag",
         9,
