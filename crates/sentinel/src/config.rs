@@ -142,6 +142,12 @@ pub struct Config {
     /// WebSocket messages a minute from one session that make a finding.
     pub socket_messages_per_minute: u32,
 
+    // ---- Responses ----
+    /// Answer findings with throttles, blocks and holds, and shed load. `false`
+    /// ("watch only"): detect, score and alert, refuse nothing — except blocks a
+    /// person set by hand.
+    pub enforce: bool,
+
     // ---- Anomaly model ----
     /// Whether the streaming model scores identities (the ablation turns it off).
     pub model_enabled: bool,
@@ -229,6 +235,7 @@ impl Default for Config {
             global_flood_floor: 3_000,
             slow_requests: 5,
             socket_messages_per_minute: 600,
+            enforce: true,
             model_enabled: true,
             model_threshold: 8.0,
             alert_channel_capacity: 256,

@@ -339,11 +339,19 @@ impl Core {
         self.deployment_hour.1 += reads;
     }
 
-    /// Raises the finding's scope's risk, updates verdicts and alerts.
+    /// Raises the finding's scope's risk, updates verdicts (when enforcing) and alerts.
     fn respond(&mut self, finding: Finding, now: i64, verdicts: &mut Verdicts) {
         if let Some(c) = self.detector_counts.get_mut(finding.detector.index()) {
             *c += 1;
         }
+        // Watch only: the same risk and alerts, answered by nobody.
+        let mut scratch;
+        let verdicts = if self.cfg.enforce {
+            verdicts
+        } else {
+            scratch = Verdicts::new(&self.cfg);
+            &mut scratch
+        };
         let cfg = Arc::clone(&self.cfg);
         let half_life = self.half_life();
         let score = match &finding.scope {
@@ -401,7 +409,11 @@ impl Core {
                 let a = self
                     .accounts
                     .entry(account.clone(), now, || AccountState::new(now, half_life));
-                if raise(&cfg, &mut a.common, &finding, now) == Level::Block {
+                // Only what the account itself did holds it: failed sign-ins at it are
+                // someone else's doing, and holding it would lock its owner out.
+                if raise(&cfg, &mut a.common, &finding, now) == Level::Block
+                    && holds_account(finding.detector)
+                {
                     // Held until a person releases it (or the longest block passes).
                     verdicts.held_accounts.insert(
                         account.clone(),
@@ -463,6 +475,15 @@ impl Core {
 }
 
 /// Adds a finding's risk to an identity; returns the level it now warrants.
+/// Detectors whose findings are about what an account did with its own access (reading,
+/// exporting, walking ids), and so may hold it for review.
+fn holds_account(d: Detector) -> bool {
+    matches!(
+        d,
+        Detector::BulkRead | Detector::IdWalk | Detector::BulkExport
+    )
+}
+
 fn raise(cfg: &Config, common: &mut Common, finding: &Finding, now: i64) -> Level {
     common.risk.add(now, finding.risk, finding.from_model);
     common.reasons.note(finding.detector, &finding.summary, now);

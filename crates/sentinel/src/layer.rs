@@ -361,6 +361,7 @@ where
     } else {
         (max as f64 * cfg.shed_anonymous_at) as usize
     };
+    let limit = if cfg.enforce { limit } else { usize::MAX };
     let Some(_in_flight) = try_permit(&shared.in_flight, limit.max(1)) else {
         sentinel.verdicts().count_shed(now);
         return Ok(plain(
@@ -375,7 +376,12 @@ where
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| coarse_route(req.uri().path()));
-    let _expensive = if cfg.expensive_routes.contains(&route) {
+    // Showing a sign-in form is cheap; submitting one hashes a password.
+    let _expensive = if cfg.enforce
+        && req.method() != http::Method::GET
+        && req.method() != http::Method::HEAD
+        && cfg.expensive_routes.contains(&route)
+    {
         match try_permit(
             &shared.expensive_in_flight,
             cfg.expensive_max_in_flight.max(1),

@@ -79,6 +79,53 @@ fn brute_force_on_one_account_throttles_the_account_not_the_address() {
 }
 
 #[test]
+fn guessing_at_an_account_for_long_never_holds_it() {
+    // Holding an account others fail to sign in to would let anyone lock its owner
+    // out: a long brute force raises its risk and alerts, but never holds it.
+    let mut rig = Rig::new(Config::default());
+    let attacker = ip("198.51.100.10");
+    for i in 0..120 {
+        rig.feed(auth(
+            T0 + i * 20_000,
+            attacker,
+            "alice",
+            AuthOutcome::BadPassword,
+        ));
+    }
+    assert!(
+        rig.drain_alerts()
+            .iter()
+            .any(|a| a.kind == Detector::BruteForce)
+    );
+    assert!(!rig.sentinel.is_held("alice"));
+}
+
+#[test]
+fn watch_only_alerts_but_refuses_nothing() {
+    let mut rig = Rig::new(Config {
+        enforce: false,
+        ..Config::default()
+    });
+    let attacker = ip("198.51.100.21");
+    for i in 0..20 {
+        rig.feed(auth(
+            T0 + i * 2_000,
+            attacker,
+            &format!("victim{i}"),
+            AuthOutcome::BadPassword,
+        ));
+    }
+    assert!(
+        rig.drain_alerts()
+            .iter()
+            .any(|a| a.kind == Detector::CredentialStuffing),
+        "still detected and alerted"
+    );
+    assert!(!rig.sentinel.is_blocked(attacker), "but not blocked");
+    assert!(rig.sentinel.blocked_sources().is_empty());
+}
+
+#[test]
 fn stuffing_from_one_source_blocks_it() {
     let mut rig = Rig::new(Config::default());
     let attacker = ip("198.51.100.20");
