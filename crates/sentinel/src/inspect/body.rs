@@ -7,7 +7,9 @@
 use super::Location;
 use super::MAX_BODY;
 use super::decode::{decode_value, fold};
-use super::targets::{SECRET_MIN_WEIGHT, TargetKind, Targets, is_secret_name, pairs};
+use super::targets::{
+    SECRET_MIN_WEIGHT, TargetKind, Targets, is_secret_name, pairs, value_context,
+};
 
 /// Pushes the values of a body according to its content type (sniffing when absent).
 pub(crate) fn collect(body: &[u8], content_type: Option<&str>, out: &mut Targets) {
@@ -107,6 +109,7 @@ fn json(body: &[u8], out: &mut Targets) {
     let bytes = text.as_bytes();
     let mut i = 0;
     let mut secret_value = false;
+    let mut key = String::new();
     while i < bytes.len() && !out.full() {
         if bytes[i] != b'"' {
             i += 1;
@@ -117,12 +120,20 @@ fn json(body: &[u8], out: &mut Targets) {
         let next = bytes[i..].iter().find(|b| !b.is_ascii_whitespace());
         if next == Some(&b':') {
             secret_value = is_secret_name(&value);
+            key.clone_from(&value);
             out.push_text(TargetKind::Name, Location::Body, fold(&value), 0);
         } else {
             let min_weight = if secret_value { SECRET_MIN_WEIGHT } else { 0 };
             // A JSON string may itself carry a URL-encoded payload.
             let decoded = decode_value(value.as_bytes(), false);
-            out.push_text(TargetKind::Value, Location::Body, decoded, min_weight);
+            let context = value_context(&key, &decoded);
+            out.push_text_in(
+                TargetKind::Value,
+                Location::Body,
+                decoded,
+                min_weight,
+                context,
+            );
         }
     }
 }

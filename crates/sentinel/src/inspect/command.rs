@@ -14,14 +14,14 @@
 use std::sync::LazyLock;
 
 use super::rules::{Rule, RuleSet, rule};
-use super::targets::Target;
+use super::targets::{Context, Target};
 use super::{Family, Findings};
 
 /// Command names that are no English word or common name: seeing one after a shell
 /// separator is enough.
 macro_rules! unique_cmd {
     () => {
-        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|wget|curl|ncat|netcat|socat|busybox|python[23]?(?:\.\d+)?|perl|php|chmod|chown|chgrp|useradd|usermod|userdel|crontab|base64|base32|systemctl|nohup|mkfifo|mknod|xterm|tftp|xargs|egrep|fgrep|printenv|killall|pkill|traceroute|lsof|strace|ltrace|rmdir|mkdir|lsb_release|getent|iptables|tcpdump|tshark|certutil|bitsadmin|powershell|pwsh|wmic|regsvr32|rundll32|mshta|cscript|wscript|schtasks|tasklist|taskkill|systeminfo|netsh|icacls|cacls|findstr|tclsh|jrunscript|bzcat|zcat|xzcat|md5sum|sha\d+sum|ansible(?:-\w+)*|chef-\w+|kubectl|aptitude|apt-get|dpkg|telnet|gcc|nmap|bash|zsh|ksh|csh|tcsh|sh|ls|pwd|nc|awk|gawk|sed|grep|uptime|sudo|ssh|scp|rsync|gzip|gunzip|iwr|iwmi|irm|iex|get-wmiobject|regedit|bcdboot|bcdedit|vssadmin|wevtutil|reg\s+(?:add|query|delete|save|export)|net\s+(?:user|localgroup|view|share|use))"
+        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|wget|curl|ncat|netcat|socat|busybox|python[23]?(?:\.\d+)?|perl|php|chmod|chown|chgrp|useradd|usermod|userdel|crontab|base64|base32|systemctl|nohup|mkfifo|mknod|xterm|tftp|xargs|egrep|fgrep|printenv|killall|pkill|traceroute|lsof|strace|ltrace|rmdir|mkdir|lsb_release|getent|iptables|tcpdump|tshark|certutil|bitsadmin|powershell|pwsh|wmic|regsvr32|rundll32|mshta|cscript|wscript|schtasks|tasklist|taskkill|systeminfo|netsh|icacls|cacls|findstr|tclsh|jrunscript|bzcat|zcat|xzcat|md5sum|sha\d+sum|ansible(?:-\w+)*|chef-\w+|cscli|visudo|rmt(?:-\w+)?|lastlog(?:in)?|htop|uconv|ssh-copy-id|pipx|pip\d|cpulimit|kubectl|aptitude|apt-get|dpkg|telnet|gcc|nmap|bash|zsh|ksh|csh|tcsh|sh|ls|pwd|nc|awk|gawk|sed|grep|uptime|sudo|ssh|scp|rsync|gzip|gunzip|iwr|iwmi|irm|iex|get-wmiobject|regedit|bcdboot|bcdedit|vssadmin|wevtutil|reg\s+(?:add|query|delete|save|export)|net\s+(?:user|localgroup|view|share|use))"
     };
 }
 
@@ -45,7 +45,7 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-chained-command",
         9,
-        concat!(sep!(), unique_cmd!(), r"(?:\s|$|[;|&<>`)}])"),
+        concat!(sep!(), unique_cmd!(), r"[\d.]*(?:\s|$|[;|&<>`)}/])"),
     ),
     rule(
         "cmd-chained-word-command",
@@ -115,7 +115,7 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-file-read",
         9,
-        r"\b(?:cat|tac|head|tail|more|less|nl|strings|od|xxd|vi|vim|grep|awk|sed|base64|tee|bzcat|zcat|cp|mv|rm|dd|ls|ll)\s+(?:-{1,2}[\w=]+\s+)*(?:if=)?[^\s]*/(?:etc|proc|var|root|home|tmp|dev|sys|usr|bin|opt|boot)/",
+        r"\b(?:cat|tac|head|tail|more|less|nl|strings|od|xxd|vi|vim|grep|awk|sed|base64|tee|bzcat|zcat|cp|mv|rm|dd|ls|ll)(?:\s|\+)+(?:-{1,2}[\w=]+\s+)*(?:if=)?[^\s]*/(?:etc|proc|var|root|home|tmp|dev|sys|usr|bin|opt|boot)/",
     ),
     rule(
         "cmd-windows",
@@ -174,14 +174,78 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-alias-definition",
         7,
-        r"\balias\s+[\w'\x22-]+\s*=\s*['\x22]?[\w.-]+['\x22]?\s*(?:[;&|\n]|$)",
+        r"\balias\s+[\w'\x22-]+\s*=\s*['\x22]?[\w.-]+['\x22]?\s*(?:[;&|\n]|$)|\balias\s+(?:[+-]\w+\s+)*[^\s=]+\s*=\s*['\x22]",
     ),
     rule("cmd-at-schedule", 7, r"[;&|]\s*at\s+\d{1,2}:\d{2}\b"),
+    rule(
+        "cmd-batch-control",
+        8,
+        r#"\bfor\s+(?:/\w\s+)*(?:"[^"]*"\s+)?%%?\S*\s+in\s*\(.*?\)\s*do\b|\bif\b.{0,60}?\s(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:not\s+)?(?:errorlevel|cmdextversion)\s+\d|\bif\s*(?:/i\s*)?(?:not\s+)?\S*\s*==\s*\S+"#,
+    ),
+    rule("cmd-bracket-glob", 8, r"/[\w.-]*\[!?[a-z/-]+\][\w.-]+"),
+    rule(
+        "cmd-variable-assembly",
+        7,
+        r"\b\w+=[^\s;&|]*\s*(?:;|&&|\|\|).*\$\{?[a-z_]\w*|[;|&]\s*\$[a-z_]\w*\s+\w",
+    ),
+    rule(
+        "cmd-sqlite-dot-command",
+        8,
+        r"(?:^|[;\n])\s*\.(?:shell|system|sh|databases|tables|dump|import|output|once|read|load|schema)\b",
+    ),
+    rule("cmd-brace-list", 6, r"\{,\s*[a-z][\w./-]*\}"),
+];
+
+/// Command names that may stand alone as a whole structured value or header: no
+/// identifier, code or name looks like them.
+macro_rules! bare_cmd {
+    () => {
+        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|visudo|cscli(?:\s+\w+)*|htop|printenv|systeminfo|tasklist|busybox|crontab|ansible(?:-\w+)*|chef-\w+|id)"
+    };
+}
+
+/// Rules for structured values and headers only (see [`Context`]): a command line
+/// as the whole value, or a bare command after a separator.
+static STRICT_RULES: &[Rule] = &[
+    rule(
+        "cmd-command-value",
+        7,
+        concat!(
+            r"^\s*\\?(?:[\w.-]*/)*(?:",
+            unique_cmd!(),
+            r"|chef|pip|perf|rc|aa-\w+|env)[\d.]*\s+[-/~.$\w]|^\s*\\?(?:[\w.-]*/)*",
+            word_cmd!(),
+            r"\s+(?:-{1,2}[a-z0-9]|/|~|\$|\d+\.\d+\.\d+\.\d+|[\w-]+\.[a-z]{1,4}\b)|^\s*['\x22]?",
+            bare_cmd!(),
+            r"['\x22]?\s*$"
+        ),
+    ),
+    rule(
+        "cmd-bare-after-separator",
+        7,
+        concat!(
+            r"[;|&`\n]\s*['\x22]?(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r"|htop|lastlog|who|env|set|ps|id|top)['\x22]?\s*$"
+        ),
+    ),
+    rule(
+        "cmd-shell-fragment",
+        6,
+        r"^\s*~[+-]\d*\s*$|^\s*!(?:!|-?\d+)(?:!-?\d+)*\s*$|^(?:usr/)?s?bin/\w|\$\{\w+\}",
+    ),
 ];
 
 /// Rules over the text before the shell view removes its tricks.
 static RAW_RULES: &[Rule] = &[
     rule("cmd-ifs", 8, r"\$\{?ifs\b"),
+    rule(
+        "cmd-expansion-syntax",
+        7,
+        r"\$\(|\$\{\w+[#%/^,:]|\$\[|[<>]\(\s*[\w$]|\$\{?(?:shell|bash)\}?\s+-c\b",
+    ),
     rule(
         "cmd-quote-splitting",
         7,
@@ -191,6 +255,8 @@ static RAW_RULES: &[Rule] = &[
 
 static SET: LazyLock<Option<RuleSet>> =
     LazyLock::new(|| RuleSet::compile(Family::CommandInjection, RULES));
+static STRICT_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::CommandInjection, STRICT_RULES));
 static RAW_SET: LazyLock<Option<RuleSet>> =
     LazyLock::new(|| RuleSet::compile(Family::CommandInjection, RAW_RULES));
 
@@ -198,12 +264,20 @@ static RAW_SET: LazyLock<Option<RuleSet>> =
 pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     let text = target.text.as_str();
     if let Some(set) = RAW_SET.as_ref()
-        && text.bytes().any(|b| matches!(b, b'$' | b'\'' | b'"'))
+        && text
+            .bytes()
+            .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'<' | b'>'))
     {
         set.scan(target, text, out);
     }
+    let view = view(text);
     if let Some(set) = SET.as_ref() {
-        set.scan(target, &view(text), out);
+        set.scan(target, &view, out);
+    }
+    if target.context != Context::Prose
+        && let Some(set) = STRICT_SET.as_ref()
+    {
+        set.scan(target, &view, out);
     }
 }
 
@@ -266,6 +340,11 @@ fn view(text: &str) -> String {
             i += 2;
             continue;
         }
+        // Empty substitutions (`$()`, `<()`, `>()`) expand to nothing.
+        if rest.starts_with("$()") || rest.starts_with("<()") || rest.starts_with(">()") {
+            i += 3;
+            continue;
+        }
         if b == b'['
             && bytes.get(i + 2) == Some(&b']')
             && matches!(bytes.get(i + 1), Some(c) if c.is_ascii_alphanumeric())
@@ -294,6 +373,7 @@ mod tests {
     fn rules_compile() {
         assert_compiles(SET.as_ref(), RULES);
         assert_compiles(RAW_SET.as_ref(), RAW_RULES);
+        assert_compiles(STRICT_SET.as_ref(), STRICT_RULES);
     }
 
     #[test]

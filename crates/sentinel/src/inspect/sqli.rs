@@ -12,9 +12,11 @@
 
 use std::sync::LazyLock;
 
+use regex::Regex;
+
 use super::decode::squash_spaces;
 use super::rules::{Rule, RuleSet, rule};
-use super::targets::{Target, TargetKind};
+use super::targets::{Context, Target, TargetKind};
 use super::{Family, Findings};
 
 /// An identifier, quoted or not (`users`, `` `users` ``, `"users"`, `[users]`, `db.t`).
@@ -41,7 +43,7 @@ macro_rules! cmp {
 /// SQL functions probes call right after breaking out of a string.
 macro_rules! probe_fn {
     () => {
-        r"(?:ascii|ord|char|chr|substr|substring|mid|left|right|length|len|if|iif|case|elt|exists|select|sleep|pg_sleep|benchmark|database|user|version|concat|concat_ws|count|hex|unhex|bin|conv|cast|convert|rand|floor|updatexml|extractvalue|instr|locate|position|strcmp|coalesce|ifnull|isnull|nullif|current_user|system_user|session_user|schema|db_name|make_set|export_set|load_file|randomblob|json_extract|regexp_substr|utl_inaddr\.\w+|dbms_\w+\.\w+)"
+        r"(?:ascii|ord|char|chr|substr|substring|mid|left|right|length|len|if|iif|case|elt|exists|select|sleep|pg_sleep|benchmark|database|user|version|concat|concat_ws|count|hex|unhex|bin|conv|cast|convert|rand|floor|updatexml|extractvalue|instr|locate|position|strcmp|coalesce|ifnull|isnull|nullif|current_user|system_user|session_user|schema|db_name|make_set|export_set|load_file|randomblob|json\w*|likelihood|sqlite_\w+|starts_with|find_in_set|regexp_substr|utl_inaddr\.\w+|dbms_\w+\.\w+)"
     };
 }
 
@@ -214,6 +216,20 @@ static RULES: &[Rule] = &[
         concat!(r#"['"]\s*(?:\|\||\+)\s*\(*\s*"#, probe_fn!(), r"\s*\("),
     ),
     rule(
+        "sqli-quoted-call",
+        7,
+        concat!(
+            r#"['"]\s*(?:\+|\|\||\s)\s*"#,
+            probe_fn!(),
+            r#"\s*\([^()]{0,40}\)\s*(?:\+|\|\||\s)\s*['"]"#
+        ),
+    ),
+    rule(
+        "sqli-json-operator",
+        7,
+        r#"'\s*[\[{][^']*[\]}]\s*'\s*(?:\?[|&]?|->>?|#>>?|@>|<@|[<>=])"#,
+    ),
+    rule(
         "sqli-char-obfuscation",
         7,
         r"\b(?:char|chr|nchar)\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|(?:\b(?:char|chr)\s*\(\s*\d+\s*\)\s*(?:\+|\|\|)\s*){2}",
@@ -237,6 +253,57 @@ static RULES: &[Rule] = &[
         "sqli-load-data",
         8,
         r"\bload\s+data\s+(?:local\s+)?infile\b|\bselect\b.{1,80}\binto\s+@",
+    ),
+];
+
+/// SQL function names, for calls in structured values.
+macro_rules! sql_fn {
+    () => {
+        r"(?:abs|acos|ascii|asin|atan2?|avg|benchmark|bin|bit_length|cast|ceil(?:ing)?|char(?:_length)?|chr|coalesce|compress|concat(?:_ws)?|conv|convert|cos|cot|count|crc32|curdate|current_(?:date|time|timestamp|user)|curtime|database|date|date_format|datediff|day|dayname|db_name|decode|default|degrees|elt|encode|exp|extractvalue|field|find_in_set|floor|format|from_base64|greatest|group_concat|hex|if|ifnull|iif|in|inet_aton|insert|instr|isnull|json\w*|last_insert_id|lcase|least|left|length|ln|load_file|local|localtime|locate|log\d*|lower|lpad|ltrim|make_set|max|md5|mid|min|minute|mod|month|name_const|now|nullif|oct|ord|password|pg_\w+|pi|position|pow(?:er)?|quarter|quote|radians|rand|randomblob|regexp_\w+|repeat|replace|reverse|right|round|row_count|rpad|rtrim|schema|second|sha[12]?|sign|sin|sleep|soundex|space|sqrt|starts_with|strcmp|str_to_date|substr(?:ing)?(?:_index)?|sum|sysdate|system_user|session_user|tan|time|timestamp|to_base64|trim|ucase|uncompress|unhex|upper|user|utl_\w+|uuid|values|version|week|weekday|year|sqlite_\w+|xmltype|updatexml|nchar|exec|execute|sys_\w+)"
+    };
+}
+
+/// Rules for structured values and headers only (see [`Context`]): fragments that no
+/// identifier, code, date or browser header holds, but prose might.
+static STRICT_RULES: &[Rule] = &[
+    rule(
+        "sqli-function-fragment",
+        6,
+        concat!(
+            r"(?:^|[^\w.$/-])",
+            sql_fn!(),
+            r"\s*(?:[!?|&=\]\\/'$).<>\s]{0,7})?\(",
+            r#"\s*(?:$|['"`@]|select\b|\w+\s*\(|\)|\d+\s*,|[\w.]+\s*,\s*['"\w])"#
+        ),
+    ),
+    rule(
+        "sqli-boolean-fragment",
+        6,
+        concat!(
+            r#"(?:^|['"`)]|^/[\w.-]+\s)\s*"#,
+            boolop!(),
+            r#"\s*\(?\s*!?\s*(?:[\w.@$'"`-]{1,40}\s*)?(?:[=<>!]|\bis\b|\blike\b|\bregexp\b|-\s*$|\(\s*$|,)|(?:^|['"`])\s*(?:or|and|xor|div)\s+['"]?\d+['"]?\s*$|^/[\w.-]+\s+(?:or|and|xor)\s*\(?$"#
+        ),
+    ),
+    rule(
+        "sqli-operator-fragment",
+        6,
+        r#"^\s*\(?\s*(?:not\s+)?(?:in\s*\(\s*(?:select\b|[-+\d'"]|\w+\s*,)|like\s+(?:null\b|['"%])|is\s+(?:not\s+)?null\b|(?:r?like|regexp|glob|xor)\s*$|between\s+\S+\s+and\b|notnull\b|isnull\b)|^\W*\)\s*(?:like|when|then|or|and|between)\b|\bcase\s+when\b.{1,60}\bthen\b|\bwhen\s+\d+\s+then\b|\bif\s*\(\s*\d+\s*=|\w+\s+like\s+['"]\s*$|['"]\s*collate\s+(?:nocase|binary|rtrim|utf8\w*|latin1\w*)\b|['"]\s*(?:not)?null\b|['"`]\s*(?:glob|regexp|rlike|sounds\s+like|mod|div)\b"#,
+    ),
+    rule(
+        "sqli-keyword-fragment",
+        6,
+        r#"['"`;]\s*(?:union|alter|select|insert|update|delete|drop|create|exec(?:ute)?|declare|truncate|shutdown|waitfor|set\s+@)(?:\b|\s*[/(])|^\s*(?:--|#|/\*)\s*(?:alter|drop|select|union|insert|update|delete|create)\b|^\s*(?:order|group)\s+by\b|^\s*having\s+\d|^\s*exec(?:ute)?\s*(?:\(|\w+\s*$)|^\s*from\s+[\w.`]+\s+(?:where|group\s+by|order\s+by)\b|\bcreate\s+table\s+\w|(?:^|[>;])\s*set\s+@\w|\bas\s*['"`]\s*from\b|[=(,]\s*\(\s*select\b|\(\s*select\s*$"#,
+    ),
+    rule(
+        "sqli-quote-fragment",
+        5,
+        r#"['"`]\s*(?:[-+*/%=<>^|&?#~]\s*){1,4}(?:['"`]|\d|$)|['"`]\s+['"`]\s*,|['"`]{2}\s*,\s*['"`]{2}|['"`],\s*\d+\s*,\s*\d|['"`]\d+\s*[-+*/%]\s*\d|'\s*\*\s*from\b|\d'\s+'\s*\d|^\s*\^\s*'|['"`]\s*;\s*\w+\s*['"`]"#,
+    ),
+    rule(
+        "sqli-catalog-fragment",
+        6,
+        r"\b(?:tempdb|msdb|northwind|schema_name|n?varchar|utl_http|msdasql|sqloledb|information_schema|pg_catalog)\b",
     ),
 ];
 
@@ -265,6 +332,16 @@ static NOSQL_RULES: &[Rule] = &[rule(
 )];
 
 static SET: LazyLock<Option<RuleSet>> = LazyLock::new(|| RuleSet::compile(Family::Sqli, RULES));
+
+/// Two literals compared, for [`literal_tautology`].
+static COMPARISON: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?:^|[\s,(])(\d+|'[^']*'|"[^"]*"|`[^`]*`)\s*(==?|!=|<>|<=>|\blike\b|\bnot\s+r?like\b|\bnot\s+regexp\b|\bregexp\b|\brlike\b|\bis\s+not\b|\bis\b)\s*(\d+|'[^']*'?|"[^"]*"?|`[^`]*`?)"#,
+    )
+    .ok()
+});
+static STRICT_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::Sqli, STRICT_RULES));
 static NOSQL_SET: LazyLock<Option<RuleSet>> =
     LazyLock::new(|| RuleSet::compile(Family::Sqli, NOSQL_RULES));
 static RAW_SET: LazyLock<Option<RuleSet>> =
@@ -281,6 +358,17 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
         set.scan(target, text, out);
     }
     if !text.bytes().any(is_sql_punct) {
+        // Catalog and procedure names need no punctuation around them.
+        if text.contains('_') || text.contains('.') || target.context != Context::Prose {
+            if let Some(set) = SET.as_ref() {
+                set.scan(target, text, out);
+            }
+            if target.context != Context::Prose
+                && let Some(set) = STRICT_SET.as_ref()
+            {
+                set.scan(target, text, out);
+            }
+        }
         return;
     }
     if text.contains('$')
@@ -298,7 +386,45 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
             view = view.replace('+', " ");
         }
         set.scan(target, &view, out);
+        if target.context != Context::Prose {
+            if let Some(set) = STRICT_SET.as_ref() {
+                set.scan(target, &view, out);
+            }
+            if let Some(evidence) = literal_tautology(&view)
+                && target.min_weight <= 6
+            {
+                out.push(
+                    Family::Sqli,
+                    "sqli-literal-tautology",
+                    target.location,
+                    evidence,
+                    6,
+                );
+            }
+        }
     }
+}
+
+/// A comparison of two literals that is always true (`1=1`, `'a' like 'a'`, `1 is not
+/// 2`, `11!=1`): a structured value never holds one, a probe does to test a condition.
+fn literal_tautology(text: &str) -> Option<&str> {
+    let re = COMPARISON.as_ref()?;
+    for caps in re.captures_iter(text) {
+        let (Some(whole), Some(a), Some(op), Some(b)) =
+            (caps.get(0), caps.get(1), caps.get(2), caps.get(3))
+        else {
+            continue;
+        };
+        let strip = |s: &str| s.trim_matches(['\'', '"', '`']).to_string();
+        let same = strip(a.as_str()) == strip(b.as_str());
+        let op = op.as_str();
+        let negated =
+            op.starts_with('!') || op == "<>" || op.starts_with("not") || op.starts_with("is ");
+        if same != negated {
+            return Some(whole.as_str());
+        }
+    }
+    None
 }
 
 /// Injection needs at least one of these; a value without any is skipped.
@@ -379,6 +505,7 @@ mod tests {
     #[test]
     fn rules_compile() {
         assert_compiles(SET.as_ref(), RULES);
+        assert_compiles(STRICT_SET.as_ref(), STRICT_RULES);
         assert_compiles(RAW_SET.as_ref(), RAW_RULES);
         assert_compiles(NAME_SET.as_ref(), NAME_RULES);
         assert_compiles(NOSQL_SET.as_ref(), NOSQL_RULES);

@@ -25,11 +25,27 @@ pub(crate) enum TargetKind {
     FileName,
 }
 
+/// What kind of text a value may legitimately hold, which decides how strict the rules
+/// may be with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Context {
+    /// Free text (a note, a message, a search box) or the path: prose says "select",
+    /// "drop", "or", "cat" and uses `;`, `<`, `'`, so only full attack syntax counts.
+    Prose,
+    /// A structured value (an identifier, a code, a date, a name, a key): no prose, so
+    /// SQL operators, SQL function calls and bare shell commands are out of place.
+    Data,
+    /// A header value (user agent, referer, cookie, custom header): machine-written,
+    /// never prose; a bare command name as the whole value is a probe.
+    Header,
+}
+
 /// One decoded value of a request.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
     pub(crate) kind: TargetKind,
     pub(crate) location: Location,
+    pub(crate) context: Context,
     /// Fully decoded and folded, lowercase (see [`super::decode`]).
     pub(crate) text: String,
     /// Only rules at least this strong may report on this target: secrets (password
@@ -159,13 +175,14 @@ pub(crate) fn pairs(
             } else {
                 0
             };
-            out.push_raw_with(
-                TargetKind::Value,
-                location,
-                value,
-                plus_is_space,
-                min_weight,
-            );
+            let raw = &value[..value.len().min(MAX_VALUE)];
+            let text = decode_value(raw, plus_is_space);
+            let context = if location == Location::Cookie {
+                Context::Header
+            } else {
+                value_context(&decoded_name, &text)
+            };
+            out.push_text_in(TargetKind::Value, location, text, min_weight, context);
         }
         if out.full() {
             return;
@@ -173,10 +190,109 @@ pub(crate) fn pairs(
     }
 }
 
-/// A name made of identifier characters only holds nothing worth matching.
+/// A name made of identifier characters only holds nothing worth matching. A dot is
+/// allowed inside a name (`user.name`) but a dotted path of script objects
+/// (`document.cookie`) is not plain.
 fn is_plain_name(name: &[u8]) -> bool {
     name.iter()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && !(name.contains(&b'.') && name.iter().any(u8::is_ascii_alphabetic) && {
+            let lower = name.to_ascii_lowercase();
+            [
+                &b"document."[..],
+                b"window.",
+                b"location.",
+                b"self.",
+                b"top.",
+            ]
+            .iter()
+            .any(|p| lower.starts_with(p))
+        })
+}
+
+/// Field names whose values are free text: notes, messages, search boxes.
+pub(crate) fn is_prose_name(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    let n = n
+        .rsplit(['.', '[', ':'])
+        .next()
+        .unwrap_or(&n)
+        .trim_end_matches(']');
+    const PROSE: &[&str] = &[
+        "q",
+        "query",
+        "search",
+        "term",
+        "terms",
+        "keyword",
+        "keywords",
+        "text",
+        "note",
+        "notes",
+        "comment",
+        "comments",
+        "description",
+        "message",
+        "msg",
+        "body",
+        "content",
+        "_content",
+        "_text",
+        "summary",
+        "reason",
+        "title",
+        "subject",
+        "instructions",
+        "instruction",
+        "answer",
+        "feedback",
+        "bio",
+        "history",
+        "details",
+        "detail",
+        "div",
+        "sentence",
+        "narrative",
+        "story",
+        "remarks",
+        "remark",
+        "plan",
+        "assessment",
+        "complaint",
+        "display",
+        "contains",
+        "exact",
+    ];
+    PROSE.contains(&n)
+        || [
+            "text",
+            "note",
+            "notes",
+            "comment",
+            "message",
+            "description",
+            "summary",
+        ]
+        .iter()
+        .any(|s| n.ends_with(s))
+}
+
+/// Text with four or more words reads as prose whatever its field is called.
+pub(crate) fn looks_like_prose(text: &str) -> bool {
+    text.split_whitespace()
+        .filter(|w| w.bytes().filter(u8::is_ascii_alphabetic).count() >= 2)
+        .take(4)
+        .count()
+        >= 4
+}
+
+/// The context of a value under a field name.
+pub(crate) fn value_context(name: &str, text: &str) -> Context {
+    if is_prose_name(name) || looks_like_prose(text) {
+        Context::Prose
+    } else {
+        Context::Data
+    }
 }
 
 /// Names of fields that hold passwords and other secrets.
@@ -230,7 +346,10 @@ impl Targets {
         self.push_text(kind, location, text, min_weight);
     }
 
-    /// Pushes text that is already decoded and folded.
+    /// Pushes text that is already decoded and folded, in the context its kind and
+    /// location imply (names are data, headers and cookies are headers, the path and
+    /// file names are held to the prose rules, a value is data unless it reads as
+    /// prose).
     pub(crate) fn push_text(
         &mut self,
         kind: TargetKind,
@@ -238,12 +357,33 @@ impl Targets {
         text: String,
         min_weight: u8,
     ) {
+        let context = match (kind, location) {
+            (TargetKind::UserAgent | TargetKind::Header, _) | (_, Location::Cookie) => {
+                Context::Header
+            }
+            (TargetKind::Name, _) => Context::Data,
+            (TargetKind::Value, _) if !looks_like_prose(&text) => Context::Data,
+            _ => Context::Prose,
+        };
+        self.push_text_in(kind, location, text, min_weight, context);
+    }
+
+    /// Pushes decoded text in a given context.
+    pub(crate) fn push_text_in(
+        &mut self,
+        kind: TargetKind,
+        location: Location,
+        text: String,
+        min_weight: u8,
+        context: Context,
+    ) {
         if self.full() || text.trim().is_empty() {
             return;
         }
         self.items.push(Target {
             kind,
             location,
+            context,
             text,
             min_weight,
         });

@@ -8,7 +8,7 @@
 use std::sync::LazyLock;
 
 use super::rules::{Rule, RuleSet, rule};
-use super::targets::Target;
+use super::targets::{Context, Target};
 use super::{Family, Findings};
 
 /// DOM event handler attribute names (without the `on`).
@@ -53,7 +53,7 @@ static RULES: &[Rule] = &[
     rule(
         "xss-script-sink",
         8,
-        r#"\beval\s*\(\s*(?:['"`]|atob|unescape|decodeuri|string\.fromcharcode|\w+\s*\()|\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location|body\s*\.\s*appendchild|createelement)|\bwindow\s*\.\s*(?:location|open\s*\(|name)|\b(?:document|window|self|top|parent|globalthis|frames|content)\s*\[\s*['"`]|\.(?:innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\bconstructor\s*\.\s*constructor\b|\bnew\s+function\s*\(|\bset(?:timeout|interval)\s*\(\s*(?:['"`]|\w+\s*,)|\batob\s*\(|\.call\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*\}|\breflect\s*\.\s*\w+\s*\.\s*call\b|\b(?:location|top|self)\s*\.\s*(?:href|hash|search)\s*=|\bimport\s*\(\s*['"`](?:https?:|data:|//)"#,
+        r#"\beval\s*\(\s*(?:['"`]|atob|unescape|decodeuri|string\.fromcharcode|\w+\s*\()|\bdocument\s*\.\s*(?:cookie|domain|write(?:ln)?\s*\(|location|body\s*\.\s*appendchild|createelement)|\bwindow\s*\.\s*(?:location|open\s*\(|name)|\b(?:document|window|self|top|parent|globalthis|frames|content)\s*\[\s*['"`]|\.(?:innerhtml|outerhtml)\s*=|\bstring\s*\.\s*fromcharcode\s*\(|\bconstructor\s*\.\s*constructor\b|\bnew\s+function\s*\(|\bdocument\s*\.\s*(?:queryselector(?:all)?|getelementsby\w+|getelementbyid|forms|images|scripts)\b|\bbtoa\s*\(|\bset(?:timeout|interval)\s*\(\s*(?:['"`]|\w+\s*,)|\batob\s*\(|\.call\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*\}|\breflect\s*\.\s*\w+\s*\.\s*call\b|\b(?:location|top|self)\s*\.\s*(?:href|hash|search)\s*=|\bimport\s*\(\s*['"`](?:https?:|data:|//)"#,
     ),
     rule(
         "xss-template-injection",
@@ -66,6 +66,12 @@ static RULES: &[Rule] = &[
         "xss-attribute-breakout",
         7,
         r#"['"]\s*/?>\s*<\s*/?[a-z]|['"]\s*(?:on[a-z]{3,}|style|src|href|formaction|srcdoc)\s*=\s*(?:$|['"]?\s*[\w(])"#,
+    ),
+    rule("xss-spaced-tag", 7, r"<\s*[a-z](?:\s+[a-z]){3,}\b"),
+    rule(
+        "xss-entity-declaration",
+        7,
+        r"<?!\s*entity\s+%?\s*[\w.-]+\s+(?:system|public)\b",
     ),
     rule(
         "xss-meta-refresh",
@@ -94,13 +100,31 @@ static SQUEEZED_RULES: &[Rule] = &[
     ),
 ];
 
+/// Rules for structured values and headers only (see [`Context`]).
+static STRICT_RULES: &[Rule] = &[
+    rule("xss-event-attribute", 7, r"\son[a-z]{3,30}\s*="),
+    rule(
+        "xss-tag-with-attribute",
+        7,
+        r#"<\s*(?:a|abbr|b|body|button|div|form|iframe|img|image|input|label|li|option|p|select|span|table|td|tr|textarea|video|audio|source|details|dialog|html|head|title|frame|object|embed|style|meta|link|base|svg|math|marquee|isindex|keygen|font|center|h[1-6]|ul|ol|section|article|nav|canvas|picture|track)\s+[^>]*?\b[\w:-]+\s*=\s*['"\w]"#,
+    ),
+];
+
 static SET: LazyLock<Option<RuleSet>> = LazyLock::new(|| RuleSet::compile(Family::Xss, RULES));
+static STRICT_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::Xss, STRICT_RULES));
 static SQUEEZED_SET: LazyLock<Option<RuleSet>> =
     LazyLock::new(|| RuleSet::compile(Family::Xss, SQUEEZED_RULES));
 
 /// Matches a target against the XSS rules.
 pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     let text = target.text.as_str();
+    if target.context != Context::Prose
+        && text.contains('=')
+        && let Some(set) = STRICT_SET.as_ref()
+    {
+        set.scan(target, text, out);
+    }
     if !text.bytes().any(|b| {
         matches!(
             b,
@@ -124,8 +148,10 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     {
         let seven_bit: String = text
             .chars()
+            // UTF-8 lead bytes read as Latin-1 (`Â¼`) carry no character of their own.
+            .filter(|c| !matches!(c, '\u{c0}'..='\u{ff}'))
             .map(|c| match c {
-                '\u{80}'..='\u{ff}' => char::from((c as u32 & 0x7f) as u8),
+                '\u{80}'..='\u{bf}' => char::from((c as u32 & 0x7f) as u8),
                 _ => c,
             })
             .collect();
@@ -175,5 +201,6 @@ mod tests {
     fn rules_compile() {
         assert_compiles(SET.as_ref(), RULES);
         assert_compiles(SQUEEZED_SET.as_ref(), SQUEEZED_RULES);
+        assert_compiles(STRICT_SET.as_ref(), STRICT_RULES);
     }
 }
