@@ -151,6 +151,122 @@ fn command_injection_is_detected() {
     }
 }
 
+/// Fragments that only make sense as SQL, in structured values (not free text).
+#[test]
+fn sql_fragments_in_structured_values_are_detected() {
+    let cases = [
+        "id=database()",
+        "sort=concat%20(",
+        "code=FIND_IN_SET(%2722%27,%20Category%20)",
+        "id=1%20AND%207639%3D(",
+        "id=x%27%20or%20%27a%27%20%3C",
+        "id=%7C%7C%20langCode%20%3D%3D%20%27",
+        "v=1%3D1",
+        "v=42%20like%2042",
+        "v=1%20is%20not%202",
+        "v=in%20(0,1)",
+        "v=IS%20NULL",
+        "v=%27%20union/",
+        "v=%3Bdrop",
+        "v=ORder%20by",
+        "v=pg_catalog",
+        "v=nvarchar",
+        "v=xp_cmdshell",
+        "v=%27%20%3D%20%23%20%27",
+        "v=%29%20when%20234%20then",
+        "v=user%27collate%20nocase--",
+    ];
+    for q in cases {
+        assert_family(&get("/fhir/Patient", Some(q)), Family::Sqli, q);
+    }
+    // Anywhere: a function call between reopened strings, a JSON literal compared.
+    for q in [
+        "note=2010-01-01%27%2Bsleep(20.to_i)%2B%27",
+        "note=OR%20%27%7B%22a%22%3A%22b%22%7D%27%20%3F%20%27a%27",
+    ] {
+        assert_family(&get("/search", Some(q)), Family::Sqli, q);
+    }
+    let json = br#"{"in (0,1)":"foo","id":"sqlite_version()"}"#;
+    assert_family(
+        &post("/api/x", "application/json", json),
+        Family::Sqli,
+        "json key",
+    );
+}
+
+/// Shell syntax and bare commands in structured values and headers.
+#[test]
+fn command_fragments_are_detected() {
+    let cases = [
+        "x=$(cmd)",
+        "x=%3E(tee%20log)",
+        "s=/etc/%5Bp%5Dasswd",
+        "shell=%2Fusr%2F%5Ba-z%5Din%2Fbash",
+        "foo=FOR%20%2FL%20%25a%20IN%20(1,1,5)%20DO%20echo%20%25a",
+        "foo=IF%20%25ERRORLEVEL%25%20NEQ%200%20echo%20test",
+        "foo=if%20%2Fi%20a%3D%3Db%20foo",
+        "cmd=a%3D%2Fetc%26%26b%3D%2Fpasswd%26%26c%3Dcat%26%26%24c%20%24a%24b",
+        "s=1;.shell%20whoami",
+        "x=pi$()ng%20127.0.0.1",
+        "code=ansible-playbook%20site.yml",
+        "code=%27id%27",
+        "arg=%3Bps",
+        "arg=;perf%20--version",
+        "rce=alias%20ls-al%3D%27ls%20-al%27",
+        "x=%7B,ifconfig%7D",
+        "code=%24%7BSHELL%7D%20-c%20%22echo%20hi%22",
+    ];
+    for q in cases {
+        assert_family(&get("/ping", Some(q)), Family::CommandInjection, q);
+    }
+    for (name, value) in [
+        ("User-Agent", &b"cscli alerts list"[..]),
+        ("User-Agent", b"id"),
+        ("Referer", b";env"),
+    ] {
+        let headers: Vec<(&str, &[u8])> = vec![(name, value)];
+        let found = inspect(&RequestParts {
+            method: "GET",
+            path: "/",
+            headers: &headers,
+            ..RequestParts::default()
+        });
+        assert_family(
+            &found,
+            Family::CommandInjection,
+            &String::from_utf8_lossy(value),
+        );
+    }
+}
+
+#[test]
+fn more_xss_is_detected() {
+    for q in [
+        "v=%3Ca%20href%3D%22test%22",
+        "v=%3Cinput%20pattern%3D%22%5Ea%24%22%3E",
+        "q=%3Cf%20o%20r%20m",
+        "q=btoa(document.cookie)",
+        "q=document.querySelector(%22p%22).textContent%3D1",
+        "%20%20onabcdefgh%3d%20=vardata",
+    ] {
+        assert_family(&get("/search", Some(q)), Family::Xss, q);
+    }
+    let body = b"var=\\xc2\\xbcscript\\xc2\\xbealert(1)\\xc2\\xbc/script\\xc2\\xbe";
+    assert_family(
+        &post("/post", "application/x-www-form-urlencoded", body),
+        Family::Xss,
+        "7-bit",
+    );
+    let headers: Vec<(&str, &[u8])> = vec![("Cookie", b"document.cookie=1")];
+    let found = inspect(&RequestParts {
+        method: "GET",
+        path: "/",
+        headers: &headers,
+        ..RequestParts::default()
+    });
+    assert_family(&found, Family::Xss, "cookie name");
+}
+
 #[test]
 fn other_families_are_detected() {
     assert_family(
@@ -269,6 +385,27 @@ fn benign_fhir_searches_yield_nothing() {
         "redirect_uri=https%3A%2F%2Fclinic.example.org%2Fcallback%3Fstate%3Dabc",
         "q=drop-in+clinic&near=-33.86|151.20|10|km",
         "_lastUpdated=gt2024-05-01T10:00:00%2B10:00",
+        "note=Patient+reports+pain+%3E+7%2F10%3B+advised+to+drop+dose+and+select+a+softer+diet",
+        "comment=BP+120%2F80+%26+HR+72",
+        "q=cat+scan",
+        "q=ls+--+not+relevant",
+        "code:text=head+CT",
+        "procedure=Head+CT&laterality=left",
+        "medication=Amoxicillin+500+mg+(1+cap)+tds&dose=max+(4)+per+day",
+        "address-state=NC&address-country=SH&family=Perl",
+        "family=Curl&given=Bash",
+        "_filter=given+eq+%22peter%22+and+birthdate+ge+2014-10-10",
+        "_filter=(name+eq+%22smith%22+or+name+eq+%22jones%22)",
+        "code=http://snomed.info/sct%7C386661006&unit=mm%5BHg%5D",
+        "value-quantity=le5.4%7Chttp://unitsofmeasure.org%7Cmg&dose=~10",
+        "status=active,on-hold&action=update&mode=select&op=delete",
+        "_sort=id&_elements=id,name,birthDate&format=lastlog",
+        "state=%7B%22a%22%3A%22b%22%2C%22n%22%3A1%7D",
+        "tags=%5B%22asthma%22%2C%22copd%22%5D",
+        "time=10%3A30&date=2024-06-01&type=file&sort=date",
+        "reference=https://clinic.example.org/fhir/Patient/123/_history/2",
+        "height=5%2710%22&weight=70kg",
+        "ihi=8003608166690503&medicare=2123456701-1&dva=NX901667",
     ];
     for q in queries {
         let found = get("/fhir/Patient", Some(q));
@@ -289,7 +426,15 @@ fn benign_fhir_searches_yield_nothing() {
 
 #[test]
 fn benign_clinical_notes_yield_nothing() {
-    let notes: [&str; 8] = [
+    let notes: [&str; 16] = [
+        r#"{"note":"Patient reports pain > 7/10; advised to drop dose and select a softer diet."}"#,
+        r#"{"o":"BP 120/80 & HR 72","a":"r/o UTI; ?pyelo","p":"MSU, FBC; review 1/7"}"#,
+        r#"{"medication":"Metformin 500mg (1 tab) bd","sig":"max (2) per day","route":"PO"}"#,
+        r#"{"note":"ls -- not relevant; cat scan booked, set for Tuesday","tag":"cat scan"}"#,
+        r#"{"order":"Head CT","priority":"routine","reason":"fall, ? head injury"}"#,
+        r#"{"reference":"https://clinic.example.org/fhir/Patient/123?_format=json","display":"O'Brien, Mary"}"#,
+        r#"{"message":"Can you update my address? It's 12 O'Connell St; unit 4 <rear>"}"#,
+        r#"{"note":"Dose: 1=morning, 2=night; if pain > 5 or fever then ED","status":"on-hold"}"#,
         r#"{"note":"Pt reports poor sleep (3-4h); select foods from the low-FODMAP list. BP 142/91 > target, so drop the amlodipine dose? Union of fractures confirmed."}"#,
         r#"{"note":"Plan: rm sutures in 10 days; cat scratch fever ruled out. Follow up if pain > 7/10 or fever; 'wait and see' per patient's wishes & family."}"#,
         r#"{"soap":{"s":"Mother says she's \"tired all the time\" and can't sleep","o":"HR 88, T 37.2 °C, SpO2 < 94% on exertion","a":"r/o anaemia; DDx: hypothyroid","p":"FBC, TSH; review in 1/52"}}"#,

@@ -174,7 +174,7 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-alias-definition",
         7,
-        r"\balias\s+[\w'\x22-]+\s*=\s*['\x22]?[\w.-]+['\x22]?\s*(?:[;&|\n]|$)|\balias\s+(?:[+-]\w+\s+)*[^\s=]+\s*=\s*['\x22]",
+        r"\balias\s+[\w'\x22-]+\s*=\s*['\x22]?[\w.-]+['\x22]?\s*(?:[;&|\n]|$)|\balias\s+(?:[+-]\w+\s+)*[^\s=]+=[\w.~/-]+\s+-",
     ),
     rule("cmd-at-schedule", 7, r"[;&|]\s*at\s+\d{1,2}:\d{2}\b"),
     rule(
@@ -182,7 +182,6 @@ static RULES: &[Rule] = &[
         8,
         r#"\bfor\s+(?:/\w\s+)*(?:"[^"]*"\s+)?%%?\S*\s+in\s*\(.*?\)\s*do\b|\bif\b.{0,60}?\s(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:not\s+)?(?:errorlevel|cmdextversion)\s+\d|\bif\s*(?:/i\s*)?(?:not\s+)?\S*\s*==\s*\S+"#,
     ),
-    rule("cmd-bracket-glob", 8, r"/[\w.-]*\[!?[a-z/-]+\][\w.-]+"),
     rule(
         "cmd-variable-assembly",
         7,
@@ -200,7 +199,7 @@ static RULES: &[Rule] = &[
 /// identifier, code or name looks like them.
 macro_rules! bare_cmd {
     () => {
-        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|visudo|cscli(?:\s+\w+)*|htop|printenv|systeminfo|tasklist|busybox|crontab|ansible(?:-\w+)*|chef-\w+|id)"
+        r"(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|visudo|cscli(?:\s+\w+)*|htop|printenv|systeminfo|tasklist|busybox|crontab|ansible(?:-\w+)*|chef-\w+)"
     };
 }
 
@@ -228,7 +227,7 @@ static STRICT_RULES: &[Rule] = &[
             unique_cmd!(),
             "|",
             word_cmd!(),
-            r"|htop|lastlog|who|env|set|ps|id|top)['\x22]?\s*$"
+            r"|htop|lastlog|who|env|set|ps|id|top)['\x22]?\s*$|[;|&`]\s*[a-z][\w.-]*\s+--?[a-z][\w-]*(?:\s|$)"
         ),
     ),
     rule(
@@ -240,6 +239,7 @@ static STRICT_RULES: &[Rule] = &[
 
 /// Rules over the text before the shell view removes its tricks.
 static RAW_RULES: &[Rule] = &[
+    rule("cmd-bracket-glob", 8, r"/[\w.-]*\[!?[a-z/-]+\][\w.-]+"),
     rule("cmd-ifs", 8, r"\$\{?ifs\b"),
     rule(
         "cmd-expansion-syntax",
@@ -266,7 +266,7 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     if let Some(set) = RAW_SET.as_ref()
         && text
             .bytes()
-            .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'<' | b'>'))
+            .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'<' | b'>' | b'['))
     {
         set.scan(target, text, out);
     }
@@ -278,6 +278,20 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
         && let Some(set) = STRICT_SET.as_ref()
     {
         set.scan(target, &view, out);
+    }
+    // `id` is a field name everywhere, but a header whose whole value is `id` is a
+    // probe for command execution, and so is a quoted `'id'` in a structured value.
+    let quoted_id = matches!(text.trim(), "'id'" | "\"id\"");
+    if (target.context == Context::Header && view.trim() == "id")
+        || (target.context != Context::Prose && quoted_id)
+    {
+        out.push(
+            Family::CommandInjection,
+            "cmd-command-value",
+            target.location,
+            &view,
+            7,
+        );
     }
 }
 

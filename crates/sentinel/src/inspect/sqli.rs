@@ -280,7 +280,7 @@ static STRICT_RULES: &[Rule] = &[
         "sqli-boolean-fragment",
         6,
         concat!(
-            r#"(?:^|['"`)]|^/[\w.-]+\s)\s*"#,
+            r#"(?:^|^\s*\d+\s|['"`)]|^/[\w.-]+\s)\s*"#,
             boolop!(),
             r#"\s*\(?\s*!?\s*(?:[\w.@$'"`-]{1,40}\s*)?(?:[=<>!]|\bis\b|\blike\b|\bregexp\b|-\s*$|\(\s*$|,)|(?:^|['"`])\s*(?:or|and|xor|div)\s+['"]?\d+['"]?\s*$|^/[\w.-]+\s+(?:or|and|xor)\s*\(?$"#
         ),
