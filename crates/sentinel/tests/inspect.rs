@@ -406,6 +406,7 @@ fn benign_fhir_searches_yield_nothing() {
         "reference=https://clinic.example.org/fhir/Patient/123/_history/2",
         "height=5%2710%22&weight=70kg",
         "ihi=8003608166690503&medicare=2123456701-1&dva=NX901667",
+        "doc=%3C%3Fxml%20version%3D%221.0%22%20encoding%3D%22UTF-8%22%3F%3E",
     ];
     for q in queries {
         let found = get("/fhir/Patient", Some(q));
