@@ -182,6 +182,9 @@ pub struct Config {
     pub expensive_max_in_flight: usize,
     /// Largest urlencoded or JSON body the layer reads to inspect for probes.
     pub inspect_body_limit: usize,
+    /// Longest wait for such a body to arrive: a client slower than this gets 408 and
+    /// counts as a slow request (slow-body attacks must not hold the inspector).
+    pub inspect_body_timeout: Duration,
 }
 
 impl Default for Config {
@@ -249,6 +252,7 @@ impl Default for Config {
             expensive_routes: Vec::new(),
             expensive_max_in_flight: 4,
             inspect_body_limit: 16 * 1024,
+            inspect_body_timeout: Duration::from_secs(10),
         }
     }
 }

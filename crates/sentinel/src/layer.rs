@@ -38,7 +38,7 @@ use tower::{Layer, Service};
 use crate::config::Config;
 use crate::detect::Severity;
 use crate::engine::Sentinel;
-use crate::event::{Event, HeaderFacts, ProbeHit, RequestEvent, SessionKey};
+use crate::event::{Event, HeaderFacts, ProbeHit, RequestEvent, SessionKey, SlowRequestEvent};
 use crate::inspect;
 use crate::risk::Gate;
 
@@ -122,9 +122,30 @@ fn try_permit(counter: &AtomicUsize, limit: usize) -> Option<Permit<'_>> {
     (n <= limit).then_some(permit)
 }
 
+/// Why the layer answered a request itself; put in the response's extensions so the
+/// application can render its own error page for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The source or session is blocked (403).
+    Blocked,
+    /// The source or session is throttled (429, with `Retry-After`).
+    Throttled,
+    /// Turned away under load (503, with `Retry-After`).
+    Shed,
+}
+
 fn plain(status: StatusCode, text: String, retry_after: Option<u64>) -> Response<Body> {
     let mut response = Response::new(Body::from(text));
     *response.status_mut() = status;
+    let refusal = match status {
+        StatusCode::FORBIDDEN => Some(Refusal::Blocked),
+        StatusCode::TOO_MANY_REQUESTS => Some(Refusal::Throttled),
+        StatusCode::SERVICE_UNAVAILABLE => Some(Refusal::Shed),
+        _ => None,
+    };
+    if let Some(r) = refusal {
+        response.extensions_mut().insert(r);
+    }
     response.headers_mut().insert(
         CONTENT_TYPE,
         http::HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -403,20 +424,35 @@ where
     // Inspect the request (and a small textual body) for probes.
     let (parts, body) = req.into_parts();
     let (body, probes) = match inspectable_body_len(cfg, &parts.headers) {
-        Some(len) => match Limited::new(body, len).collect().await {
-            Ok(collected) => {
-                let bytes = collected.to_bytes();
-                let probes = inspect_parts(&parts, Some(&bytes));
-                (Body::from(bytes), probes)
+        Some(len) => {
+            match tokio::time::timeout(cfg.inspect_body_timeout, Limited::new(body, len).collect())
+                .await
+            {
+                Err(_) => {
+                    sentinel.record(Event::SlowRequest(SlowRequestEvent {
+                        at_ms: sentinel.now_ms(),
+                        source,
+                    }));
+                    return Ok(plain(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "the request body took too long to arrive\n".to_owned(),
+                        None,
+                    ));
+                }
+                Ok(Ok(collected)) => {
+                    let bytes = collected.to_bytes();
+                    let probes = inspect_parts(&parts, Some(&bytes));
+                    (Body::from(bytes), probes)
+                }
+                Ok(Err(_)) => {
+                    return Ok(plain(
+                        StatusCode::BAD_REQUEST,
+                        "unreadable request body\n".to_owned(),
+                        None,
+                    ));
+                }
             }
-            Err(_) => {
-                return Ok(plain(
-                    StatusCode::BAD_REQUEST,
-                    "unreadable request body\n".to_owned(),
-                    None,
-                ));
-            }
-        },
+        }
         None => {
             let probes = inspect_parts(&parts, None);
             (body, probes)

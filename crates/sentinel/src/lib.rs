@@ -44,5 +44,5 @@ pub use event::{
     ResourceReadEvent, SessionKey, SlowRequestEvent, SocketMessagesEvent,
 };
 pub use health::{Dashboard, Health};
-pub use layer::{IdentitySlot, SentinelLayer, SentinelService};
+pub use layer::{IdentitySlot, Refusal, SentinelLayer, SentinelService};
 pub use risk::{Action, Assessment, Block, Subject};

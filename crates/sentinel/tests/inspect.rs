@@ -475,6 +475,24 @@ fn sign_in_forms_with_odd_passwords_yield_nothing() {
 }
 
 #[test]
+fn security_forms_naming_addresses_yield_nothing() {
+    // The security officer blocks and unblocks addresses by typing them in.
+    for form in [
+        &b"source=127.0.0.9"[..],
+        b"source=127.0.0.10&minutes=30&reason=seen+in+the+firewall+log",
+        b"source=localhost&minutes=5&reason=test",
+        b"source=%3A%3A1",
+    ] {
+        let found = post("/security/block", "application/x-www-form-urlencoded", form);
+        assert!(
+            found.is_empty(),
+            "{}: {found:?}",
+            String::from_utf8_lossy(form)
+        );
+    }
+}
+
+#[test]
 fn evidence_is_short() {
     let long = format!(
         "q=%27%20UNION%20SELECT%20{}%20FROM%20users--",

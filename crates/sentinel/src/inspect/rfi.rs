@@ -29,7 +29,10 @@ static RULES: &[Rule] = &[
     rule(
         "ssrf-internal-host",
         7,
-        r"(?:^|://|@)(?:localhost\d?|localtest\.me|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1?\]|\[(?:0+:){5,7}[0-9a-f:.]*\]|host\.docker\.internal|gateway\.docker\.internal|kubernetes\.default(?:\.svc)?|localhost\d?\.localdomain\d?)(?:[:/?#]|$)",
+        // A URL to an internal host; or a value that starts with one and goes on to a
+        // port or path. A bare address alone (a form field naming an address, say) is
+        // not a request for the server to fetch anything.
+        r"(?:://|@)(?:localhost\d?|localtest\.me|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1?\]|\[(?:0+:){5,7}[0-9a-f:.]*\]|host\.docker\.internal|gateway\.docker\.internal|kubernetes\.default(?:\.svc)?|localhost\d?\.localdomain\d?)(?:[:/?#]|$)|^(?:localhost\d?|localtest\.me|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|0\.0\.0\.0|\[::1?\]|\[(?:0+:){5,7}[0-9a-f:.]*\]|host\.docker\.internal|gateway\.docker\.internal|kubernetes\.default(?:\.svc)?|localhost\d?\.localdomain\d?)[:/?#]",
     ),
     rule(
         "rfi-userinfo-trick",
