@@ -15,8 +15,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let running = server::start(config, Arc::new(SystemClock))
         .await
         .context("Telewarden could not start")?;
+    // Listen for SIGTERM and Ctrl-C before telling anyone we are up: a stop asked for
+    // right after the banner must still be a clean one.
+    let stop = wait_for_signal();
     banner(&running);
-    wait_for_signal().await;
+    stop.await;
     eprintln!("Stopping: finishing requests in progress and sealing the audit ledger…");
     running.shutdown().await.context("shutdown")?;
     Ok(ExitCode::SUCCESS)
@@ -49,24 +52,21 @@ fn banner(running: &server::Running) {
     println!("Ready. Press Ctrl+C to stop.");
 }
 
-async fn wait_for_signal() {
+/// Registers the handlers now (when called) and returns a future that ends on the first
+/// signal.
+fn wait_for_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::spawn(tokio::signal::ctrl_c());
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = interrupt.await;
     }
 }
