@@ -76,7 +76,11 @@ async fn password_and_authenticator_code_each_code_once_and_recovery_codes_once(
             );
         }
         // A notice and an e-mail told the clinician a recovery code was used.
-        let clinician = store.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap();
+        let clinician = store
+            .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         let notices = store.notices_of_user(&clinician.id, 20).await.unwrap();
         assert!(notices.iter().any(|n| n.kind == "recovery_code_used"));
         let outbox = std::fs::read_dir(s.dir.path().join("outbox"))
@@ -322,7 +326,7 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
             .await
             .unwrap();
         let id = raw
-            .user_by_email(CLINICIAN_EMAIL)
+            .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
             .await
             .unwrap()
             .unwrap()
@@ -368,7 +372,11 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
         );
         let path = link.strip_prefix(&s.running().origin).unwrap();
         assert_eq!(s.get(path).await.status(), 200, "the new link works");
-        let user = raw.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap();
+        let user = raw
+            .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(
             raw.notices_of_user(&user.id, 10)
                 .await

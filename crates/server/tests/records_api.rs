@@ -36,7 +36,12 @@ async fn user_id(s: &TestServer, email: &str) -> String {
     let db = Db::connect(&s.db_url, &PoolSettings::default())
         .await
         .unwrap();
-    let id = db.user_by_email(email).await.unwrap().unwrap().id;
+    let id = db
+        .user_by_email(&s.keyring(), email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     db.close().await;
     id
 }

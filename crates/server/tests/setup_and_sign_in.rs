@@ -70,7 +70,11 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
         let store = s.stop().await;
         assert_eq!(store.count_users().await.unwrap(), 1);
         assert_eq!(store.practice().await.unwrap().unwrap().name, PRACTICE);
-        let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
+        let admin = store
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(admin.role, "practice_admin");
         assert_eq!(admin.password_hash, None);
         let actions = ledger_actions(&store).await;
@@ -174,7 +178,11 @@ async fn failed_password_attempts_look_alike_and_are_audited() {
         assert!(admin_text.contains(message) && unknown_text.contains(message));
 
         let store = s.stop().await;
-        let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
+        let admin = store
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         let actions = ledger_actions(&store).await;
         for expected in [
             triple("signin.password", "failure", &format!("user:{}", admin.id)),
@@ -271,7 +279,7 @@ async fn when_the_audit_write_fails_the_action_does_not_happen() {
         let store = s.stop().await;
         assert!(
             store
-                .user_by_email("who@harbour.example")
+                .user_by_email(&s.keyring(), "who@harbour.example")
                 .await
                 .unwrap()
                 .is_none(),

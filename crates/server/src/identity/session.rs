@@ -308,7 +308,7 @@ async fn current(parts: &Parts, state: &AppState) -> AppResult<Option<CurrentUse
     };
     let hash = token_hash(&token);
     let now = state.clock.now_ms();
-    let Some((session, user)) = state.db.live_session(&hash, now).await? else {
+    let Some((session, user)) = state.db.live_session(&state.keyring, &hash, now).await? else {
         return Ok(None);
     };
     if now - session.last_seen_ms >= TOUCH_EVERY_MS {
