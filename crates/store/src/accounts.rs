@@ -99,6 +99,9 @@ impl Db {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        for r in &rows {
+            sealed_profile_of(r)?;
+        }
         let key = self.directory_key_to_open(keyring).await?;
         let mut users = rows
             .iter()
@@ -193,6 +196,7 @@ impl Db {
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
+        sealed_profile_of(&row)?;
         let key = self.directory_key_to_open(keyring).await?;
         let user = user_from_row(&row, &key)?;
         // The index is not bound into the profile: an index copied from another row
@@ -220,6 +224,7 @@ impl Db {
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
+        sealed_profile_of(&row)?;
         let key = self.directory_key_to_open(keyring).await?;
         Ok(Some(user_from_row(&row, &key)?))
     }
@@ -234,13 +239,7 @@ impl Db {
 /// An account from a row with [`user_columns!`], its profile opened with the
 /// directory's data key.
 pub(crate) fn user_from_row(r: &AnyRow, key: &[u8; 32]) -> Result<UserRow, StoreError> {
-    let id: String = r.try_get("id")?;
-    let profile: Option<String> = r.try_get("profile")?;
-    let profile = profile.ok_or_else(|| {
-        StoreError::Malformed(format!(
-            "account {id} is not sealed yet (the server seals the directory when it starts)"
-        ))
-    })?;
+    let (id, profile) = sealed_profile_of(r)?;
     let (email, display_name) = open_profile(key, &id, &profile)?;
     Ok(UserRow {
         email,
@@ -251,4 +250,17 @@ pub(crate) fn user_from_row(r: &AnyRow, key: &[u8; 32]) -> Result<UserRow, Store
         disabled_ms: r.try_get("disabled_ms")?,
         id,
     })
+}
+
+/// The id and sealed profile of a row with [`user_columns!`]; a row still in the clear
+/// (written before migration 0007 and not yet sealed) is refused, not served.
+pub(crate) fn sealed_profile_of(r: &AnyRow) -> Result<(String, String), StoreError> {
+    let id: String = r.try_get("id")?;
+    let profile: Option<String> = r.try_get("profile")?;
+    match profile {
+        Some(p) => Ok((id, p)),
+        None => Err(StoreError::Malformed(format!(
+            "account {id} is not sealed yet (the server seals the directory when it starts)"
+        ))),
+    }
 }

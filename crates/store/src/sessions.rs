@@ -3,7 +3,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::accounts::{UserRow, user_from_row};
+use crate::accounts::{UserRow, sealed_profile_of, user_from_row};
 use crate::keyring::Keyring;
 use crate::{Db, StoreError};
 
@@ -102,6 +102,7 @@ impl Db {
         .fetch_optional(self.pool())
         .await?;
         let Some(r) = row else { return Ok(None) };
+        sealed_profile_of(&r)?;
         let key = self.directory_key_to_open(keyring).await?;
         Ok(Some((session_from_row(&r)?, user_from_row(&r, &key)?)))
     }
