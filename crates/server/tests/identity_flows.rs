@@ -19,6 +19,16 @@ async fn password_and_authenticator_code_each_code_once_and_recovery_codes_once(
         let admin = s.admin().await;
         let (secret, _, codes) = enrolled_clinician(&s, &admin).await;
 
+        // The address is found (through its blind index) however it is typed.
+        for typed in [
+            CLINICIAN_EMAIL.to_uppercase(),
+            format!("  {}  ", CLINICIAN_EMAIL.replacen('o', "O", 2)),
+        ] {
+            let res = s.sign_in(&typed, CLINICIAN_PASSWORD).await;
+            assert_eq!(res.status(), 303, "{db:?}: {typed}");
+            assert_eq!(res.headers()["location"], "/sign-in/code");
+        }
+
         // The code used at enrolment cannot be used again in the same 30 seconds.
         let now = s.clock.now_ms() / 1000;
         let replay = sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now)).await;

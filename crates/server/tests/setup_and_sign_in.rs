@@ -378,3 +378,59 @@ impl ProxySetup for TestServer {
         res.headers()["location"].to_str().unwrap().to_owned()
     }
 }
+
+#[tokio::test]
+async fn accounts_written_before_the_directory_was_sealed_are_sealed_at_start() {
+    for db in common::database_choices().await {
+        let mut s = TestServer::start(db.clone()).await;
+        let _ = s.complete_setup().await;
+        let store = s.stop().await;
+        // An account as an older Telewarden wrote it: name and address in the clear.
+        store::testing::exec(
+            &store,
+            "INSERT INTO users (id, email, display_name, role, password_hash, created_ms, disabled_ms) \
+             VALUES ('old-patient', 'juniper.old@patients.example', 'Juniper Oldcastle', 'patient', NULL, 1, NULL)",
+        )
+        .await
+        .unwrap();
+        store.close().await;
+
+        // The next start seals it before serving.
+        let running = server::start(
+            common::test_config(s.dir.path(), db.clone()),
+            s.clock.clone(),
+        )
+        .await
+        .unwrap();
+        running.shutdown().await.unwrap();
+        let store = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+            .await
+            .unwrap();
+        let old = store
+            .user_by_email(&s.keyring(), "Juniper.Old@patients.example")
+            .await
+            .unwrap()
+            .expect("the old account, sealed and found by its address");
+        assert_eq!(
+            (old.id.as_str(), old.display_name.as_str()),
+            ("old-patient", "Juniper Oldcastle")
+        );
+        let admin = store
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(admin.display_name, ADMIN_NAME, "{db:?}");
+        let raw = common::fhir::raw_record_storage(&s, &store).await;
+        for secret in [
+            "Juniper",
+            "Oldcastle",
+            "juniper.old@",
+            ADMIN_NAME,
+            ADMIN_EMAIL,
+        ] {
+            assert!(!raw.contains(secret), "{db:?}: {secret} in the clear");
+        }
+        store.close().await;
+    }
+}
