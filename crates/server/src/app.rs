@@ -12,18 +12,21 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
+use crate::config::SentinelMode;
 use crate::consult::notes;
 use crate::error::AppError;
 use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
-use crate::web::{account, assets, consult, enrol, fhir, openapi, pages, people, records, signin};
+use crate::web::{
+    account, assets, consult, enrol, fhir, openapi, pages, people, records, security, signin,
+};
 
 /// The web app: pages, health endpoints and static files behind the full middleware
 /// stack (see [`crate::http`] for the order).
 pub fn router(state: AppState) -> Router {
     let limits = &state.config.limits;
-    Router::new()
+    let app = Router::new()
         .route("/", get(pages::home))
         .route("/sign-in", get(signin::page).post(signin::with_password))
         .route(
@@ -153,6 +156,17 @@ pub fn router(state: AppState) -> Router {
         .route("/records/access", get(records::own_access))
         .route("/records/access/{seq}/proof", get(records::proof))
         .route("/ledger/public-key", get(records::public_key))
+        .route("/security", get(security::dashboard))
+        .route("/security/dashboard.json", get(security::dashboard_json))
+        .route("/security/health", get(security::health_page))
+        .route(
+            "/security/alerts/{id}/acknowledge",
+            post(security::acknowledge),
+        )
+        .route("/security/alerts/{id}/resolve", post(security::resolve))
+        .route("/security/block", post(security::block))
+        .route("/security/unblock", post(security::unblock))
+        .route("/security/accounts/{id}/release", post(security::release))
         .route("/security/break-glass", get(records::queue))
         .route("/security/break-glass/{id}/review", post(records::review))
         .route("/fhir/metadata", get(fhir::metadata))
@@ -194,8 +208,16 @@ pub fn router(state: AppState) -> Router {
             |_: Box<dyn std::any::Any + Send>| {
                 AppError::internal("a request handler panicked").into_response()
             },
-        ))
-        .layer(from_fn_with_state(state.clone(), errors::render))
+        ));
+    // The sentinel sees every request (with its route template, which routing has
+    // found by now) and turns away blocked, throttled and, under load, the least
+    // trusted ones before any work is done for them.
+    let app = if state.config.sentinel.mode != SentinelMode::Off {
+        app.layer(state.sentinel.layer())
+    } else {
+        app
+    };
+    app.layer(from_fn_with_state(state.clone(), errors::render))
         .layer(from_fn_with_state(state.clone(), headers::set))
         .layer(from_fn_with_state(state.clone(), meta::resolve))
         .with_state(state)

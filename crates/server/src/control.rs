@@ -45,6 +45,7 @@ pub async fn serve(
 ) {
     let router = Router::new()
         .route("/keys/rotate", post(rotate))
+        .route("/health", post(health))
         .with_state(state);
     let stop = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
@@ -88,4 +89,12 @@ async fn rotate(State(state): State<AppState>) -> AppResult<Json<Value>> {
     Ok(Json(
         json!({ "kek_version": r.kek_version, "rewrapped": r.rewrapped }),
     ))
+}
+
+async fn health(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let report = crate::security::health::report(&state).await?;
+    Ok(Json(json!({
+        "report": report,
+        "text": crate::security::health::render_text(&report),
+    })))
 }

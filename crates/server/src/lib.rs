@@ -21,12 +21,13 @@ mod mail;
 mod metrics;
 mod policy;
 pub mod records;
+mod security;
 mod setup;
 mod startup;
 mod state;
 mod tls;
 mod web;
 
-pub use config::{Config, ConfigError, LogFormat, LogLevel, Secret, VerifyOnStart};
+pub use config::{Config, ConfigError, LogFormat, LogLevel, Secret, SentinelMode, VerifyOnStart};
 pub use error::{AppError, Fault};
 pub use startup::{Running, StartError, start};

@@ -36,6 +36,9 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     pub tls_handshake_timeout: Duration,
     pub max_connections: usize,
+    /// Told of clients too slow to send a request (slowloris); its blocked sources are
+    /// refused as they connect. None for listeners it does not watch.
+    pub sentinel: Option<sentinel::Sentinel>,
 }
 
 /// Counts live connections so shutdown can wait for them.
@@ -104,6 +107,13 @@ pub async fn accept_loop(
                 continue;
             }
         };
+        if let Some(sentinel) = &limits.sentinel
+            && sentinel.is_blocked(peer.ip())
+        {
+            // Cheaper than answering 403 on every request of the connection.
+            drop(stream);
+            continue;
+        }
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tracing::warn!(%peer, "connection limit reached; closing new connection");
             drop(stream);
@@ -157,7 +167,12 @@ async fn serve_http<I>(
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let info = Connection { peer, tls };
+    // Requests the connection carried: a connection that times out before its first
+    // one was never a keep-alive browser, it was too slow to send a request head.
+    let served = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&served);
     let service = app.map_request(move |mut req: Request<Incoming>| {
+        counter.fetch_add(1, Ordering::Relaxed);
         req.extensions_mut().insert(info);
         req
     });
@@ -175,13 +190,23 @@ async fn serve_http<I>(
     if *shutdown.borrow() {
         conn.as_mut().graceful_shutdown();
     }
-    tokio::select! {
-        result = conn.as_mut() => log_connection_end(peer, result),
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
         _ = shutdown.changed() => {
             conn.as_mut().graceful_shutdown();
-            log_connection_end(peer, conn.await);
+            conn.await
         }
+    };
+    if let (Err(e), Some(sentinel)) = (&result, &limits.sentinel)
+        && e.is_timeout()
+        && served.load(Ordering::Relaxed) == 0
+    {
+        sentinel.record(sentinel::Event::SlowRequest(sentinel::SlowRequestEvent {
+            at_ms: sentinel.now_ms(),
+            source: peer.ip(),
+        }));
     }
+    log_connection_end(peer, result);
 }
 
 fn log_connection_end(peer: SocketAddr, result: Result<(), hyper::Error>) {

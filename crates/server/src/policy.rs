@@ -47,6 +47,9 @@ pub enum Action {
     ExportRecord,
     /// The break-glass review queue.
     ReviewBreakGlass,
+    /// Acknowledge and resolve security alerts; block and unblock sources; release a
+    /// held account.
+    RespondToAlerts,
     /// Put a clinician on a patient's care team, or take them off.
     AssignCare,
     /// The practice's directory of practitioners.
@@ -195,7 +198,7 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
                 Decision::Deny("this role reads no clinical content")
             }
         },
-        (ReviewBreakGlass, Target::Practice) => {
+        (ReviewBreakGlass | RespondToAlerts, Target::Practice) => {
             allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
         }
         // The administrator runs the practice: who looks after whom, not what is in the record.
@@ -322,6 +325,11 @@ mod tests {
             (ExportRecord, stranger, [false, false, false, false]),
             (
                 ReviewBreakGlass,
+                Target::Practice,
+                [false, false, false, true],
+            ),
+            (
+                RespondToAlerts,
                 Target::Practice,
                 [false, false, false, true],
             ),

@@ -184,8 +184,14 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let passkeys = Passkeys::new(&origin, &practice_name).map_err(StartError::Startup)?;
     let mailer = Mailer::new(&config.mail, &config.outbox_dir())
         .map_err(|e| StartError::Startup(e.to_string()))?;
+    // Outgoing HTTPS (alert webhooks) uses the same TLS provider as the listener; an
+    // embedding program may have installed one already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cookies = CookieSettings::for_https(origin.starts_with("https://"));
+    let (sentinel, sentinel_engine) =
+        crate::security::start(&config, cookies.name("tw_session"), clock.clone());
     let state = AppState::new(Inner {
-        cookies: CookieSettings::for_https(origin.starts_with("https://")),
+        cookies,
         config,
         db,
         ledger: ledger.clone(),
@@ -198,6 +204,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         mailer,
         throttles: SignInThrottles::default(),
         rooms: crate::consult::room::Rooms::default(),
+        sentinel,
     });
 
     record_start(&state, &ledger, addr).await?;
@@ -213,6 +220,8 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         header_read_timeout: Duration::from_secs(state.config.limits.header_read_timeout_secs),
         tls_handshake_timeout: Duration::from_secs(state.config.limits.tls_handshake_timeout_secs),
         max_connections: state.config.limits.max_connections,
+        sentinel: (state.config.sentinel.mode != crate::config::SentinelMode::Off)
+            .then(|| state.sentinel.clone()),
     };
     let mut loops = Vec::new();
     let mut spawn = |listener, tls, router| {
@@ -245,6 +254,13 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         shutdown_rx.clone(),
     )));
     loops.push(tokio::spawn(crate::consult::reminders::run(
+        state.clone(),
+        shutdown_rx.clone(),
+    )));
+    // The sentinel digests events until every handle to it is gone; its alerts are
+    // kept until shutdown.
+    tokio::spawn(sentinel_engine.run());
+    loops.push(tokio::spawn(crate::security::alerts::run(
         state.clone(),
         shutdown_rx.clone(),
     )));

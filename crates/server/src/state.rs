@@ -39,6 +39,8 @@ pub struct Inner {
     pub throttles: SignInThrottles,
     /// Open consult rooms and waiting-room watchers.
     pub rooms: crate::consult::room::Rooms,
+    /// Watches traffic and security events; answers "how risky is this?".
+    pub sentinel: sentinel::Sentinel,
 }
 
 impl AppState {

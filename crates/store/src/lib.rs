@@ -14,6 +14,7 @@ mod error;
 mod ledger_store;
 
 pub mod accounts;
+pub mod alerts;
 pub mod break_glass;
 pub mod ceremonies;
 pub mod consults;

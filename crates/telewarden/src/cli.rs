@@ -31,6 +31,19 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Security health of the running server: the sentinel, blocked sources, open
+    /// alerts, the audit ledger. Exit status 0 when all is well, 1 when something needs
+    /// attention (open alerts, blocks), 2 when degraded or no server answers.
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
             Command::Keys {
                 command: KeysCommand::Rotate(common),
             } => commands::keys::rotate(common).await,
+            Command::Health(args) => commands::health::run(args).await,
         }
     });
     match result {

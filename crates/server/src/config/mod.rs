@@ -70,6 +70,45 @@ pub struct Config {
     /// The TURN relay (coturn) that video calls fall back to when browsers cannot reach
     /// each other directly.
     pub turn: TurnSettings,
+    /// Traffic monitoring and defence (the sentinel).
+    pub sentinel: SentinelSettings,
+}
+
+/// The sentinel watches every request and the security events of the domain code,
+/// raises alerts and answers attacks (step-up, throttle, block).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SentinelSettings {
+    /// `enforce` (the default): watch, alert and answer attacks (step-up, throttle,
+    /// block, shed load). `watch`: watch and alert only, refuse nothing — for a trial
+    /// period, or a test suite whose own traffic looks like an attack. `off`: nothing
+    /// is watched (only to measure what the sentinel costs).
+    pub mode: SentinelMode,
+    /// Where alerts are also POSTed as JSON (`http://` or `https://`), e.g. a chat
+    /// or paging service's incoming webhook. Secret: the URL often holds a token.
+    pub webhook_url: Option<Secret>,
+    /// Requests served at once before the least trusted are turned away (503), so
+    /// signed-in users and consults keep being served during a flood.
+    pub max_in_flight: usize,
+}
+
+/// What the sentinel does; see [`SentinelSettings::mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentinelMode {
+    Enforce,
+    Watch,
+    Off,
+}
+
+impl Default for SentinelSettings {
+    fn default() -> Self {
+        Self {
+            mode: SentinelMode::Enforce,
+            webhook_url: None,
+            max_in_flight: 512,
+        }
+    }
 }
 
 /// coturn with its shared-secret REST scheme (`use-auth-secret`): Telewarden hands each
@@ -261,6 +300,7 @@ impl Default for Config {
             sessions: SessionSettings::default(),
             mail: MailSettings::default(),
             turn: TurnSettings::default(),
+            sentinel: SentinelSettings::default(),
         }
     }
 }

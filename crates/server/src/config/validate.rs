@@ -181,6 +181,18 @@ impl Config {
         if turn.relay_only && turn.urls.is_empty() {
             return Err(bad("turn.relay_only", "relay-only calls need turn.urls"));
         }
+        if let Some(url) = &self.sentinel.webhook_url {
+            let url = url.expose();
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+                return Err(bad(
+                    "sentinel.webhook_url",
+                    "must be an http:// or https:// URL",
+                ));
+            }
+        }
+        if self.sentinel.max_in_flight < 8 {
+            return Err(bad("sentinel.max_in_flight", "must be at least 8"));
+        }
         if self.ledger.checkpoint_every == 0 {
             return Err(bad("ledger.checkpoint_every", "must be at least 1"));
         }

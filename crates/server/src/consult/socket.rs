@@ -74,11 +74,40 @@ pub fn configure(ws: WebSocketUpgrade) -> WebSocketUpgrade {
         .max_frame_size(HARD_LIMIT_BYTES)
 }
 
+/// Who is at the other end of a socket, for the sentinel's message-rate watch.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub sentinel: sentinel::Sentinel,
+    pub source: std::net::IpAddr,
+    pub session: sentinel::SessionKey,
+}
+
+/// How often a socket's message count goes to the sentinel.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+impl Watched {
+    fn report(&self, count: &mut u32) {
+        if *count == 0 {
+            return;
+        }
+        self.sentinel.record(sentinel::Event::SocketMessages(
+            sentinel::SocketMessagesEvent {
+                at_ms: self.sentinel.now_ms(),
+                source: self.source,
+                session: self.session,
+                count: *count,
+            },
+        ));
+        *count = 0;
+    }
+}
+
 /// Runs a socket: messages from `rx` go to the browser; what the browser sends is
-/// parsed, limited, and passed to `on_message`. Returns when either side closes, the
-/// browser is silent for [`IDLE`], or the server stops.
+/// parsed, limited, and passed to `on_message` (and counted for the sentinel). Returns
+/// when either side closes, the browser is silent for [`IDLE`], or the server stops.
 pub async fn pump<F>(
     socket: WebSocket,
+    watched: Watched,
     mut rx: mpsc::Receiver<Out>,
     mut closing: watch::Receiver<bool>,
     mut on_message: F,
@@ -115,7 +144,13 @@ pub async fn pump<F>(
         let _ = sink.close().await;
     });
     let mut limiter = Limiter::default();
+    let mut received = 0u32;
+    let mut reported = tokio::time::Instant::now();
     loop {
+        if reported.elapsed() >= REPORT_EVERY {
+            watched.report(&mut received);
+            reported = tokio::time::Instant::now();
+        }
         let frame = tokio::select! {
             frame = tokio::time::timeout(IDLE, stream.next()) => frame,
             _ = &mut writer => return,
@@ -136,6 +171,7 @@ pub async fn pump<F>(
             // Closed, broken, or silent too long.
             Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => break,
         };
+        received = received.saturating_add(1);
         let bad = parsed.is_err();
         if let Some(reply) = on_message(parsed) {
             let _ = reply_tx.try_send(reply);
@@ -144,6 +180,7 @@ pub async fn pump<F>(
             break;
         }
     }
+    watched.report(&mut received);
     drop(reply_tx);
     let _ = done_tx.send(());
     // Give the writer a moment to flush the last replies and close politely.

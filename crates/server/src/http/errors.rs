@@ -31,11 +31,15 @@ pub async fn render(
     if status.is_success() || status.is_redirection() || status.is_informational() {
         return res;
     }
-    let info = match res.extensions().get::<ErrorInfo>() {
-        Some(info) => info.clone(),
+    let info = if let Some(info) = res.extensions().get::<ErrorInfo>() {
+        info.clone()
+    } else if let Some(refusal) = res.extensions().get::<sentinel::Refusal>() {
+        refused(*refusal, res.headers())
+    } else if is_ours(res.headers()) {
         // A page the handler rendered itself (e.g. a form with its errors shown).
-        None if is_ours(res.headers()) => return res,
-        None => from_status(status),
+        return res;
+    } else {
+        from_status(status)
     };
     log(&info, status, &request_id);
     state.metrics.observe_error(info.code);
@@ -108,6 +112,37 @@ fn is_ours(headers: &HeaderMap) -> bool {
                 || ct.starts_with("application/json")
                 || ct.starts_with("application/fhir+json")
         })
+}
+
+/// The sentinel turned the request away: say so in words, and what to do.
+fn refused(refusal: sentinel::Refusal, headers: &HeaderMap) -> ErrorInfo {
+    let wait = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(60);
+    let (code, message) = match refusal {
+        sentinel::Refusal::Blocked => (
+            ErrorCode::Forbidden,
+            "Requests from your network are paused for a while because of unusual activity. \
+             If you think this is a mistake, please contact the practice."
+                .to_owned(),
+        ),
+        sentinel::Refusal::Throttled => (
+            ErrorCode::TooManyAttempts,
+            format!("Too many requests. Please wait {wait} seconds, then try again."),
+        ),
+        sentinel::Refusal::Shed => (
+            ErrorCode::Unavailable,
+            format!("Telewarden is very busy right now. Please try again in {wait} seconds."),
+        ),
+    };
+    ErrorInfo {
+        code,
+        message,
+        fault: Fault::Client,
+        internal: None,
+    }
 }
 
 fn from_status(status: StatusCode) -> ErrorInfo {

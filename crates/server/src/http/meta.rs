@@ -47,6 +47,13 @@ pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next
         https,
     };
     let id = HeaderValue::from_str(&meta.request_id).ok();
+    // The sentinel's layer reads the peer from `ConnectInfo` (and the forwarded
+    // address itself, from trusted proxies only, as configured alike).
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+            peer_ip,
+            conn.map_or(0, |c| c.peer.port()),
+        )));
     req.extensions_mut().insert(meta);
     let mut res = next.run(req).await;
     if let Some(id) = id {

@@ -17,14 +17,26 @@ pub async fn record(State(state): State<AppState>, req: Request, next: Next) -> 
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
-    let (request_id, client) = req
+    let (request_id, client_ip) = req
         .extensions()
         .get::<RequestMeta>()
-        .map(|m| (m.request_id.clone(), m.client_ip.to_string()))
+        .map(|m| (m.request_id.clone(), Some(m.client_ip)))
         .unwrap_or_default();
+    let client = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
     let res = next.run(req).await;
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
+    // A body that never finished arriving, or a request that outran its time.
+    if status == 408
+        && let Some(source) = client_ip
+    {
+        state
+            .sentinel
+            .record(sentinel::Event::SlowRequest(sentinel::SlowRequestEvent {
+                at_ms: state.clock.now_ms(),
+                source,
+            }));
+    }
     state
         .metrics
         .observe_request(method.as_str(), &route, status, elapsed);

@@ -26,6 +26,8 @@ use crate::state::AppState;
 
 /// Activity is written at most this often, to keep reads cheap.
 const TOUCH_EVERY_MS: i64 = 30_000;
+/// The step-up window while the sentinel sees risk.
+const RISKY_STEP_UP_MS: i64 = 60_000;
 /// How long the browser keeps the device cookie (the browser caps it near 400 days).
 const DEVICE_COOKIE_SECS: i64 = 400 * 24 * 60 * 60;
 
@@ -276,6 +278,11 @@ pub fn describe_user_agent(headers: &HeaderMap) -> String {
 pub struct CurrentUser {
     pub user: UserRow,
     pub session: SessionRow,
+    /// The session as the sentinel knows it (a keyed hash of the cookie), for asking
+    /// how risky it is.
+    pub sentinel_session: sentinel::SessionKey,
+    /// Where this request came from (for the same question).
+    pub client_ip: std::net::IpAddr,
 }
 
 impl CurrentUser {
@@ -283,9 +290,23 @@ impl CurrentUser {
         Role::parse(&self.user.role).unwrap_or(Role::Patient)
     }
 
-    /// Whether they proved who they are within the step-up window.
+    /// Whether they proved who they are within the step-up window. When the sentinel
+    /// sees risk in this session, account or address, the window shrinks to a minute:
+    /// the second step is asked for again before anything sensitive (risk-adaptive
+    /// authentication; without risk, nobody is asked twice).
     pub fn recently_authenticated(&self, state: &AppState) -> bool {
-        let window = i64::from(state.config.sessions.step_up_seconds) * 1000;
+        let usual = i64::from(state.config.sessions.step_up_seconds) * 1000;
+        let risky =
+            crate::security::events::wants_step_up(&state.sentinel.assess(&sentinel::Subject {
+                source: self.client_ip,
+                account: Some(self.user.id.clone()),
+                session: Some(self.sentinel_session),
+            }));
+        let window = if risky {
+            usual.min(RISKY_STEP_UP_MS)
+        } else {
+            usual
+        };
         state.clock.now_ms() - self.session.authenticated_ms <= window
     }
 
@@ -311,10 +332,28 @@ async fn current(parts: &Parts, state: &AppState) -> AppResult<Option<CurrentUse
     let Some((session, user)) = state.db.live_session(&state.keyring, &hash, now).await? else {
         return Ok(None);
     };
+    // An account the sentinel holds for review has no live session until released.
+    if state.sentinel.is_held(&user.id) {
+        return Ok(None);
+    }
     if now - session.last_seen_ms >= TOUCH_EVERY_MS {
         state.db.touch_session(&hash, now).await?;
     }
-    Ok(Some(CurrentUser { user, session }))
+    // Tell the sentinel whose request this is (its layer put the slot there).
+    if let Some(slot) = parts.extensions.get::<sentinel::IdentitySlot>() {
+        slot.set(&user.id, Some(&token));
+    }
+    let sentinel_session = state.sentinel.session_key(&token);
+    let client_ip = parts
+        .extensions
+        .get::<RequestMeta>()
+        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |m| m.client_ip);
+    Ok(Some(CurrentUser {
+        user,
+        session,
+        sentinel_session,
+        client_ip,
+    }))
 }
 
 /// The session's user, or `None`. A session limited to enrolling a second factor is

@@ -22,7 +22,9 @@ use crate::http::meta::RequestMeta;
 use crate::identity::notify::{self, Event};
 use crate::identity::session::{self, CurrentUser, Method, Started};
 use crate::identity::{Role, normalise_email, second_factor};
+use crate::security::events;
 use crate::state::AppState;
+use sentinel::AuthOutcome;
 
 /// The one message for every failed attempt, so it reveals nothing about the account.
 pub const FAILED: &str =
@@ -196,6 +198,15 @@ pub async fn with_password(
         } else {
             "no_such_account"
         };
+        match &user {
+            Some(u) => events::auth(state, meta, &u.id, AuthOutcome::BadPassword),
+            None => events::auth(
+                state,
+                meta,
+                &account_key(email),
+                AuthOutcome::UnknownAccount,
+            ),
+        }
         let entry = audit::entry(
             meta,
             &Actor::Anonymous,
@@ -207,6 +218,7 @@ pub async fn with_password(
         state.audit(entry).await?;
         return Err(AppError::client(ErrorCode::SignInFailed, FAILED));
     };
+    refuse_if_held(state, meta, &user.id).await?;
     // The account's throttle is cleared only when the whole sign-in succeeds; a right
     // password just takes back its own attempt (the code step counts its own).
     attempt.release(state);
@@ -303,6 +315,7 @@ pub async fn with_code(
         "signin.totp"
     };
     if !accepted {
+        events::auth(state, meta, &user.id, AuthOutcome::SecondFactorFailed);
         state
             .audit(audit::entry(
                 meta,
@@ -346,6 +359,7 @@ pub async fn with_passkey(
     {
         Ok(found) => found,
         Err(e) => {
+            events::auth(state, meta, "passkey:unknown", AuthOutcome::UnknownAccount);
             let entry = audit::entry(
                 meta,
                 &Actor::Anonymous,
@@ -413,6 +427,15 @@ pub async fn with_recovery_code(
         second_factor::use_recovery_code(state, eligible.map_or("", |u| u.id.as_str()), code)
             .await?;
     let Some(user) = eligible.filter(|_| accepted) else {
+        match &user {
+            Some(u) => events::auth(state, meta, &u.id, AuthOutcome::SecondFactorFailed),
+            None => events::auth(
+                state,
+                meta,
+                &account_key(email),
+                AuthOutcome::UnknownAccount,
+            ),
+        }
         let target = user.as_ref().map_or_else(
             || "account:unknown".to_owned(),
             |u| format!("user:{}", u.id),
@@ -455,6 +478,8 @@ async fn finish(
     action: &str,
     enrol_only: bool,
 ) -> AppResult<Started> {
+    refuse_if_held(state, meta, &user.id).await?;
+    events::auth(state, meta, &user.id, AuthOutcome::Success);
     let actor = Actor::User(user.id.clone());
     let entry = audit::entry(
         meta,
@@ -474,6 +499,30 @@ async fn finish(
         notify::notify(state, user, Event::NewDevice).await?;
     }
     Ok(started)
+}
+
+/// Refuses a sign-in to an account the sentinel holds for review (after an
+/// exfiltration alert, say), until the security officer releases it. Failed guesses at
+/// an account never hold it: that would let anyone lock a person out. The refusal is
+/// recorded; the person is told whom to ask.
+async fn refuse_if_held(state: &AppState, meta: &RequestMeta, user_id: &str) -> AppResult<()> {
+    if !state.sentinel.is_held(user_id) {
+        return Ok(());
+    }
+    let entry = audit::entry(
+        meta,
+        &Actor::Anonymous,
+        "signin",
+        &format!("user:{user_id}"),
+        Outcome::Denied,
+    )
+    .detail("reason", "account_held");
+    state.audit(entry).await?;
+    Err(AppError::client(
+        ErrorCode::Forbidden,
+        "Signing in to this account is paused while the practice checks some unusual activity. \
+         Please contact the practice.",
+    ))
 }
 
 /// Ends the session (if any) and records it.

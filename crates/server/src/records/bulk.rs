@@ -20,6 +20,7 @@ use crate::records::service::{
     PRACTICE_OWNER, SEARCH_LIMIT, Stored, actor, deleted, gone, head, invalid, open, patient,
     target,
 };
+use crate::security::events;
 use crate::state::AppState;
 
 /// The current resources of one patient's compartment, of the given types, that `who`
@@ -195,6 +196,11 @@ pub async fn search(
         )
         .detail("results", listed.join(","));
         state.audit(entry).await?;
+        if let Some(p) = patient(kind, owner) {
+            for _ in listed {
+                events::record_read(state, meta, who, &p, 1);
+            }
+        }
     }
     Ok(found)
 }
@@ -262,6 +268,13 @@ pub async fn export(
             Ok(())
         })
         .await?;
+    events::export(
+        state,
+        meta,
+        who,
+        1,
+        u64::try_from(bytes).unwrap_or(u64::MAX),
+    );
     Ok(resources)
 }
 
@@ -293,5 +306,8 @@ pub async fn overview(
     .detail("view", "whole record")
     .detail("resources", resources.len());
     state.audit(entry).await?;
+    for _ in &resources {
+        events::record_read(state, meta, who, patient_id, 1);
+    }
     Ok((basis, resources))
 }

@@ -18,6 +18,7 @@ use crate::records::access::{Basis, authorise, record_entry};
 use crate::records::consults;
 use crate::records::kinds::{APPOINTMENT, PATIENT, PATIENT_CONTACT_ELEMENTS};
 use crate::records::resource::{Compartment, Kind, valid_id};
+use crate::security::events;
 use crate::state::AppState;
 
 /// The owner of the practice's directory entries (Practitioner): sealed under a key of
@@ -299,7 +300,11 @@ pub async fn read(
     )
     .detail("version", v.version);
     state.audit(entry).await?;
-    open(state, kind, &v).await
+    let stored = open(state, kind, &v).await?;
+    if let Some(p) = patient(kind, &v.owner) {
+        events::record_read(state, meta, who, &p, 1);
+    }
+    Ok(stored)
 }
 
 /// May a patient make this change to their own Patient resource? Only if it touches
@@ -504,6 +509,9 @@ pub async fn history(
     )
     .detail("versions", versions.len());
     state.audit(entry).await?;
+    if let Some(p) = patient(kind, &head.owner) {
+        events::record_read(state, meta, who, &p, 1);
+    }
     let mut out = Vec::new();
     for v in &versions {
         let stored = if v.deleted {
@@ -542,6 +550,7 @@ async fn consult_read(
     let entry = record_entry(meta, who, action, &target(kind, id), Some(owner), &basis)
         .detail("version", 1);
     state.audit(entry).await?;
+    events::record_read(state, meta, who, owner, 1);
     Ok(())
 }
 

@@ -374,6 +374,8 @@ pub async fn confirm_second_factor(
                     ..who.session
                 },
                 user: who.user,
+                sentinel_session: who.sentinel_session,
+                client_ip: who.client_ip,
             };
             let page = security_page(&state, &headers, &who, flash, None, confirmed.codes).await?;
             let res = render(&page)?.into_response();

@@ -46,6 +46,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/queue.js"),
     },
     Asset {
+        name: "security.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/security.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/favicon.svg"),

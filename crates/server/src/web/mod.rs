@@ -13,5 +13,6 @@ pub mod openapi;
 pub mod pages;
 pub mod people;
 pub mod records;
+pub mod security;
 pub mod signin;
 pub mod templates;

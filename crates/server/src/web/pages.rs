@@ -29,6 +29,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/settings", "Settings"));
             }
             Role::SecurityOfficer => {
+                nav.push(("/security", "Security"));
                 nav.push(("/people", "People"));
                 nav.push(("/security/break-glass", "Emergency access"));
             }

@@ -62,7 +62,10 @@ pub async fn rotate(common: CommonArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One POST over the control socket; the JSON answer.
-async fn ask(mut stream: tokio::net::UnixStream, path: &str) -> anyhow::Result<serde_json::Value> {
+pub(crate) async fn ask(
+    mut stream: tokio::net::UnixStream,
+    path: &str,
+) -> anyhow::Result<serde_json::Value> {
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: control\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );

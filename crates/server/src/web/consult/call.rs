@@ -209,8 +209,17 @@ pub async fn room_socket(
                 }
             }
         });
+        let watched = socket::Watched {
+            sentinel: state.sentinel.clone(),
+            source: meta.client_ip,
+            session: match &joiner {
+                Joiner::User(u) => u.sentinel_session,
+                Joiner::Guest => state.sentinel.session_key(&format!("guest-socket:{conn}")),
+            },
+        };
         socket::pump(
             socket,
+            watched,
             rx,
             state.rooms.closing(),
             move |message| match message {
@@ -315,6 +324,7 @@ pub async fn queue_socket(
         let conn = state.rooms.connection_id();
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         state.rooms.watch_queue(&who.user.id, conn, tx);
+        let source = meta.client_ip;
         let (effects_tx, mut effects_rx) =
             tokio::sync::mpsc::unbounded_channel::<(String, Effect)>();
         let effects = tokio::spawn({
@@ -328,7 +338,12 @@ pub async fn queue_socket(
         });
         let rooms_state = state.clone();
         let me = who.user.id.clone();
-        socket::pump(socket, rx, state.rooms.closing(), move |message| {
+        let watched = socket::Watched {
+            sentinel: state.sentinel.clone(),
+            source,
+            session: who.sentinel_session,
+        };
+        socket::pump(socket, watched, rx, state.rooms.closing(), move |message| {
             let target = match &message {
                 Ok(
                     In::Admit { appointment }
