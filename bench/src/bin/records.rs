@@ -281,8 +281,10 @@ async fn start_full(database_url: Option<String>) -> Full {
         used_ms: Some(now),
         revoked_ms: None,
     };
-    db.invite_user(&user, &invitation).await.unwrap();
-    let cookie = store::testing::session_cookie(&db, CLINICIAN_EMAIL, now, now).await;
+    // The server's master key, to seal the clinician's address and name as it would.
+    let keyring = store::keyring::Keyring::load_or_create(&dir.path().join("master.key")).unwrap();
+    db.invite_user(&keyring, &user, &invitation).await.unwrap();
+    let cookie = store::testing::session_cookie(&db, &keyring, CLINICIAN_EMAIL, now, now).await;
     db.close().await;
     Full {
         running,

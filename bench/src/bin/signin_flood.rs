@@ -54,7 +54,8 @@ async fn main() {
     // A practice with a signed-in administrator whose security page we time.
     tw_bench::complete_setup(&running, &http).await;
     let db_url = format!("sqlite://{}", dir.path().join("telewarden.db").display());
-    let cookie = session_for(&db_url, "admin@bench.example").await;
+    let keyring = store::keyring::Keyring::load_or_create(&dir.path().join("master.key")).unwrap();
+    let cookie = session_for(&db_url, &keyring, "admin@bench.example").await;
     let page = |n: u64| {
         http.get(format!("{base}/account/security"))
             .header("cookie", &cookie)
@@ -200,12 +201,12 @@ where
     }
 }
 
-async fn session_for(db_url: &str, email: &str) -> String {
+async fn session_for(db_url: &str, keyring: &store::keyring::Keyring, email: &str) -> String {
     let db = store::Db::connect(db_url, &store::PoolSettings::default())
         .await
         .unwrap();
     let now = SystemClock.now_ms();
-    let cookie = store::testing::session_cookie(&db, email, now, now).await;
+    let cookie = store::testing::session_cookie(&db, keyring, email, now, now).await;
     db.close().await;
     cookie
 }

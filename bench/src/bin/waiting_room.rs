@@ -79,7 +79,9 @@ async fn serve(patients: usize) {
     let db = store::Db::connect(&db_url, &store::PoolSettings::default())
         .await
         .unwrap();
-    let fixtures = fixtures(&db, patients).await;
+    // The server's master key, to seal the fixtures' addresses and names as it would.
+    let keyring = store::keyring::Keyring::load_or_create(&dir.path().join("master.key")).unwrap();
+    let fixtures = fixtures(&db, &keyring, patients).await;
     db.close().await;
 
     let line = json!({
@@ -109,7 +111,7 @@ struct Fixtures {
 /// Clinicians and patients (as if enrolled), signed in, each patient booked into their
 /// clinician's next hour. Written straight to the database: booking is not what this
 /// measures, and the consult tests cover it.
-async fn fixtures(db: &store::Db, patients: usize) -> Fixtures {
+async fn fixtures(db: &store::Db, keyring: &store::keyring::Keyring, patients: usize) -> Fixtures {
     let now = SystemClock.now_ms();
     let clinician_count = patients.div_ceil(PER_CLINICIAN);
     let account = |id: String, email: String, role: &str| {
@@ -140,8 +142,8 @@ async fn fixtures(db: &store::Db, patients: usize) -> Fixtures {
     for c in 0..clinician_count {
         let email = format!("clinician{c}@bench.example");
         let (user, inv) = account(format!("c{c}"), email.clone(), "clinician");
-        db.invite_user(&user, &inv).await.unwrap();
-        clinicians.push(store::testing::session_cookie(db, &email, now, now).await);
+        db.invite_user(keyring, &user, &inv).await.unwrap();
+        clinicians.push(store::testing::session_cookie(db, keyring, &email, now, now).await);
     }
     // Ten 5-minute slots per clinician, back to back from five minutes from now (all
     // within the hour in which a call can be joined).
@@ -164,7 +166,7 @@ async fn fixtures(db: &store::Db, patients: usize) -> Fixtures {
     for (p, slot) in slots.iter().enumerate() {
         let email = format!("patient{p}@bench.example");
         let (user, inv) = account(format!("p{p}"), email.clone(), "patient");
-        db.invite_user(&user, &inv).await.unwrap();
+        db.invite_user(keyring, &user, &inv).await.unwrap();
         let appointment = store::consults::AppointmentRow {
             id: format!("ap{p}"),
             clinician_id: slot.clinician_id.clone(),
@@ -184,7 +186,7 @@ async fn fixtures(db: &store::Db, patients: usize) -> Fixtures {
         assert!(db.book(&appointment, now).await.unwrap());
         out.push(json!({
             "appointment": appointment.id,
-            "cookie": store::testing::session_cookie(db, &email, now, now).await,
+            "cookie": store::testing::session_cookie(db, keyring, &email, now, now).await,
             "clinician": p / PER_CLINICIAN,
         }));
     }

@@ -108,7 +108,7 @@ pub async fn invite(
         .audited(entry, async {
             state
                 .db
-                .invite_user(&user, &inv.row)
+                .invite_user(&state.keyring, &user, &inv.row)
                 .await
                 .map_err(|e| match e {
                     store::StoreError::Conflict(_) => AppError::client(
@@ -153,7 +153,7 @@ async fn send_link(state: &AppState, user: &UserRow, link: &str, reset: bool) ->
 async fn target_user(state: &AppState, id: &str) -> AppResult<UserRow> {
     state
         .db
-        .user_by_id(id)
+        .user_by_id(&state.keyring, id)
         .await?
         .ok_or_else(AppError::not_found)
 }
@@ -404,7 +404,11 @@ pub async fn self_register(
     }
     let invite = validate_invite(name, email, Role::Patient.as_str())
         .map_err(|m| AppError::client(ErrorCode::InvalidInput, m))?;
-    if let Some(existing) = state.db.user_by_email(&invite.email).await? {
+    if let Some(existing) = state
+        .db
+        .user_by_email(&state.keyring, &invite.email)
+        .await?
+    {
         let entry = audit::entry(
             meta,
             &Actor::Anonymous,
@@ -445,7 +449,7 @@ pub async fn self_register(
     );
     let created = state
         .audited(entry, async {
-            match state.db.invite_user(&user, &inv.row).await {
+            match state.db.invite_user(&state.keyring, &user, &inv.row).await {
                 Ok(()) => Ok(true),
                 // Registered a moment ago by a concurrent request: same answer.
                 Err(store::StoreError::Conflict(_)) => Ok(false),

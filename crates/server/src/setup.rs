@@ -237,7 +237,7 @@ pub async fn complete(
     .detail("practice_id", practice.id.clone());
     state
         .audited(entry, async {
-            match state.db.complete_setup(&link.id, now, &practice, &admin, &invitation.row).await {
+            match state.db.complete_setup(&state.keyring, &link.id, now, &practice, &admin, &invitation.row).await {
                 Ok(CompleteSetup::Done) => Ok(()),
                 Ok(CompleteSetup::AlreadyUsed) => Err(AppError::client(
                     ErrorCode::SetupLinkInvalid,

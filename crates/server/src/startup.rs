@@ -134,6 +134,18 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     )
     .await?;
     db.migrate().await?;
+    let keyring = match &config.master_key {
+        Some(key) => Keyring::parse(key.expose())
+            .ok_or_else(|| StartError::Startup("master_key is malformed".into()))?,
+        None => Keyring::load_or_create(&config.data_path("master.key"))
+            .map_err(|e| StartError::Startup(e.to_string()))?,
+    };
+    // Accounts written before the directory was sealed (migration 0007) are sealed
+    // now, before anything reads them; afterwards this only counts.
+    let sealed = db.seal_directory(&keyring, clock.now_ms()).await?;
+    if sealed > 0 {
+        tracing::info!(accounts = sealed, "sealed the account directory");
+    }
 
     let key = ledger::keyfile::load_or_create(config.data_path("ledger.key"))?;
     if config.ledger.verify_on_start == VerifyOnStart::Full {
@@ -165,12 +177,6 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
     let origin = config.public_origin(addr);
     let workers = std::thread::available_parallelism().map_or(2, usize::from);
     let passwords = Passwords::new(workers).map_err(|e| StartError::Startup(e.to_string()))?;
-    let keyring = match &config.master_key {
-        Some(key) => Keyring::parse(key.expose())
-            .ok_or_else(|| StartError::Startup("master_key is malformed".into()))?,
-        None => Keyring::load_or_create(&config.data_path("master.key"))
-            .map_err(|e| StartError::Startup(e.to_string()))?,
-    };
     let practice_name = db
         .practice()
         .await?

@@ -19,6 +19,16 @@ async fn password_and_authenticator_code_each_code_once_and_recovery_codes_once(
         let admin = s.admin().await;
         let (secret, _, codes) = enrolled_clinician(&s, &admin).await;
 
+        // The address is found (through its blind index) however it is typed.
+        for typed in [
+            CLINICIAN_EMAIL.to_uppercase(),
+            format!("  {}  ", CLINICIAN_EMAIL.replacen('o', "O", 2)),
+        ] {
+            let res = s.sign_in(&typed, CLINICIAN_PASSWORD).await;
+            assert_eq!(res.status(), 303, "{db:?}: {typed}");
+            assert_eq!(res.headers()["location"], "/sign-in/code");
+        }
+
         // The code used at enrolment cannot be used again in the same 30 seconds.
         let now = s.clock.now_ms() / 1000;
         let replay = sign_in_with_code(&s, CLINICIAN_PASSWORD, &totp_code(&secret, now)).await;
@@ -76,7 +86,11 @@ async fn password_and_authenticator_code_each_code_once_and_recovery_codes_once(
             );
         }
         // A notice and an e-mail told the clinician a recovery code was used.
-        let clinician = store.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap();
+        let clinician = store
+            .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         let notices = store.notices_of_user(&clinician.id, 20).await.unwrap();
         assert!(notices.iter().any(|n| n.kind == "recovery_code_used"));
         let outbox = std::fs::read_dir(s.dir.path().join("outbox"))
@@ -322,7 +336,7 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
             .await
             .unwrap();
         let id = raw
-            .user_by_email(CLINICIAN_EMAIL)
+            .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
             .await
             .unwrap()
             .unwrap()
@@ -368,7 +382,11 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
         );
         let path = link.strip_prefix(&s.running().origin).unwrap();
         assert_eq!(s.get(path).await.status(), 200, "the new link works");
-        let user = raw.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap();
+        let user = raw
+            .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(
             raw.notices_of_user(&user.id, 10)
                 .await

@@ -30,8 +30,18 @@ async fn the_policy_is_enforced_on_every_route() {
     let db = store::Db::connect(&s.db_url, &store::PoolSettings::default())
         .await
         .unwrap();
-    let admin_id = db.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap().id;
-    let clinician_id = db.user_by_email(CLINICIAN_EMAIL).await.unwrap().unwrap().id;
+    let admin_id = db
+        .user_by_email(&s.keyring(), ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let clinician_id = db
+        .user_by_email(&s.keyring(), CLINICIAN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
 
     let get = |cookie: String, path: String| {
         let c = s
@@ -391,14 +401,14 @@ async fn patient_self_registration_is_off_by_default_and_reveals_nothing() {
     );
     let store = s.stop().await;
     let pat = store
-        .user_by_email("pat@patients.example")
+        .user_by_email(&s.keyring(), "pat@patients.example")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(pat.role, "patient");
     assert_eq!(
         store
-            .user_by_email(ADMIN_EMAIL)
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
             .await
             .unwrap()
             .unwrap()

@@ -64,7 +64,12 @@ fn clinical(patient: &str) -> Vec<Value> {
 /// A registered patient with their account's id, cared for by `p.clinician` (booked).
 async fn cared_for_patient(s: &TestServer, p: &Practice) -> String {
     let d = db(s).await;
-    let id = d.user_by_email(PATIENT_EMAIL).await.unwrap().unwrap().id;
+    let id = d
+        .user_by_email(&s.keyring(), PATIENT_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     d.close().await;
     common::consult::booked(s, p).await;
     let body = json!({"resourceType": "Patient", "id": id, "name": [{"family": "Ngata-Fairweather", "given": ["Hinemoa"]}],
@@ -280,7 +285,7 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
         // taken off again, they may not. The patient's list shows both.
         let d = db(&s).await;
         let other_id = d
-            .user_by_email(OTHER_CLINICIAN_EMAIL)
+            .user_by_email(&s.keyring(), OTHER_CLINICIAN_EMAIL)
             .await
             .unwrap()
             .unwrap()
@@ -431,7 +436,7 @@ async fn clinical_resources_roles_break_glass_who_looked_and_export() {
         );
         let d = db(&s).await;
         let officer_id = d
-            .user_by_email("sec@harbour.example")
+            .user_by_email(&s.keyring(), "sec@harbour.example")
             .await
             .unwrap()
             .unwrap()

@@ -2,14 +2,19 @@
 //! versioned update with If-Match, history, search through blind indexes, delete as a
 //! tombstone; who may read what; bad input answered with an OperationOutcome and
 //! nothing stored; every read and change in the ledger; nothing readable in the raw
-//! database.
+//! database (records, and the names and addresses of the accounts).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::consult::{OTHER_PATIENT_EMAIL, PATIENT_EMAIL, practice};
+use common::consult::{
+    OTHER_CLINICIAN_EMAIL, OTHER_PATIENT_EMAIL, PATIENT_EMAIL, PATIENT_NAME, practice,
+};
 use common::fhir::{get, outcome, send};
-use common::{TestServer, database_choices, ledger_actions};
+use common::{
+    ADMIN_EMAIL, ADMIN_NAME, CLINICIAN_EMAIL, CLINICIAN_NAME, TestServer, database_choices,
+    ledger_actions,
+};
 use reqwest::header::{ETAG, LOCATION};
 use serde_json::{Value, json};
 use store::{Db, PoolSettings};
@@ -36,7 +41,12 @@ async fn user_id(s: &TestServer, email: &str) -> String {
     let db = Db::connect(&s.db_url, &PoolSettings::default())
         .await
         .unwrap();
-    let id = db.user_by_email(email).await.unwrap().unwrap().id;
+    let id = db
+        .user_by_email(&s.keyring(), email)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     db.close().await;
     id
 }
@@ -262,6 +272,23 @@ async fn patient_records_through_the_fhir_api() {
         assert!(raw.contains("Patient"), "the scan sees the records");
         for secret in [FAMILY, "Tautahi", IHI, "Aroha", "1948-07-02"] {
             assert!(!raw.contains(secret), "{secret} in the clear");
+        }
+        // Nor anyone's name or e-mail address, patient or staff: the directory is sealed.
+        assert!(raw.contains("practice_admin"), "the scan sees the accounts");
+        for person in [
+            ADMIN_NAME,
+            ADMIN_EMAIL,
+            CLINICIAN_NAME,
+            CLINICIAN_EMAIL,
+            "Dr Wen Ng",
+            OTHER_CLINICIAN_EMAIL,
+            PATIENT_NAME,
+            "Okonkwo-Lindqvist",
+            PATIENT_EMAIL,
+            "Bartholomew Ferreira",
+            OTHER_PATIENT_EMAIL,
+        ] {
+            assert!(!raw.contains(person), "{person} in the clear");
         }
         db.close().await;
     }

@@ -186,7 +186,12 @@ async fn fixture(database: Option<String>) -> (TestServer, Vec<String>, Vec<Reco
     let db = store::Db::connect(&s.db_url, &store::PoolSettings::default())
         .await
         .unwrap();
-    let a = db.user_by_email(PATIENT_EMAIL).await.unwrap().unwrap().id;
+    let a = db
+        .user_by_email(&s.keyring(), PATIENT_EMAIL)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     db.close().await;
 
     // Distinct valid IHIs, so each Patient is found by its own.

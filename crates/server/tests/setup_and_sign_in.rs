@@ -70,7 +70,11 @@ async fn setup_creates_the_practice_and_admin_once_and_the_link_dies() {
         let store = s.stop().await;
         assert_eq!(store.count_users().await.unwrap(), 1);
         assert_eq!(store.practice().await.unwrap().unwrap().name, PRACTICE);
-        let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
+        let admin = store
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(admin.role, "practice_admin");
         assert_eq!(admin.password_hash, None);
         let actions = ledger_actions(&store).await;
@@ -174,7 +178,11 @@ async fn failed_password_attempts_look_alike_and_are_audited() {
         assert!(admin_text.contains(message) && unknown_text.contains(message));
 
         let store = s.stop().await;
-        let admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
+        let admin = store
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
         let actions = ledger_actions(&store).await;
         for expected in [
             triple("signin.password", "failure", &format!("user:{}", admin.id)),
@@ -271,7 +279,7 @@ async fn when_the_audit_write_fails_the_action_does_not_happen() {
         let store = s.stop().await;
         assert!(
             store
-                .user_by_email("who@harbour.example")
+                .user_by_email(&s.keyring(), "who@harbour.example")
                 .await
                 .unwrap()
                 .is_none(),
@@ -368,5 +376,61 @@ impl ProxySetup for TestServer {
             .unwrap();
         assert_eq!(res.status(), 303);
         res.headers()["location"].to_str().unwrap().to_owned()
+    }
+}
+
+#[tokio::test]
+async fn accounts_written_before_the_directory_was_sealed_are_sealed_at_start() {
+    for db in common::database_choices().await {
+        let mut s = TestServer::start(db.clone()).await;
+        let _ = s.complete_setup().await;
+        let store = s.stop().await;
+        // An account as an older Telewarden wrote it: name and address in the clear.
+        store::testing::exec(
+            &store,
+            "INSERT INTO users (id, email, display_name, role, password_hash, created_ms, disabled_ms) \
+             VALUES ('old-patient', 'juniper.old@patients.example', 'Juniper Oldcastle', 'patient', NULL, 1, NULL)",
+        )
+        .await
+        .unwrap();
+        store.close().await;
+
+        // The next start seals it before serving.
+        let running = server::start(
+            common::test_config(s.dir.path(), db.clone()),
+            s.clock.clone(),
+        )
+        .await
+        .unwrap();
+        running.shutdown().await.unwrap();
+        let store = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+            .await
+            .unwrap();
+        let old = store
+            .user_by_email(&s.keyring(), "Juniper.Old@patients.example")
+            .await
+            .unwrap()
+            .expect("the old account, sealed and found by its address");
+        assert_eq!(
+            (old.id.as_str(), old.display_name.as_str()),
+            ("old-patient", "Juniper Oldcastle")
+        );
+        let admin = store
+            .user_by_email(&s.keyring(), ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(admin.display_name, ADMIN_NAME, "{db:?}");
+        let raw = common::fhir::raw_record_storage(&s, &store).await;
+        for secret in [
+            "Juniper",
+            "Oldcastle",
+            "juniper.old@",
+            ADMIN_NAME,
+            ADMIN_EMAIL,
+        ] {
+            assert!(!raw.contains(secret), "{db:?}: {secret} in the clear");
+        }
+        store.close().await;
     }
 }

@@ -1,9 +1,22 @@
 //! The practice and its user accounts.
+//!
+//! An account's e-mail address and name are sealed at rest (see [`crate::directory`]):
+//! every function that returns a [`UserRow`] takes the [`Keyring`] and opens them, so
+//! callers see plain strings and the database never holds them.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::directory::{email_index, normalise_email, open_profile};
+use crate::keyring::Keyring;
 use crate::{Db, StoreError};
+
+/// The columns [`user_from_row`] reads, in order.
+macro_rules! user_columns {
+    () => {
+        "id, role, password_hash, created_ms, disabled_ms, profile"
+    };
+}
 
 /// The practice this deployment serves, and its sign-in policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +32,7 @@ pub struct PracticeRow {
 }
 
 /// One account. `role` is the server's role name; `password_hash` a PHC string.
+/// `email` and `display_name` are as opened from the sealed profile.
 #[derive(Clone, PartialEq, Eq)]
 pub struct UserRow {
     pub id: String,
@@ -76,15 +90,31 @@ impl Db {
         Ok(())
     }
 
-    /// Every account, staff first then patients, by name.
-    pub async fn list_users(&self) -> Result<Vec<UserRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, email, display_name, role, password_hash, created_ms, disabled_ms FROM users \
-             ORDER BY CASE role WHEN 'patient' THEN 1 ELSE 0 END, display_name",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(user_from_row).collect()
+    /// Every account, staff first then patients, by name (case-insensitively; ties by
+    /// id). Sorted here, not in SQL: the database holds only sealed names.
+    pub async fn list_users(&self, keyring: &Keyring) -> Result<Vec<UserRow>, StoreError> {
+        let rows = sqlx::query(concat!("SELECT ", user_columns!(), " FROM users"))
+            .fetch_all(self.pool())
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        for r in &rows {
+            sealed_profile_of(r)?;
+        }
+        let key = self.directory_key_to_open(keyring).await?;
+        let mut users = rows
+            .iter()
+            .map(|r| user_from_row(r, &key))
+            .collect::<Result<Vec<_>, _>>()?;
+        users.sort_by_cached_key(|u| {
+            (
+                u.role == "patient",
+                u.display_name.to_lowercase(),
+                u.id.clone(),
+            )
+        });
+        Ok(users)
     }
 
     /// How many enabled accounts hold `role`.
@@ -151,25 +181,52 @@ impl Db {
         Ok(n == 1)
     }
 
-    /// Looks a user up by e-mail address (already normalised by the caller).
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, email, display_name, role, password_hash, created_ms, disabled_ms FROM users WHERE email = $1",
-        )
-            .bind(email)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+    /// Looks a user up by e-mail address, in any letter case, through its blind index.
+    pub async fn user_by_email(
+        &self,
+        keyring: &Keyring,
+        email: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE email_index = $1"
+        ))
+        .bind(email_index(keyring, email))
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        sealed_profile_of(&row)?;
+        let key = self.directory_key_to_open(keyring).await?;
+        let user = user_from_row(&row, &key)?;
+        // The index is not bound into the profile: an index copied from another row
+        // would hand out the wrong account. The opened address must be the one asked for.
+        if normalise_email(&user.email) != normalise_email(email) {
+            return Err(StoreError::Malformed(format!(
+                "the e-mail index of account {} does not match its profile",
+                user.id
+            )));
+        }
+        Ok(Some(user))
     }
 
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, email, display_name, role, password_hash, created_ms, disabled_ms FROM users WHERE id = $1",
-        )
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
+    pub async fn user_by_id(
+        &self,
+        keyring: &Keyring,
+        id: &str,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        sealed_profile_of(&row)?;
+        let key = self.directory_key_to_open(keyring).await?;
+        Ok(Some(user_from_row(&row, &key)?))
     }
 
     pub async fn count_users(&self) -> Result<i64, StoreError> {
@@ -179,14 +236,31 @@ impl Db {
     }
 }
 
-pub(crate) fn user_from_row(r: &AnyRow) -> Result<UserRow, StoreError> {
+/// An account from a row with [`user_columns!`], its profile opened with the
+/// directory's data key.
+pub(crate) fn user_from_row(r: &AnyRow, key: &[u8; 32]) -> Result<UserRow, StoreError> {
+    let (id, profile) = sealed_profile_of(r)?;
+    let (email, display_name) = open_profile(key, &id, &profile)?;
     Ok(UserRow {
-        id: r.try_get("id")?,
-        email: r.try_get("email")?,
-        display_name: r.try_get("display_name")?,
+        email,
+        display_name,
         role: r.try_get("role")?,
         password_hash: r.try_get("password_hash")?,
         created_ms: r.try_get("created_ms")?,
         disabled_ms: r.try_get("disabled_ms")?,
+        id,
     })
+}
+
+/// The id and sealed profile of a row with [`user_columns!`]; a row still in the clear
+/// (written before migration 0007 and not yet sealed) is refused, not served.
+pub(crate) fn sealed_profile_of(r: &AnyRow) -> Result<(String, String), StoreError> {
+    let id: String = r.try_get("id")?;
+    let profile: Option<String> = r.try_get("profile")?;
+    match profile {
+        Some(p) => Ok((id, p)),
+        None => Err(StoreError::Malformed(format!(
+            "account {id} is not sealed yet (the server seals the directory when it starts)"
+        ))),
+    }
 }

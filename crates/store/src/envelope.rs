@@ -6,6 +6,8 @@
 //!   version). A data key is 32 random bytes, sealed by the current KEK and bound to its
 //!   owner and the KEK's version. A record version is sealed by its owner's data key and
 //!   bound to `(resource type, id, version)`, so a row copied over another does not open.
+//! - The account directory (names and e-mail addresses, see [`crate::directory`]) has a
+//!   data key of its own, owner `@directory`, wrapped and rotated like the others.
 //! - Rotation ([`Db::rotate_kek`]) adds a KEK and re-wraps every data key under it, one
 //!   key at a time, while the server runs: the data keys themselves do not change, so
 //!   every record stays readable throughout, and nothing is re-encrypted but the keys.
@@ -102,12 +104,16 @@ fn random_key() -> Result<Zeroizing<[u8; 32]>, StoreError> {
     Ok(key)
 }
 
-fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<String, StoreError> {
+pub(crate) fn seal(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<String, StoreError> {
     keyring::seal_with(&XChaCha20Poly1305::new(&Key::from(*key)), aad, plaintext)
         .map_err(|e| StoreError::Malformed(e.to_string()))
 }
 
-fn open(key: &[u8; 32], aad: &[u8], sealed: &str) -> Result<Zeroizing<Vec<u8>>, StoreError> {
+pub(crate) fn open(
+    key: &[u8; 32],
+    aad: &[u8],
+    sealed: &str,
+) -> Result<Zeroizing<Vec<u8>>, StoreError> {
     keyring::open_with(&XChaCha20Poly1305::new(&Key::from(*key)), aad, sealed)
         .map_err(|e| StoreError::Malformed(e.to_string()))
 }
@@ -135,8 +141,8 @@ impl Db {
         version: i64,
     ) -> Result<Zeroizing<[u8; 32]>, StoreError> {
         let id = keyring_id(keyring);
-        // Owners are record ids or "practice": never a NUL, so no owner is mistaken
-        // for a KEK.
+        // Owners are record ids, "practice" or the account directory ("@directory"):
+        // never a NUL, so no owner is mistaken for a KEK.
         let slot = format!("kek\0{version}");
         if let Some(kek) = self.keys.get(&id, &slot) {
             return Ok(kek);
@@ -252,7 +258,7 @@ impl Db {
             .ok_or_else(|| StoreError::Malformed("a data key vanished as it was made".into()))
     }
 
-    async fn existing_data_key(
+    pub(crate) async fn existing_data_key(
         &self,
         keyring: &Keyring,
         owner: &str,

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 
 use crate::accounts::UserRow;
 use crate::credentials::PasskeyRow;
+use crate::keyring::Keyring;
 use crate::setup::insert_user;
 use crate::{Db, StoreError};
 
@@ -64,10 +65,17 @@ pub(crate) async fn insert_invitation(
 }
 
 impl Db {
-    /// Creates an account without credentials and its enrolment link, together.
-    pub async fn invite_user(&self, user: &UserRow, inv: &InvitationRow) -> Result<(), StoreError> {
+    /// Creates an account without credentials and its enrolment link, together; the
+    /// address and name are sealed with `keyring`.
+    pub async fn invite_user(
+        &self,
+        keyring: &Keyring,
+        user: &UserRow,
+        inv: &InvitationRow,
+    ) -> Result<(), StoreError> {
+        let sealed = self.seal_user(keyring, user).await?;
         let mut tx = self.pool().begin().await?;
-        insert_user(&mut tx, user).await?;
+        insert_user(&mut tx, user, &sealed).await?;
         insert_invitation(&mut tx, inv).await?;
         tx.commit().await?;
         Ok(())

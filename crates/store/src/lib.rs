@@ -19,6 +19,7 @@ pub mod break_glass;
 pub mod ceremonies;
 pub mod consults;
 pub mod credentials;
+pub mod directory;
 pub mod envelope;
 pub mod invitations;
 pub mod keyring;

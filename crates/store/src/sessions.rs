@@ -3,7 +3,8 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::accounts::{UserRow, user_from_row};
+use crate::accounts::{UserRow, sealed_profile_of, user_from_row};
+use crate::keyring::Keyring;
 use crate::{Db, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,16 +81,18 @@ impl Db {
     }
 
     /// The live session with this id hash and its user: not revoked, not past its
-    /// absolute end, not idle for longer than its idle timeout, user not disabled.
+    /// absolute end, not idle for longer than its idle timeout, user not disabled. The
+    /// keyring opens the user's sealed profile.
     pub async fn live_session(
         &self,
+        keyring: &Keyring,
         id_hash: &str,
         now_ms: i64,
     ) -> Result<Option<(SessionRow, UserRow)>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             session_columns!(),
-            ", u.id, u.email, u.display_name, u.role, u.password_hash, u.created_ms, u.disabled_ms \
+            ", u.id, u.role, u.password_hash, u.created_ms, u.disabled_ms, u.profile \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND s.revoked_ms IS NULL AND s.expires_ms > $2 \
                AND s.last_seen_ms + s.idle_timeout_ms > $2 AND u.disabled_ms IS NULL"
@@ -99,7 +102,9 @@ impl Db {
         .fetch_optional(self.pool())
         .await?;
         let Some(r) = row else { return Ok(None) };
-        Ok(Some((session_from_row(&r)?, user_from_row(&r)?)))
+        sealed_profile_of(&r)?;
+        let key = self.directory_key_to_open(keyring).await?;
+        Ok(Some((session_from_row(&r)?, user_from_row(&r, &key)?)))
     }
 
     /// Records activity (for the idle timeout).

@@ -3,7 +3,9 @@
 use sqlx::Row;
 
 use crate::accounts::{PracticeRow, UserRow};
+use crate::directory::{SealedProfile, email_placeholder, seal_profile};
 use crate::invitations::{InvitationRow, insert_invitation};
+use crate::keyring::Keyring;
 use crate::{Db, StoreError};
 
 /// A stored setup token (only its hash is kept).
@@ -67,15 +69,17 @@ impl Db {
 
     /// Consumes the token and creates the practice, the first admin's account and its
     /// enrolment link, in one transaction. If the token was consumed concurrently,
-    /// nothing is written.
+    /// nothing is written. The admin's address and name are sealed with `keyring`.
     pub async fn complete_setup(
         &self,
+        keyring: &Keyring,
         token_id: &str,
         now_ms: i64,
         practice: &PracticeRow,
         admin: &UserRow,
         enrolment: &InvitationRow,
     ) -> Result<CompleteSetup, StoreError> {
+        let sealed = self.seal_user(keyring, admin).await?;
         let mut tx = self.pool().begin().await?;
         let consumed = sqlx::query(
             "UPDATE setup_tokens SET used_ms = $1 WHERE id = $2 AND used_ms IS NULL AND expires_ms > $1",
@@ -104,28 +108,46 @@ impl Db {
         .bind(i64::from(practice.self_registration))
         .execute(&mut *tx)
         .await?;
-        insert_user(&mut tx, admin).await?;
+        insert_user(&mut tx, admin, &sealed).await?;
         insert_invitation(&mut tx, enrolment).await?;
         tx.commit().await?;
         Ok(CompleteSetup::Done)
     }
 }
 
+impl Db {
+    /// Seals `user`'s address and name, before the transaction that inserts it (making
+    /// the directory's first data key writes too, and SQLite has one writer).
+    pub(crate) async fn seal_user(
+        &self,
+        keyring: &Keyring,
+        user: &UserRow,
+    ) -> Result<SealedProfile, StoreError> {
+        let key = self.directory_key_to_seal(keyring, user.created_ms).await?;
+        seal_profile(&key, keyring, &user.id, &user.email, &user.display_name)
+    }
+}
+
+/// Inserts an account with its sealed profile; the clear columns get no personal data
+/// (see migration 0007). An address already taken is a [`StoreError::Conflict`], through
+/// the unique blind index.
 pub(crate) async fn insert_user(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     user: &UserRow,
+    sealed: &SealedProfile,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO users (id, email, display_name, role, password_hash, created_ms, disabled_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (id, email, display_name, role, password_hash, created_ms, disabled_ms, email_index, profile) \
+         VALUES ($1, $2, '', $3, $4, $5, $6, $7, $8)",
     )
     .bind(&user.id)
-    .bind(&user.email)
-    .bind(&user.display_name)
+    .bind(email_placeholder(&user.id))
     .bind(&user.role)
     .bind(user.password_hash.as_deref())
     .bind(user.created_ms)
     .bind(user.disabled_ms)
+    .bind(&sealed.email_index)
+    .bind(&sealed.profile)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -6,7 +6,14 @@
 //! test environment, so these helpers panic with the reason instead of returning errors.
 #![allow(clippy::panic)]
 
+use crate::keyring::Keyring;
 use crate::{Backend, Db, PoolSettings, StoreError};
+
+/// The master key of every [`TestDb`]: fixed, so a test can open what another handle
+/// sealed.
+pub fn keyring() -> Keyring {
+    Keyring::from_bytes([0x5e; 32])
+}
 
 /// The environment variable naming a PostgreSQL server for tests.
 pub const POSTGRES_ENV: &str = "TW_TEST_POSTGRES_URL";
@@ -17,6 +24,8 @@ pub struct TestDb {
     pub db: Db,
     /// The URL the server under test should be given.
     pub url: String,
+    /// The master key to seal and open with ([`keyring`]).
+    pub keyring: Keyring,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -55,6 +64,7 @@ pub async fn sqlite() -> TestDb {
     TestDb {
         db,
         url,
+        keyring: keyring(),
         _dir: Some(dir),
     }
 }
@@ -68,6 +78,7 @@ pub async fn postgres() -> Option<TestDb> {
     Some(TestDb {
         db,
         url,
+        keyring: keyring(),
         _dir: None,
     })
 }
@@ -117,11 +128,18 @@ fn replace_database(base: &str, name: &str) -> String {
 /// the database: a fixture for tests and load harnesses that are not about signing in
 /// (passkey sign-in itself is tested in the browser). Returns the `Cookie` header value
 /// for a plain-HTTP server. The stored id is the SHA-256 (hex) of the token, as the
-/// server stores it.
-pub async fn session_cookie(db: &Db, email: &str, now_ms: i64, authenticated_ms: i64) -> String {
+/// server stores it. `keyring` is the server's master key (the address is found through
+/// its blind index).
+pub async fn session_cookie(
+    db: &Db,
+    keyring: &Keyring,
+    email: &str,
+    now_ms: i64,
+    authenticated_ms: i64,
+) -> String {
     use sha2::Digest;
     let user = db
-        .user_by_email(email)
+        .user_by_email(keyring, email)
         .await
         .unwrap_or_else(|e| panic!("look up {email}: {e}"))
         .unwrap_or_else(|| panic!("no account {email}"));

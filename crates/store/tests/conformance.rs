@@ -9,7 +9,7 @@ use store::invitations::InvitationRow;
 use store::notices::NoticeRow;
 use store::sessions::SessionRow;
 use store::setup::{CompleteSetup, SetupTokenRow};
-use store::testing;
+use store::testing::{self, keyring};
 
 fn token(id: &str, hash: &str, expires_ms: i64) -> SetupTokenRow {
     SetupTokenRow {
@@ -89,6 +89,7 @@ async fn set_up(db: &Db) {
         .unwrap();
     let done = db
         .complete_setup(
+            &keyring(),
             "t1",
             3_000,
             &practice(),
@@ -130,14 +131,16 @@ async fn setup_is_single_use_and_creates_admin_with_enrolment_link() {
         let admin = user("u1", "ada@example.org", "practice_admin");
         let inv = invitation("i1", "u1", "ih1", 3_000, 9_000);
         assert_eq!(
-            db.complete_setup("t2", 3_000, &practice(), &admin, &inv)
+            db.complete_setup(&keyring(), "t2", 3_000, &practice(), &admin, &inv)
                 .await
                 .unwrap(),
             CompleteSetup::Done
         );
         assert_eq!(db.practice().await.unwrap(), Some(practice()));
         assert_eq!(
-            db.user_by_email("ada@example.org").await.unwrap(),
+            db.user_by_email(&keyring(), "ada@example.org")
+                .await
+                .unwrap(),
             Some(admin)
         );
         assert_eq!(
@@ -151,6 +154,7 @@ async fn setup_is_single_use_and_creates_admin_with_enrolment_link() {
         // Second use: nothing written.
         let again = db
             .complete_setup(
+                &keyring(),
                 "t2",
                 3_500,
                 &practice(),
@@ -174,6 +178,7 @@ async fn expired_setup_token_writes_nothing() {
             .unwrap();
         let r = db
             .complete_setup(
+                &keyring(),
                 "t1",
                 5_000,
                 &practice(),
@@ -194,6 +199,7 @@ async fn invitations_are_single_use_expire_and_are_replaced_by_newer_ones() {
         let db = &t.db;
         set_up(db).await;
         db.invite_user(
+            &keyring(),
             &user("u2", "c@example.org", "clinician"),
             &invitation("i2", "u2", "a", 4_000, 8_000),
         )
@@ -229,6 +235,7 @@ async fn invitations_are_single_use_expire_and_are_replaced_by_newer_ones() {
         // The same address cannot be invited twice.
         let dup = db
             .invite_user(
+                &keyring(),
                 &user("u3", "c@example.org", "patient"),
                 &invitation("i4", "u3", "c", 7_000, 9_000),
             )
@@ -239,7 +246,7 @@ async fn invitations_are_single_use_expire_and_are_replaced_by_newer_ones() {
             t.backend()
         );
         assert!(
-            db.user_by_id("u3").await.unwrap().is_none(),
+            db.user_by_id(&keyring(), "u3").await.unwrap().is_none(),
             "nothing half-written"
         );
     }
@@ -256,20 +263,33 @@ async fn sessions_expire_idle_out_rotate_and_revoke() {
         db.insert_session(&session("s2", "u1", 4_000))
             .await
             .unwrap();
-        let (live, u) = db.live_session("s1", 5_000).await.unwrap().unwrap();
+        let (live, u) = db
+            .live_session(&keyring(), "s1", 5_000)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(live, session("s1", "u1", 4_000));
         assert_eq!(u.id, "u1");
         assert!(
-            db.live_session("s1", 7_000).await.unwrap().is_none(),
+            db.live_session(&keyring(), "s1", 7_000)
+                .await
+                .unwrap()
+                .is_none(),
             "idle for 3 s"
         );
         db.touch_session("s1", 6_500).await.unwrap();
         assert!(
-            db.live_session("s1", 7_000).await.unwrap().is_some(),
+            db.live_session(&keyring(), "s1", 7_000)
+                .await
+                .unwrap()
+                .is_some(),
             "activity keeps it alive"
         );
         assert!(
-            db.live_session("s1", 14_000).await.unwrap().is_none(),
+            db.live_session(&keyring(), "s1", 14_000)
+                .await
+                .unwrap()
+                .is_none(),
             "absolute end"
         );
         db.reauthenticate_session("s1", 7_000, "password+totp")
@@ -277,10 +297,17 @@ async fn sessions_expire_idle_out_rotate_and_revoke() {
             .unwrap();
         assert!(db.rotate_session("s1", "s1b").await.unwrap());
         assert!(
-            db.live_session("s1", 7_100).await.unwrap().is_none(),
+            db.live_session(&keyring(), "s1", 7_100)
+                .await
+                .unwrap()
+                .is_none(),
             "the old id is worthless"
         );
-        let (rotated, _) = db.live_session("s1b", 7_100).await.unwrap().unwrap();
+        let (rotated, _) = db
+            .live_session(&keyring(), "s1b", 7_100)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (rotated.authenticated_ms, rotated.method.as_str()),
             (7_000, "password+totp")
@@ -295,9 +322,17 @@ async fn sessions_expire_idle_out_rotate_and_revoke() {
                 .unwrap(),
             1
         );
-        assert!(db.live_session("s2", 7_200).await.unwrap().is_none());
         assert!(
-            db.live_session("s1b", 7_200).await.unwrap().is_some(),
+            db.live_session(&keyring(), "s2", 7_200)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            db.live_session(&keyring(), "s1b", 7_200)
+                .await
+                .unwrap()
+                .is_some(),
             "the kept one survives"
         );
         assert!(db.revoke_session("s1b", 7_300).await.unwrap());
@@ -392,10 +427,19 @@ async fn passkeys_totp_and_recovery_codes() {
         assert!(db.totp_of_user("u1").await.unwrap().is_none());
         assert_eq!(db.recovery_codes_left("u1").await.unwrap(), 0);
         assert_eq!(
-            db.user_by_id("u1").await.unwrap().unwrap().password_hash,
+            db.user_by_id(&keyring(), "u1")
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
             None
         );
-        assert!(db.live_session("s1", 91).await.unwrap().is_none());
+        assert!(
+            db.live_session(&keyring(), "s1", 91)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }
 
@@ -519,6 +563,7 @@ async fn devices_notices_roles_and_disabling() {
             1
         );
         db.invite_user(
+            &keyring(),
             &user("u2", "b@example.org", "clinician"),
             &invitation("i2", "u2", "x", 1, 99),
         )
@@ -532,7 +577,10 @@ async fn devices_notices_roles_and_disabling() {
         db.insert_session(&session("s2", "u2", 50)).await.unwrap();
         assert!(db.set_user_disabled("u2", Some(55)).await.unwrap());
         assert!(
-            db.live_session("s2", 56).await.unwrap().is_none(),
+            db.live_session(&keyring(), "s2", 56)
+                .await
+                .unwrap()
+                .is_none(),
             "disabling ends sessions"
         );
         assert_eq!(
@@ -547,7 +595,7 @@ async fn devices_notices_roles_and_disabling() {
             ("passkey_only", true)
         );
         let names: Vec<String> = db
-            .list_users()
+            .list_users(&keyring())
             .await
             .unwrap()
             .into_iter()

@@ -5,7 +5,7 @@
 use store::accounts::UserRow;
 use store::consults::{AppointmentEvent, AppointmentRow, GuestPassRow, SlotRow};
 use store::invitations::InvitationRow;
-use store::testing;
+use store::testing::{self, keyring};
 
 fn user(id: &str, role: &str) -> UserRow {
     UserRow {
@@ -67,10 +67,10 @@ fn appointment(id: &str, slot: &SlotRow, patient: Option<&str>) -> AppointmentRo
 async fn booking_cancelling_and_rescheduling() {
     for t in testing::backends().await {
         let db = &t.db;
-        db.invite_user(&user("doc", "clinician"), &inv("i1", "doc"))
+        db.invite_user(&keyring(), &user("doc", "clinician"), &inv("i1", "doc"))
             .await
             .unwrap();
-        db.invite_user(&user("pat", "patient"), &inv("i2", "pat"))
+        db.invite_user(&keyring(), &user("pat", "patient"), &inv("i2", "pat"))
             .await
             .unwrap();
         let (a, b, c) = (
@@ -203,7 +203,7 @@ async fn booking_cancelling_and_rescheduling() {
 async fn guest_passes_are_counted_and_used_once() {
     for t in testing::backends().await {
         let db = &t.db;
-        db.invite_user(&user("doc", "clinician"), &inv("i1", "doc"))
+        db.invite_user(&keyring(), &user("doc", "clinician"), &inv("i1", "doc"))
             .await
             .unwrap();
         let s = slot("s1", 1_000_000);

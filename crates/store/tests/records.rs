@@ -1,6 +1,7 @@
 //! Record storage on SQLite and PostgreSQL: versions are kept, updates move only from the
 //! version the writer read, deletions are tombstones, search goes through blind-index
-//! tokens — and the raw database holds no name, identifier or diagnosis in the clear.
+//! tokens — and the raw database holds no name, identifier or diagnosis in the clear,
+//! nor any account's name or e-mail address.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use store::envelope::RecordAad;
@@ -11,6 +12,9 @@ use store::{Backend, Db, testing};
 const NAME: &str = "Wiremu Okonkwo-Lindqvist";
 const IHI: &str = "8003608166690503";
 const DIAGNOSIS: &str = "Contact dermatitis of the left forearm";
+const EMAIL: &str = "wiremu.ol@patients.example";
+const CLINICIAN: &str = "Dr Philomena Achterberg";
+const CLINICIAN_EMAIL: &str = "p.achterberg@clinic.example";
 
 async fn sealed_version(
     db: &Db,
@@ -232,6 +236,7 @@ async fn raw_contents(t: &testing::TestDb) -> String {
                 "record_versions",
                 "record_heads",
                 "record_index",
+                "users",
                 "data_keys",
                 "key_encryption_keys",
             ] {
@@ -282,13 +287,60 @@ async fn the_raw_database_holds_no_name_identifier_or_diagnosis() {
         .await
         .unwrap();
 
+        // The patient's account and their clinician's, in the sealed directory.
+        for (id, name, email, role) in [
+            ("p1", NAME, EMAIL, "patient"),
+            ("doc", CLINICIAN, CLINICIAN_EMAIL, "clinician"),
+        ] {
+            let user = store::accounts::UserRow {
+                id: id.into(),
+                email: email.into(),
+                display_name: name.into(),
+                role: role.into(),
+                password_hash: None,
+                created_ms: 100,
+                disabled_ms: None,
+            };
+            let inv = store::invitations::InvitationRow {
+                id: format!("i-{id}"),
+                token_hash: format!("h-{id}"),
+                kind: "enrol".into(),
+                user_id: id.into(),
+                invited_by: None,
+                created_ms: 100,
+                expires_ms: 200,
+                used_ms: None,
+                revoked_ms: None,
+            };
+            db.invite_user(&keyring, &user, &inv).await.unwrap();
+        }
+        assert_eq!(
+            db.user_by_email(&keyring, EMAIL)
+                .await
+                .unwrap()
+                .unwrap()
+                .display_name,
+            NAME
+        );
+
         let raw = raw_contents(&t).await;
         assert!(
-            raw.contains("Patient"),
+            raw.contains("Patient") && raw.contains("clinician"),
             "the scan reads the tables ({:?})",
             t.backend()
         );
-        for secret in [NAME, "Okonkwo", IHI, DIAGNOSIS, "dermatitis"] {
+        for secret in [
+            NAME,
+            "Okonkwo",
+            IHI,
+            DIAGNOSIS,
+            "dermatitis",
+            EMAIL,
+            "wiremu",
+            CLINICIAN,
+            "Achterberg",
+            CLINICIAN_EMAIL,
+        ] {
             assert!(
                 !raw.contains(secret),
                 "{secret:?} in the clear on {:?}",

@@ -49,6 +49,8 @@ pub fn text(bytes: &[u8]) -> String {
 #[derive(Debug)]
 pub struct ServeProcess {
     pub child: Child,
+    /// The default data directory under the test's directory (`telewarden-data`).
+    pub data_dir: std::path::PathBuf,
     pub origin: String,
     pub setup_link: Option<String>,
     pub stdout: Arc<Mutex<String>>,
@@ -116,6 +118,7 @@ impl ServeProcess {
             .unwrap_or_else(|| panic!("no listening line; stderr: {}", stderr.lock().unwrap()));
         Self {
             child,
+            data_dir: dir.join("telewarden-data"),
             origin,
             setup_link,
             stdout,

@@ -1,6 +1,7 @@
 //! `telewarden keys rotate` against the real binary: online through a running server's
 //! control socket, and with no server running; each rotation in the ledger, and the
-//! database's data keys all under the newest key-encryption key.
+//! database's data keys (the account directory's too) all under the newest
+//! key-encryption key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -14,6 +15,20 @@ async fn keys_rotate_online_and_offline() {
     let data = dir.path().join("telewarden-data");
     let args = ["--listen", "127.0.0.1:0", "--metrics-listen", "off"];
     let server = ServeProcess::start(dir.path(), &args, &[]).await;
+    // Set up, so the account directory has a sealed account (and its data key).
+    let res = common::client()
+        .post(server.setup_link.clone().expect("a setup link"))
+        .header("origin", &server.origin)
+        .form(&[
+            ("practice_name", "Rotation Street Practice"),
+            ("time_zone", "Australia/Sydney"),
+            ("admin_name", "Rosalind Keyworth"),
+            ("email", "rosalind@rotation.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
 
     let out = run(dir.path(), &["keys", "rotate"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -45,7 +60,16 @@ async fn keys_rotate_online_and_offline() {
     )
     .await
     .unwrap();
-    assert_eq!(db.kek_versions().await.unwrap().last(), Some(&3));
+    assert_eq!(db.kek_versions().await.unwrap(), [3], "old KEKs deleted");
+    // The directory's data key was re-wrapped with the rest: the administrator's sealed
+    // name and address still open, found by the address.
+    let keyring = store::keyring::Keyring::load_or_create(&data.join("master.key")).unwrap();
+    let admin = db
+        .user_by_email(&keyring, "Rosalind@Rotation.example")
+        .await
+        .unwrap()
+        .expect("the administrator");
+    assert_eq!(admin.display_name, "Rosalind Keyworth");
     let actions = {
         use ledger::LedgerStore;
         db.entries(1, 10_000).await.unwrap()

@@ -37,12 +37,15 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 
 /// An administrator session made directly in the database (passkey sign-in itself is
 /// tested in the browser).
-async fn admin_session(db_url: &str) -> String {
+async fn admin_session(server: &ServeProcess, db_url: &str) -> String {
     let db = store::Db::connect(db_url, &store::PoolSettings::default())
         .await
         .unwrap();
+    let keyring =
+        store::keyring::Keyring::load_or_create(&server.data_dir.join("master.key")).unwrap();
     let now = clock::Clock::now_ms(&clock::SystemClock);
-    let cookie = store::testing::session_cookie(&db, "ada@clinic.example", now, now).await;
+    let cookie =
+        store::testing::session_cookie(&db, &keyring, "ada@clinic.example", now, now).await;
     db.close().await;
     cookie
 }
@@ -84,7 +87,7 @@ async fn full_flow(server: &ServeProcess, db_url: &str) -> Vec<String> {
         .unwrap();
     assert_eq!(res.status(), 303);
     let admin_enrol = res.headers()["location"].to_str().unwrap().to_owned();
-    let admin = admin_session(db_url).await;
+    let admin = admin_session(server, db_url).await;
 
     // The administrator invites a patient, who enrols with a password and an app.
     let res = http

@@ -54,7 +54,7 @@ async fn remind(
     let Some(patient_id) = &a.patient_id else {
         return Ok(false);
     };
-    let Some(patient) = state.db.user_by_id(patient_id).await? else {
+    let Some(patient) = state.db.user_by_id(&state.keyring, patient_id).await? else {
         return Ok(false);
     };
     schedule::tell(state, &patient, a, "reminder").await?;

@@ -329,7 +329,7 @@ pub async fn reschedule(
 
 async fn patient_of(state: &AppState, a: &AppointmentRow) -> AppResult<Option<UserRow>> {
     match &a.patient_id {
-        Some(id) => Ok(state.db.user_by_id(id).await?),
+        Some(id) => Ok(state.db.user_by_id(&state.keyring, id).await?),
         None => Ok(None),
     }
 }

@@ -83,7 +83,7 @@ pub async fn check(
     if let (Some(inv), "") = (&found, reason)
         && let Some(user) = state
             .db
-            .user_by_id(&inv.user_id)
+            .user_by_id(&state.keyring, &inv.user_id)
             .await?
             .filter(|u| u.disabled_ms.is_none())
     {

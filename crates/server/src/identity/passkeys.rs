@@ -196,7 +196,7 @@ impl Passkeys {
         self.record_use(state, &row, &mut passkey, &result).await?;
         let user = state
             .db
-            .user_by_id(&row.user_id)
+            .user_by_id(&state.keyring, &row.user_id)
             .await?
             .ok_or_else(|| refused("That passkey could not be recognised."))?;
         Ok((user, row))

@@ -329,7 +329,7 @@ async fn current(parts: &Parts, state: &AppState) -> AppResult<Option<CurrentUse
     };
     let hash = token_hash(&token);
     let now = state.clock.now_ms();
-    let Some((session, user)) = state.db.live_session(&hash, now).await? else {
+    let Some((session, user)) = state.db.live_session(&state.keyring, &hash, now).await? else {
         return Ok(None);
     };
     // An account the sentinel holds for review has no live session until released.

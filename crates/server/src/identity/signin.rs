@@ -166,7 +166,7 @@ pub async fn with_password(
         return Err(AppError::client(ErrorCode::SignInFailed, FAILED));
     }
     let user = match normalise_email(email) {
-        Some(e) => state.db.user_by_email(&e).await?,
+        Some(e) => state.db.user_by_email(&state.keyring, &e).await?,
         None => None,
     };
     let usable = match user.as_ref().filter(|u| u.disabled_ms.is_none()) {
@@ -288,7 +288,7 @@ pub async fn with_code(
         .ok_or_else(expired)?;
     let user = state
         .db
-        .user_by_id(&pending.user_id)
+        .user_by_id(&state.keyring, &pending.user_id)
         .await?
         .filter(|u| u.disabled_ms.is_none())
         .ok_or_else(expired)?;
@@ -416,7 +416,7 @@ pub async fn with_recovery_code(
     let user = match normalise_email(email) {
         Some(e) => state
             .db
-            .user_by_email(&e)
+            .user_by_email(&state.keyring, &e)
             .await?
             .filter(|u| u.disabled_ms.is_none()),
         None => None,

@@ -135,7 +135,7 @@ async fn patient_exists(state: &AppState, patient_id: &str) -> AppResult<bool> {
     }
     Ok(state
         .db
-        .user_by_id(patient_id)
+        .user_by_id(&state.keyring, patient_id)
         .await?
         .is_some_and(|u| u.role == Role::Patient.as_str()))
 }
@@ -202,7 +202,7 @@ pub async fn break_glass(
             // The patient, if they have an account, hears of it at once too.
             if state
                 .db
-                .user_by_id(patient_id)
+                .user_by_id(&state.keyring, patient_id)
                 .await?
                 .is_some_and(|u| u.role == Role::Patient.as_str())
             {
@@ -221,7 +221,7 @@ pub async fn break_glass(
                     })
                     .await?;
             }
-            for officer in state.db.list_users().await? {
+            for officer in state.db.list_users(&state.keyring).await? {
                 if officer.role != Role::SecurityOfficer.as_str() || officer.disabled_ms.is_some()
                 {
                     continue;
@@ -321,11 +321,11 @@ pub async fn assign_care(
 ) -> AppResult<()> {
     require(who, Action::AssignCare, Target::Practice)?;
     let bad = |m: &str| AppError::client(ErrorCode::InvalidInput, m.to_owned());
-    let patient = state.db.user_by_id(patient_id).await?;
+    let patient = state.db.user_by_id(&state.keyring, patient_id).await?;
     if patient.is_none_or(|u| u.role != Role::Patient.as_str()) {
         return Err(bad("Care teams are for patients."));
     }
-    let clinician = state.db.user_by_id(clinician_id).await?;
+    let clinician = state.db.user_by_id(&state.keyring, clinician_id).await?;
     if !clinician.is_some_and(|u| u.role == Role::Clinician.as_str() && u.disabled_ms.is_none()) {
         return Err(bad("Choose a clinician with an active account."));
     }

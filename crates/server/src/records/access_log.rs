@@ -112,7 +112,7 @@ pub async fn accesses(
             None => {
                 let known = state
                     .db
-                    .user_by_id(user_id)
+                    .user_by_id(&state.keyring, user_id)
                     .await?
                     .map(|u| (u.display_name, role_name(&u.role).to_owned()));
                 names.push((user_id.to_owned(), known.clone()));

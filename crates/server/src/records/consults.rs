@@ -29,7 +29,7 @@ pub async fn project(state: &AppState, a: &AppointmentRow) -> AppResult<Option<S
     };
     let clinician = state
         .db
-        .user_by_id(&a.clinician_id)
+        .user_by_id(&state.keyring, &a.clinician_id)
         .await?
         .map(|u| u.display_name)
         .unwrap_or_else(|| "Clinician".into());

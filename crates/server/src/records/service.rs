@@ -215,7 +215,7 @@ pub async fn create(
     // A Patient for someone who already has an account needs care like any other write.
     let new_patient = kind.compartment == Compartment::Itself
         && who.role() == Role::Clinician
-        && state.db.user_by_id(&id).await?.is_none();
+        && state.db.user_by_id(&state.keyring, &id).await?.is_none();
     let basis = if new_patient {
         require(
             who,

@@ -146,7 +146,7 @@ async fn tell_people(state: &AppState, a: &AlertRow) -> AppResult<()> {
         "Security alert ({}): {} Open the security dashboard to look into it.",
         a.severity, a.summary
     );
-    for officer in state.db.list_users().await? {
+    for officer in state.db.list_users(&state.keyring).await? {
         if officer.role != Role::SecurityOfficer.as_str() || officer.disabled_ms.is_some() {
             continue;
         }

@@ -111,7 +111,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     require(&who, Action::ViewAccounts, Target::Practice)?;
     let mut people = Vec::new();
-    for u in state.db.list_users().await? {
+    for u in state.db.list_users(&state.keyring).await? {
         people.push(PersonRow {
             methods: methods_text(&state, &u).await?,
             status: status(&u),
@@ -140,7 +140,7 @@ async fn person_page(
     require(who, Action::ViewAccounts, Target::Practice)?;
     let user = state
         .db
-        .user_by_id(id)
+        .user_by_id(&state.keyring, id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let role = Role::parse(&user.role).unwrap_or(Role::Patient);
@@ -156,7 +156,7 @@ async fn person_page(
             let team = state.db.care_team_of(&user.id).await?;
             let mut on = Vec::new();
             let mut off = Vec::new();
-            for c in state.db.list_users().await? {
+            for c in state.db.list_users(&state.keyring).await? {
                 if c.role != Role::Clinician.as_str() || c.disabled_ms.is_some() {
                     continue;
                 }

@@ -381,14 +381,14 @@ async fn queue_page(
     for g in grants {
         let clinician = state
             .db
-            .user_by_id(&g.clinician_id)
+            .user_by_id(&state.keyring, &g.clinician_id)
             .await?
             .map_or_else(|| g.clinician_id.clone(), |u| u.display_name);
         let review = match &g.review {
             Some((by, at, note)) => {
                 let by = state
                     .db
-                    .user_by_id(by)
+                    .user_by_id(&state.keyring, by)
                     .await?
                     .map_or_else(|| by.clone(), |u| u.display_name);
                 Some(format!("{note} ({by}, {})", clock::rfc3339_ms(*at)))

@@ -76,9 +76,10 @@ pub fn outcome(body: &Value) -> &str {
     body["issue"][0]["code"].as_str().unwrap()
 }
 
-/// Everything the database holds of the records, as raw text: the SQLite file and its
-/// write-ahead log byte for byte, or PostgreSQL's `record_versions` rows as stored. For
-/// tests that look for plain text where only ciphertext belongs.
+/// Everything the database holds of the records and the account directory, as raw text:
+/// the SQLite file and its write-ahead log byte for byte, or PostgreSQL's
+/// `record_versions` and `users` rows as stored. For tests that look for plain text where
+/// only ciphertext belongs.
 pub async fn raw_record_storage(s: &TestServer, db: &store::Db) -> String {
     match db.backend() {
         store::Backend::Sqlite => {
@@ -89,10 +90,14 @@ pub async fn raw_record_storage(s: &TestServer, db: &store::Db) -> String {
             String::from_utf8_lossy(&bytes).into_owned()
         }
         store::Backend::Postgres => {
-            store::testing::texts(db, "SELECT CAST(t AS TEXT) FROM record_versions t")
-                .await
-                .unwrap()
-                .join("\n")
+            let mut rows = Vec::new();
+            for sql in [
+                "SELECT CAST(t AS TEXT) FROM record_versions t",
+                "SELECT CAST(t AS TEXT) FROM users t",
+            ] {
+                rows.extend(store::testing::texts(db, sql).await.unwrap());
+            }
+            rows.join("\n")
         }
     }
 }

@@ -177,8 +177,14 @@ impl TestServer {
             .await
             .unwrap();
         let now = self.clock.now_ms();
-        let cookie =
-            store::testing::session_cookie(&db, email, now, now - authenticated_ago_ms).await;
+        let cookie = store::testing::session_cookie(
+            &db,
+            &self.keyring(),
+            email,
+            now,
+            now - authenticated_ago_ms,
+        )
+        .await;
         db.close().await;
         cookie
     }
@@ -206,6 +212,11 @@ impl TestServer {
         Db::connect(&self.db_url, &PoolSettings::default())
             .await
             .unwrap()
+    }
+
+    /// The server's master key (from its data directory), to open what it sealed.
+    pub fn keyring(&self) -> store::keyring::Keyring {
+        store::keyring::Keyring::load_or_create(&self.dir.path().join("master.key")).unwrap()
     }
 
     pub fn ledger_key(&self) -> ledger::VerifyingKey {

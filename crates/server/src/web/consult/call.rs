@@ -98,7 +98,7 @@ pub async fn join_page(
         Side::Clinician => person_name(&state, &a).await?,
         Side::Patient => state
             .db
-            .user_by_id(&a.clinician_id)
+            .user_by_id(&state.keyring, &a.clinician_id)
             .await?
             .map_or_else(|| "your clinician".into(), |u| u.display_name),
     };

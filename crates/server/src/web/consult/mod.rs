@@ -39,7 +39,7 @@ async fn person_name(state: &AppState, a: &AppointmentRow) -> AppResult<String> 
     match &a.patient_id {
         Some(id) => Ok(state
             .db
-            .user_by_id(id)
+            .user_by_id(&state.keyring, id)
             .await?
             .map_or_else(|| "A patient".into(), |u| u.display_name)),
         None => guest::name(state, &a.id).await,
@@ -54,7 +54,7 @@ async fn view(
 ) -> AppResult<AppointmentView> {
     let now = state.clock.now_ms();
     let with = if who.role() == Role::Patient {
-        let clinician = state.db.user_by_id(&a.clinician_id).await?;
+        let clinician = state.db.user_by_id(&state.keyring, &a.clinician_id).await?;
         clinician.map_or_else(|| "your clinician".into(), |c| c.display_name)
     } else {
         person_name(state, a).await?
@@ -97,7 +97,7 @@ fn slot_views(
 async fn clinician_names(state: &AppState) -> AppResult<std::collections::HashMap<String, String>> {
     Ok(state
         .db
-        .list_users()
+        .list_users(&state.keyring)
         .await?
         .into_iter()
         .filter(|u| u.role == Role::Clinician.as_str())
@@ -321,7 +321,7 @@ pub async fn book(
         };
     }
     let patient = match crate::identity::normalise_email(&f.patient_email) {
-        Some(email) => state.db.user_by_email(&email).await?,
+        Some(email) => state.db.user_by_email(&state.keyring, &email).await?,
         None => None,
     };
     let r = match patient {
