@@ -19,8 +19,18 @@ pub const CHROME_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebK
 
 /// Family names of the bench patients (searches use them).
 pub const FAMILIES: [&str; 12] = [
-    "Tautahi", "Brennan", "Okonkwo", "Nguyen", "Haddad", "Kowalski", "Moana", "Fitzgerald",
-    "Ramirez", "Sato", "Abernethy", "Lindqvist",
+    "Tautahi",
+    "Brennan",
+    "Okonkwo",
+    "Nguyen",
+    "Haddad",
+    "Kowalski",
+    "Moana",
+    "Fitzgerald",
+    "Ramirez",
+    "Sato",
+    "Abernethy",
+    "Lindqvist",
 ];
 
 /// A person with an account and a session.
@@ -87,7 +97,15 @@ fn phc(password: &str) -> String {
         .to_string()
 }
 
-async fn add_user(db: &store::Db, id: &str, email: &str, name: &str, role: &str, hash: &str) {
+async fn add_user(
+    db: &store::Db,
+    keyring: &store::keyring::Keyring,
+    id: &str,
+    email: &str,
+    name: &str,
+    role: &str,
+    hash: &str,
+) {
     let now = SystemClock.now_ms();
     let user = store::accounts::UserRow {
         id: id.into(),
@@ -109,15 +127,20 @@ async fn add_user(db: &store::Db, id: &str, email: &str, name: &str, role: &str,
         used_ms: Some(now),
         revoked_ms: None,
     };
-    db.invite_user(&user, &invitation).await.unwrap();
+    db.invite_user(keyring, &user, &invitation).await.unwrap();
 }
 
-async fn person(db: &store::Db, id: &str, email: &str) -> Person {
+async fn person(
+    db: &store::Db,
+    keyring: &store::keyring::Keyring,
+    id: &str,
+    email: &str,
+) -> Person {
     let now = SystemClock.now_ms();
     Person {
         email: email.into(),
         id: id.into(),
-        cookie: store::testing::session_cookie(db, email, now, now).await,
+        cookie: store::testing::session_cookie(db, keyring, email, now, now).await,
     }
 }
 
@@ -140,37 +163,79 @@ pub async fn start(mode: server::SentinelMode, size: Size) -> Clinic {
     let db = store::Db::connect(&db_url, &store::PoolSettings::default())
         .await
         .unwrap();
+    // The server made the master key at start; the fixtures seal with the same one.
+    let keyring = store::keyring::Keyring::load_or_create(&dir.path().join("master.key")).unwrap();
     db.set_practice_policy("passkey_or_password_totp", false)
         .await
         .unwrap();
     let hash = phc(PASSWORD);
 
     let mut ids = vec![
-        ("bench-registrar".to_owned(), "registrar@bench.example".to_owned(), "clinician"),
-        ("bench-frontdesk".to_owned(), "frontdesk@bench.example".to_owned(), "clinician"),
-        ("bench-officer".to_owned(), "security@bench.example".to_owned(), "security_officer"),
-        ("bench-exfil".to_owned(), "locum@bench.example".to_owned(), "clinician"),
+        (
+            "bench-registrar".to_owned(),
+            "registrar@bench.example".to_owned(),
+            "clinician",
+        ),
+        (
+            "bench-frontdesk".to_owned(),
+            "frontdesk@bench.example".to_owned(),
+            "clinician",
+        ),
+        (
+            "bench-officer".to_owned(),
+            "security@bench.example".to_owned(),
+            "security_officer",
+        ),
+        (
+            "bench-exfil".to_owned(),
+            "locum@bench.example".to_owned(),
+            "clinician",
+        ),
     ];
     for c in 0..size.clinicians {
-        ids.push((format!("bench-clin-{c}"), format!("clinician{c}@bench.example"), "clinician"));
+        ids.push((
+            format!("bench-clin-{c}"),
+            format!("clinician{c}@bench.example"),
+            "clinician",
+        ));
     }
     for p in 0..size.patients {
-        ids.push((format!("bench-pat-{p}"), format!("patient{p}@bench.example"), "patient"));
+        ids.push((
+            format!("bench-pat-{p}"),
+            format!("patient{p}@bench.example"),
+            "patient",
+        ));
     }
     for (id, email, role) in &ids {
-        add_user(&db, id, email, email, role, &hash).await;
+        add_user(&db, &keyring, id, email, email, role, &hash).await;
     }
-    let registrar = person(&db, "bench-registrar", "registrar@bench.example").await;
-    let front_desk = person(&db, "bench-frontdesk", "frontdesk@bench.example").await;
-    let officer = person(&db, "bench-officer", "security@bench.example").await;
-    let exfil = person(&db, "bench-exfil", "locum@bench.example").await;
+    let registrar = person(&db, &keyring, "bench-registrar", "registrar@bench.example").await;
+    let front_desk = person(&db, &keyring, "bench-frontdesk", "frontdesk@bench.example").await;
+    let officer = person(&db, &keyring, "bench-officer", "security@bench.example").await;
+    let exfil = person(&db, &keyring, "bench-exfil", "locum@bench.example").await;
     let mut clinicians = Vec::new();
     for c in 0..size.clinicians {
-        clinicians.push(person(&db, &format!("bench-clin-{c}"), &format!("clinician{c}@bench.example")).await);
+        clinicians.push(
+            person(
+                &db,
+                &keyring,
+                &format!("bench-clin-{c}"),
+                &format!("clinician{c}@bench.example"),
+            )
+            .await,
+        );
     }
     let mut patients = Vec::new();
     for p in 0..size.patients {
-        patients.push(person(&db, &format!("bench-pat-{p}"), &format!("patient{p}@bench.example")).await);
+        patients.push(
+            person(
+                &db,
+                &keyring,
+                &format!("bench-pat-{p}"),
+                &format!("patient{p}@bench.example"),
+            )
+            .await,
+        );
     }
 
     // Records: the registrar registers every patient through /fhir (from addresses of
@@ -186,7 +251,9 @@ pub async fn start(mode: server::SentinelMode, size: Size) -> Clinic {
             .map(|k| clinic_records[(c * size.per_clinician + k) % clinic_records.len()].clone())
             .collect();
         for r in &mine {
-            db.add_to_care_team(r, &clinicians[c].id, now).await.unwrap();
+            db.add_to_care_team(r, &clinicians[c].id, now)
+                .await
+                .unwrap();
         }
         care.push(mine);
     }
@@ -281,9 +348,15 @@ impl Clinic {
 }
 
 /// A browser's request: Chrome's headers, the session cookie if any.
-pub fn browser(req: reqwest::RequestBuilder, cookie: Option<&str>, dest: &str) -> reqwest::RequestBuilder {
+pub fn browser(
+    req: reqwest::RequestBuilder,
+    cookie: Option<&str>,
+    dest: &str,
+) -> reqwest::RequestBuilder {
     let accept = match dest {
-        "document" => "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+        "document" => {
+            "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+        }
         "style" => "text/css,*/*;q=0.1",
         _ => "*/*",
     };
@@ -291,8 +364,22 @@ pub fn browser(req: reqwest::RequestBuilder, cookie: Option<&str>, dest: &str) -
         .header("user-agent", CHROME_UA)
         .header("accept", accept)
         .header("accept-language", "en-NZ,en;q=0.9,mi;q=0.8")
-        .header("sec-fetch-site", if dest == "document" { "same-origin" } else { "same-origin" })
-        .header("sec-fetch-mode", if dest == "document" { "navigate" } else { "no-cors" })
+        .header(
+            "sec-fetch-site",
+            if dest == "document" {
+                "same-origin"
+            } else {
+                "same-origin"
+            },
+        )
+        .header(
+            "sec-fetch-mode",
+            if dest == "document" {
+                "navigate"
+            } else {
+                "no-cors"
+            },
+        )
         .header("sec-fetch-dest", dest);
     match cookie {
         Some(c) => req.header("cookie", c),
