@@ -68,7 +68,11 @@ pub fn light(duration: Duration) -> Load {
 
 /// Polls `/healthz` from the attacker's address (127.0.0.1) until stopped: when did it
 /// first get 403 or 429?
-fn watch_refusals(base: String, started: Instant, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<Option<Duration>> {
+fn watch_refusals(
+    base: String,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<Option<Duration>> {
     tokio::spawn(async move {
         let client = client_from(ip(0, 1));
         for _ in 0..20_000 {
@@ -87,16 +91,28 @@ fn watch_refusals(base: String, started: Instant, stop: Arc<AtomicBool>) -> toki
 }
 
 /// Alerts raised since `since_ms` of the wanted kinds; the earliest's delay.
+/// Addresses of the benign clients: an alert about one of them is not the attack's.
+pub const BENIGN_PREFIXES: [&str; 4] = ["127.0.1.", "127.0.2.", "127.0.5.", "127.0.6."];
+
+pub fn about_benign(a: &SeenAlert) -> bool {
+    BENIGN_PREFIXES.iter().any(|p| a.subject.starts_with(p))
+}
+
 fn first_wanted(alerts: &[SeenAlert], wanted: &[&str], since_ms: i64) -> Option<Duration> {
     alerts
         .iter()
-        .filter(|a| a.first_ms >= since_ms && wanted.contains(&a.kind.as_str()))
+        .filter(|a| a.first_ms >= since_ms && wanted.contains(&a.kind.as_str()) && !about_benign(a))
         .map(|a| Duration::from_millis((a.first_ms - since_ms).max(0) as u64))
         .min()
 }
 
 /// Runs `attack` against a fresh server with the light benign workload beside it.
-async fn with_server<F, Fut>(name: &str, wanted: Vec<&'static str>, benign_for: Duration, attack: F) -> Outcome
+async fn with_server<F, Fut>(
+    name: &str,
+    wanted: Vec<&'static str>,
+    benign_for: Duration,
+    attack: F,
+) -> Outcome
 where
     F: FnOnce(String, String, String, tempfile::TempDir) -> Fut,
     Fut: std::future::Future<Output = (String, Vec<String>)>,
@@ -186,7 +202,12 @@ pub async fn hydra(quick: bool, missing: &[(String, String)]) -> Outcome {
                 .collect();
             let users_file = write(work.path(), "users.txt", &users);
             let pass_file = write(work.path(), "pass.txt", &pw);
-            let form = format!("/sign-in:email=^USER^&password=^PASS^:F=do not match:H=Origin: {origin}");
+            // Colons inside an option are escaped for hydra; the failure condition goes last
+            // (hydra 9.4 refuses `F=` before an escaped option).
+            let form = format!(
+                "/sign-in:email=^USER^&password=^PASS^:H=Origin\\: {}:F=do not match",
+                origin.replace(':', "\\:")
+            );
             let out = tools::run(
                 "hydra",
                 &["-L", &users_file, "-P", &pass_file, "-s", &port, "-t", "4", "-V", "-I", "-w", "10",
@@ -203,7 +224,8 @@ pub async fn hydra(quick: bool, missing: &[(String, String)]) -> Outcome {
                 if out.timed_out { " (killed at the timeout)" } else { "" }
             )];
             if attempts == 0 {
-                notes.push(format!("hydra output: {}", out.text.chars().take(300).collect::<String>()));
+                let tail: Vec<&str> = out.text.lines().rev().take(4).collect();
+                notes.push(format!("hydra output ends: {}", tail.join(" / ")));
             }
             (format!("{attempts} attempts ({} users × {} passwords)", users.len(), pw.len()), notes)
         },
@@ -217,71 +239,134 @@ pub async fn sqlmap(quick: bool, missing: &[(String, String)]) -> Outcome {
         return skipped(name, why);
     }
     let limit = Duration::from_secs(if quick { 60 } else { 180 });
-    with_server(name, vec!["probe", "bot_headers", "enumeration", "source_flood"], limit, move |base, _origin, cookie, work| async move {
-        let url = format!("{base}/fhir/Patient?name=x");
-        let traffic = work.path().join("traffic.txt").display().to_string();
-        let out_dir = work.path().join("out").display().to_string();
-        let out = tools::run(
-            "sqlmap",
-            &["-u", &url, "--cookie", &cookie, "--batch", "--level", "1", "--risk", "1", "--flush-session",
-              "--timeout", "10", "--retries", "0", "--output-dir", &out_dir, "-t", &traffic, "-p", "name"],
-            work.path(),
-            limit,
-        )
-        .await;
-        let requests = std::fs::read_to_string(&traffic)
-            .map(|t| t.matches("HTTP request [#").count())
-            .unwrap_or(0);
-        let injectable = out.text.contains("is vulnerable") || out.text.contains("identified the following injection point");
-        let mut notes = vec![format!(
-            "sqlmap ran {:.0} s{}; injectable found: {}",
-            out.took.as_secs_f64(),
-            if out.timed_out { " (killed at the timeout)" } else { "" },
-            if injectable { "YES (a finding!)" } else { "no" }
-        )];
-        for key in ["do not appear to be injectable", "WAF/IPS", "403", "all tested parameters", "connection timed out"] {
-            if let Some(line) = out.text.lines().find(|l| l.contains(key)) {
-                notes.push(format!("sqlmap: {}", line.trim()));
+    with_server(
+        name,
+        vec!["probe", "bot_headers", "enumeration", "source_flood"],
+        limit,
+        move |base, _origin, cookie, work| async move {
+            let url = format!("{base}/fhir/Patient?name=x");
+            let traffic = work.path().join("traffic.txt").display().to_string();
+            let out_dir = work.path().join("out").display().to_string();
+            let out = tools::run(
+                "sqlmap",
+                &[
+                    "-u",
+                    &url,
+                    "--cookie",
+                    &cookie,
+                    "--batch",
+                    "--level",
+                    "1",
+                    "--risk",
+                    "1",
+                    "--flush-session",
+                    "--timeout",
+                    "10",
+                    "--retries",
+                    "0",
+                    "--output-dir",
+                    &out_dir,
+                    "-t",
+                    &traffic,
+                    "-p",
+                    "name",
+                ],
+                work.path(),
+                limit,
+            )
+            .await;
+            let requests = std::fs::read_to_string(&traffic)
+                .map(|t| t.matches("HTTP request [#").count())
+                .unwrap_or(0);
+            let injectable = out.text.contains("is vulnerable")
+                || out
+                    .text
+                    .contains("identified the following injection point");
+            let mut notes = vec![format!(
+                "sqlmap ran {:.0} s{}; injectable found: {}",
+                out.took.as_secs_f64(),
+                if out.timed_out {
+                    " (killed at the timeout)"
+                } else {
+                    ""
+                },
+                if injectable { "YES (a finding!)" } else { "no" }
+            )];
+            for key in [
+                "do not appear to be injectable",
+                "WAF/IPS",
+                "403",
+                "all tested parameters",
+                "connection timed out",
+            ] {
+                if let Some(line) = out.text.lines().find(|l| l.contains(key)) {
+                    notes.push(format!("sqlmap: {}", line.trim()));
+                }
             }
-        }
-        (format!("{requests} HTTP requests"), notes)
-    })
+            (format!("{requests} HTTP requests"), notes)
+        },
+    )
     .await
 }
 
 pub async fn slowhttptest(quick: bool, body: bool, missing: &[(String, String)]) -> Outcome {
-    let name = if body { "slowhttptest slow body (-B)" } else { "slowhttptest slowloris (-H)" };
+    let name = if body {
+        "slowhttptest slow body (-B)"
+    } else {
+        "slowhttptest slowloris (-H)"
+    };
     if let Some((_, why)) = missing.iter().find(|(t, _)| t == "slowhttptest") {
         return skipped(name, why);
     }
-    let secs = if quick { 30 } else { 90 };
+    let secs = if quick { 20 } else { 90 };
     let conns = if quick { 200 } else { 600 };
     let limit = Duration::from_secs(secs + 30);
-    with_server(name, vec!["slow_attack", "source_flood", "bot_headers"], Duration::from_secs(secs + 5), move |base, _origin, _cookie, work| async move {
-        let (mode, path, method) = if body { ("-B", "/sign-in", "POST") } else { ("-H", "/sign-in", "GET") };
-        let url = format!("{base}{path}");
-        let c = conns.to_string();
-        let l = secs.to_string();
-        let out = tools::run(
-            "slowhttptest",
-            &[mode, "-c", &c, "-i", "5", "-r", "50", "-s", "8192", "-l", &l, "-t", method, "-x", "24", "-p", "3", "-u", &url],
-            work.path(),
-            limit,
-        )
-        .await;
-        let connected = tools::last_number_after(&out.text, "connected:");
-        let closed = tools::last_number_after(&out.text, "closed:");
-        let available = out.text.lines().rev().find(|l| l.contains("service available")).map(|l| l.trim().to_owned());
-        let notes = vec![format!(
-            "slowhttptest ran {:.0} s{}; at its end: connected {:?}, closed {:?}; {}",
-            out.took.as_secs_f64(),
-            if out.timed_out { " (killed at the timeout)" } else { "" },
-            connected,
-            closed,
-            available.unwrap_or_else(|| "no availability line".into())
-        )];
-        (format!("{conns} connections over {secs} s"), notes)
-    })
+    with_server(
+        name,
+        vec!["slow_attack", "source_flood", "bot_headers"],
+        Duration::from_secs(secs + 5),
+        move |base, _origin, _cookie, work| async move {
+            let (mode, path, method) = if body {
+                ("-B", "/sign-in", "POST")
+            } else {
+                ("-H", "/sign-in", "GET")
+            };
+            let url = format!("{base}{path}");
+            let c = conns.to_string();
+            let l = secs.to_string();
+            let out = tools::run(
+                "slowhttptest",
+                &[
+                    mode, "-c", &c, "-i", "5", "-r", "50", "-s", "8192", "-l", &l, "-t", method,
+                    "-x", "24", "-p", "3", "-u", &url,
+                ],
+                work.path(),
+                limit,
+            )
+            .await;
+            let connected = tools::last_number_after(&out.text, "connected:");
+            let closed = tools::last_number_after(&out.text, "closed:");
+            let available = out
+                .text
+                .lines()
+                .rev()
+                .find(|l| l.contains("service available"))
+                .map(|l| l.trim().to_owned());
+            let notes = vec![format!(
+                "slowhttptest ran {:.0} s{}; at its end: connected {:?}, closed {:?}; {}",
+                out.took.as_secs_f64(),
+                if out.timed_out {
+                    " (killed at the timeout)"
+                } else {
+                    ""
+                },
+                connected,
+                closed,
+                available.unwrap_or_else(|| "no availability line".into())
+            )];
+            (format!("{conns} connections over {secs} s"), notes)
+        },
+    )
     .await
 }
 
@@ -331,15 +416,22 @@ async fn legit(clinic: &Clinic, n: usize, duration: Duration) -> Sample {
                     break;
                 }
                 let path = if i % 3 == 0 {
-                    format!("/fhir/Patient/{}", care[rng.below(care.len() as u64) as usize])
+                    format!(
+                        "/fhir/Patient/{}",
+                        care[rng.below(care.len() as u64) as usize]
+                    )
                 } else {
                     "/appointments".to_owned()
                 };
                 let t = Instant::now();
-                let res = clinic::browser(client.get(format!("{base}{path}")), Some(&cookie), "document")
-                    .timeout(Duration::from_secs(5))
-                    .send()
-                    .await;
+                let res = clinic::browser(
+                    client.get(format!("{base}{path}")),
+                    Some(&cookie),
+                    "document",
+                )
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
                 let took = t.elapsed();
                 s.sent += 1;
                 if let Ok(r) = res {
@@ -371,10 +463,14 @@ async fn legit(clinic: &Clinic, n: usize, duration: Duration) -> Sample {
 pub async fn wrk(quick: bool, missing: &[(String, String)]) -> Option<Flood> {
     let name = "wrk flood on /sign-in";
     if let Some((_, why)) = missing.iter().find(|(t, _)| t == "wrk") {
-        return Some(Flood { outcome: skipped(name, why), baseline: Sample::default(), during: Sample::default() });
+        return Some(Flood {
+            outcome: skipped(name, why),
+            baseline: Sample::default(),
+            during: Sample::default(),
+        });
     }
     eprintln!("attack: {name}");
-    let secs = if quick { 15 } else { 60 };
+    let secs = if quick { 10 } else { 60 };
     let clinic = clinic::start(server::SentinelMode::Enforce, small()).await;
     let users = 6;
     let baseline = legit(&clinic, users, Duration::from_secs(secs)).await;
@@ -393,11 +489,31 @@ pub async fn wrk(quick: bool, missing: &[(String, String)]) -> Option<Flood> {
     stop.store(true, Ordering::Relaxed);
     let first_refusal = watcher.await.unwrap_or(None);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let alerts: Vec<SeenAlert> = clinic.alerts().await.into_iter().filter(|a| a.first_ms >= since_ms).collect();
-    let wanted = vec!["source_flood", "global_flood", "bot_headers", "bot_cadence", "no_assets"];
+    let alerts: Vec<SeenAlert> = clinic
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a.first_ms >= since_ms)
+        .collect();
+    let wanted = vec![
+        "source_flood",
+        "global_flood",
+        "bot_headers",
+        "bot_cadence",
+        "no_assets",
+    ];
     let first_alert = first_wanted(&alerts, &wanted, since_ms);
-    let total = out.text.lines().find(|l| l.contains("requests in")).map(|l| l.trim().to_owned()).unwrap_or_else(|| "?".into());
-    let non2xx = out.text.lines().find(|l| l.contains("Non-2xx")).map(|l| l.trim().to_owned());
+    let total = out
+        .text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .map(|l| l.trim().to_owned())
+        .unwrap_or_else(|| "?".into());
+    let non2xx = out
+        .text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .map(|l| l.trim().to_owned());
     clinic.stop().await;
     Some(Flood {
         outcome: Outcome {
@@ -409,7 +525,11 @@ pub async fn wrk(quick: bool, missing: &[(String, String)]) -> Option<Flood> {
             requests: total,
             notes: vec![format!(
                 "wrk -t2 -c64 for {secs} s{}; {}",
-                if out.timed_out { " (killed at the timeout)" } else { "" },
+                if out.timed_out {
+                    " (killed at the timeout)"
+                } else {
+                    ""
+                },
                 non2xx.unwrap_or_else(|| "every answer 2xx/3xx".into())
             )],
             benign: Seen::default(),
@@ -437,18 +557,30 @@ pub async fn exfiltration(quick: bool) -> Exfil {
     let available = if quick { 300 } else { 600 };
     let clinic = clinic::start(
         server::SentinelMode::Enforce,
-        Size { clinicians: 2, patients: 10, per_clinician: 5, exfil_patients: available },
+        Size {
+            clinicians: 2,
+            patients: 10,
+            per_clinician: 5,
+            exfil_patients: available,
+        },
     )
     .await;
     let client = client_from(ip(7, 1));
     let cookie = clinic.exfil.cookie.clone();
     let read = |id: &String| {
-        clinic::browser(client.get(format!("{}/fhir/Patient/{id}", clinic.base)), Some(&cookie), "empty")
-            .header("accept", "application/fhir+json")
-            .send()
+        clinic::browser(
+            client.get(format!("{}/fhir/Patient/{id}", clinic.base)),
+            Some(&cookie),
+            "empty",
+        )
+        .header("accept", "application/fhir+json")
+        .send()
     };
     let since_ms = SystemClock.now_ms();
-    let mut out = Exfil { available, ..Exfil::default() };
+    let mut out = Exfil {
+        available,
+        ..Exfil::default()
+    };
     // Normal: a dozen records, a few seconds apart (compressed).
     for id in clinic.exfil_records.iter().take(12) {
         if let Ok(r) = read(id).await
@@ -475,19 +607,39 @@ pub async fn exfiltration(quick: bool) -> Exfil {
         }
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let alerts: Vec<SeenAlert> = clinic.alerts().await.into_iter().filter(|a| a.first_ms >= since_ms).collect();
-    out.alert_kinds = alerts.iter().map(|a| format!("{} ({}, {})", a.kind, a.subject_short(), a.severity)).collect();
+    let alerts: Vec<SeenAlert> = clinic
+        .alerts()
+        .await
+        .into_iter()
+        .filter(|a| a.first_ms >= since_ms)
+        .collect();
+    out.alert_kinds = alerts
+        .iter()
+        .map(|a| format!("{} ({}, {})", a.kind, a.subject_short(), a.severity))
+        .collect();
     let first = alerts
         .iter()
-        .filter(|a| matches!(a.kind.as_str(), "bulk_read" | "id_walk" | "model" | "bulk_export"))
+        .filter(|a| {
+            matches!(
+                a.kind.as_str(),
+                "bulk_read" | "id_walk" | "model" | "bulk_export"
+            )
+        })
         .map(|a| a.first_ms)
         .min();
     out.burst_ok = reads.iter().filter(|(_, s)| *s == 200).count();
     if let Some(first) = first {
-        out.before_alert = Some(out.normal_reads + reads.iter().filter(|(t, s)| *s == 200 && *t < first).count());
+        out.before_alert = Some(
+            out.normal_reads
+                + reads
+                    .iter()
+                    .filter(|(t, s)| *s == 200 && *t < first)
+                    .count(),
+        );
     }
     if let Some(i) = reads.iter().position(|(_, s)| *s != 200) {
-        out.before_hold = Some(out.normal_reads + reads[..i].iter().filter(|(_, s)| *s == 200).count());
+        out.before_hold =
+            Some(out.normal_reads + reads[..i].iter().filter(|(_, s)| *s == 200).count());
         out.first_refusal_status = Some(reads[i].1);
     }
     clinic.stop().await;
@@ -503,46 +655,63 @@ impl SeenAlert {
 /// Credential stuffing spread over 200 addresses, a password or two each, slowly.
 pub async fn spread_stuffing(quick: bool) -> Outcome {
     let name = "credential stuffing over 200 addresses";
-    let secs = if quick { 40 } else { 120 };
-    let wanted = vec!["distributed_stuffing", "credential_stuffing", "brute_force", "source_failures"];
-    with_server(name, wanted, Duration::from_secs(secs + 5), move |base, origin, _c, _w| async move {
-        let mut tasks = Vec::new();
-        let start = Instant::now();
-        for k in 0..200u64 {
-            let from = ip(10 + (k / 100) as u8, (k % 100) as u8 + 1);
-            let (base, origin) = (base.clone(), origin.clone());
-            tasks.push(tokio::spawn(async move {
-                let client = client_from(from);
-                let mut rng = Rng::new(k + 5);
-                let tries = 1 + rng.below(2);
-                let mut sent = 0u64;
-                for t in 0..tries {
-                    // Spread over the whole period.
-                    let at = Duration::from_millis(rng.below(secs * 1000));
-                    let wait = at.saturating_sub(start.elapsed());
-                    tokio::time::sleep(wait).await;
-                    let email = if rng.chance(30) {
-                        format!("clinician{}@bench.example", rng.below(6))
-                    } else {
-                        format!("leaked{}x{t}@mail.example", k)
-                    };
-                    let res = clinic::browser(client.post(format!("{base}/sign-in")), None, "document")
+    let secs = if quick { 25 } else { 120 };
+    let wanted = vec![
+        "distributed_stuffing",
+        "credential_stuffing",
+        "brute_force",
+        "source_failures",
+    ];
+    with_server(
+        name,
+        wanted,
+        Duration::from_secs(secs + 5),
+        move |base, origin, _c, _w| async move {
+            let mut tasks = Vec::new();
+            let start = Instant::now();
+            for k in 0..200u64 {
+                let from = ip(10 + (k / 100) as u8, (k % 100) as u8 + 1);
+                let (base, origin) = (base.clone(), origin.clone());
+                tasks.push(tokio::spawn(async move {
+                    let client = client_from(from);
+                    let mut rng = Rng::new(k + 5);
+                    let tries = 1 + rng.below(2);
+                    let mut sent = 0u64;
+                    for t in 0..tries {
+                        // Spread over the whole period.
+                        let at = Duration::from_millis(rng.below(secs * 1000));
+                        let wait = at.saturating_sub(start.elapsed());
+                        tokio::time::sleep(wait).await;
+                        let email = if rng.chance(30) {
+                            format!("clinician{}@bench.example", rng.below(6))
+                        } else {
+                            format!("leaked{}x{t}@mail.example", k)
+                        };
+                        let res = clinic::browser(
+                            client.post(format!("{base}/sign-in")),
+                            None,
+                            "document",
+                        )
                         .header("origin", &origin)
                         .form(&[("email", email.as_str()), ("password", "Spring2024!")])
                         .send()
                         .await;
-                    if res.is_ok() {
-                        sent += 1;
+                        if res.is_ok() {
+                            sent += 1;
+                        }
                     }
-                }
-                sent
-            }));
-        }
-        let mut sent = 0;
-        for t in tasks {
-            sent += t.await.unwrap_or(0);
-        }
-        (format!("{sent} sign-in attempts from 200 addresses over {secs} s"), Vec::new())
-    })
+                    sent
+                }));
+            }
+            let mut sent = 0;
+            for t in tasks {
+                sent += t.await.unwrap_or(0);
+            }
+            (
+                format!("{sent} sign-in attempts from 200 addresses over {secs} s"),
+                Vec::new(),
+            )
+        },
+    )
     .await
 }

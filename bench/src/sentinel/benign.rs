@@ -131,11 +131,27 @@ impl Actor {
             Some(s @ (403 | 429 | 503)) => {
                 *self.seen.refused.entry(s).or_default() += 1;
                 if self.seen.examples.len() < 8 {
-                    self.seen.examples.push(format!("{} {path} → {s}", self.who));
+                    self.seen
+                        .examples
+                        .push(format!("{} {path} → {s}", self.who));
                 }
             }
-            Some(s) if s >= 500 => self.seen.errors += 1,
-            None => self.seen.errors += 1,
+            Some(s) if s >= 500 => {
+                self.seen.errors += 1;
+                if self.seen.examples.len() < 8 {
+                    self.seen
+                        .examples
+                        .push(format!("{} {path} → {s} (error)", self.who));
+                }
+            }
+            None => {
+                self.seen.errors += 1;
+                if self.seen.examples.len() < 8 {
+                    self.seen
+                        .examples
+                        .push(format!("{} {path} → transport error", self.who));
+                }
+            }
             Some(_) => {}
         }
         if status.is_some() {
@@ -339,7 +355,8 @@ pub async fn run(clinic: &Clinic, load: Load, seed: u64, stop: Arc<AtomicBool>) 
                         let family = FAMILIES[a.rng.below(FAMILIES.len() as u64) as usize];
                         a.page("/records").await;
                         let given = a.rng.below(40);
-                        a.fhir(&format!("/fhir/Patient?family={family}&given=Aroha{given}")).await;
+                        a.fhir(&format!("/fhir/Patient?family={family}&given=Aroha{given}"))
+                            .await;
                     }
                 }
                 a.think().await;
@@ -373,7 +390,12 @@ pub async fn run(clinic: &Clinic, load: Load, seed: u64, stop: Arc<AtomicBool>) 
     }
 
     {
-        let mut a = actor("security officer".into(), ip(5, 9), &clinic.officer.cookie, 7_777);
+        let mut a = actor(
+            "security officer".into(),
+            ip(5, 9),
+            &clinic.officer.cookie,
+            7_777,
+        );
         let total = total.clone();
         tasks.push(tokio::spawn(async move {
             for _ in 0..10 {

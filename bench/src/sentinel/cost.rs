@@ -121,7 +121,9 @@ async fn phase(
             let mut bad = 0u64;
             while next.fetch_add(1, Ordering::Relaxed) < count {
                 let client = &clients[rng.below(clients.len() as u64) as usize];
-                let res = clinic::browser(client.get(&url), cookie.as_deref(), "document").send().await;
+                let res = clinic::browser(client.get(&url), cookie.as_deref(), "document")
+                    .send()
+                    .await;
                 match res {
                     Ok(r) if r.status() == 200 => {
                         let _ = r.bytes().await;
@@ -142,13 +144,25 @@ async fn phase(
 /// Enforce against off, on `/healthz` and an authenticated page, alternating.
 pub async fn overhead(quick: bool) -> Vec<Overhead> {
     eprintln!("overhead: starting both servers");
-    let size = Size { clinicians: 1, patients: 2, per_clinician: 2, exfil_patients: 0 };
+    let size = Size {
+        clinicians: 1,
+        patients: 2,
+        per_clinician: 2,
+        exfil_patients: 0,
+    };
     let on = clinic::start(server::SentinelMode::Enforce, size).await;
     let off = clinic::start(server::SentinelMode::Off, size).await;
     // 1,000 addresses: each sends a few requests a second, as many users would.
     let clients: Arc<Vec<reqwest::Client>> = Arc::new(
         (0..1000u32)
-            .map(|n| client_from(IpAddr::from([127, 0, 20 + (n / 250) as u8, (n % 250) as u8 + 1])))
+            .map(|n| {
+                client_from(IpAddr::from([
+                    127,
+                    0,
+                    20 + (n / 250) as u8,
+                    (n % 250) as u8 + 1,
+                ]))
+            })
             .collect(),
     );
     let (rounds, per) = if quick { (4, 1500) } else { (10, 5000) };

@@ -72,7 +72,10 @@ impl Report {
             "| password sign-ins (of which mistyped first) | {} ({}) |",
             seen.sign_ins, seen.mistyped
         ));
-        self.line(format!("| record reads (pages and FHIR) | {} |", seen.record_reads));
+        self.line(format!(
+            "| record reads (pages and FHIR) | {} |",
+            seen.record_reads
+        ));
         self.line(format!(
             "| p50 / p99 latency | {:.1} ms / {:.1} ms |",
             ms(pct(&mut seen.latencies, 0.5)),
@@ -84,7 +87,10 @@ impl Report {
             seen.refused.get(&429).unwrap_or(&0),
             seen.refused.get(&503).unwrap_or(&0)
         ));
-        self.line(format!("| other errors (5xx, transport) | {} |", seen.errors));
+        self.line(format!(
+            "| other errors (5xx, transport) | {} |",
+            seen.errors
+        ));
         self.line(format!("| **alerts raised** | **{}** |", alerts.len()));
         self.line("");
         for a in alerts {
@@ -99,11 +105,7 @@ impl Report {
         self.line("");
         self.targets.push((
             "benign workload: no alert, no one blocked".into(),
-            format!(
-                "{} alerts, {} refusals",
-                alerts.len(),
-                seen.refused_total()
-            ),
+            format!("{} alerts, {} refusals", alerts.len(), seen.refused_total()),
             Some(alerts.is_empty() && seen.refused_total() == 0),
         ));
     }
@@ -113,35 +115,55 @@ impl Report {
         self.line("");
         self.line("Each against its own fresh server, with a light benign workload beside it (6 patients, 3 clinicians on the NAT). Detected = an alert of a wanted kind, or the attacker's address refused (a probe of `/healthz` from 127.0.0.1 every 250 ms). Times from the tool's start.");
         self.line("");
-        self.line("| attack | detected | first alert | first refusal at its address | requests | alerts raised | benign refused |");
-        self.line("|---|---|---|---|---|---|---|");
+        self.line("| attack | detected | first alert | first refusal at its address | requests | alerts about the attack | alerts about benign clients | benign refused |");
+        self.line("|---|---|---|---|---|---|---|---|");
         let mut all = true;
         for o in list {
             if let Some(why) = &o.skipped {
-                self.line(format!("| {} | skipped: {why} | | | | | |", o.name));
+                self.line(format!("| {} | skipped: {why} | | | | | | |", o.name));
                 all = false;
                 continue;
             }
             let kinds: Vec<String> = o
                 .alerts
                 .iter()
+                .filter(|a| !super::attacks::about_benign(a))
                 .map(|a| format!("{} ({})", a.kind, a.subject_short()))
                 .collect();
-            let fmt = |d: Option<Duration>| d.map_or("—".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
+            let benign_alerts = o
+                .alerts
+                .iter()
+                .filter(|a| super::attacks::about_benign(a))
+                .count();
+            let fmt = |d: Option<Duration>| {
+                d.map_or("—".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()))
+            };
             self.line(format!(
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 o.name,
                 yes(o.detected()),
                 fmt(o.first_alert),
                 fmt(o.first_refusal),
                 o.requests,
-                if kinds.is_empty() { "none".into() } else { kinds.join(", ") },
+                if kinds.is_empty() {
+                    "none".into()
+                } else {
+                    kinds.join(", ")
+                },
+                benign_alerts,
                 o.benign.refused_total()
             ));
             all &= o.detected();
         }
         self.line("");
         for o in list {
+            if o.skipped.is_none() {
+                self.line(format!(
+                    "- {}: counts as detected: {}",
+                    o.name,
+                    o.wanted.join(", ")
+                ));
+            }
             for n in &o.notes {
                 self.line(format!("- {}: {n}", o.name));
             }
@@ -150,7 +172,10 @@ impl Report {
             }
         }
         self.line("");
-        let detected = list.iter().filter(|o| o.skipped.is_none() && o.detected()).count();
+        let detected = list
+            .iter()
+            .filter(|o| o.skipped.is_none() && o.detected())
+            .count();
         self.targets.push((
             "every attack tool run detected".into(),
             format!("{detected} of {}", list.len()),
@@ -158,9 +183,18 @@ impl Report {
         ));
         let time: Vec<String> = list
             .iter()
-            .filter_map(|o| o.time_to_detect().map(|d| format!("{} {:.1} s", o.name.split(' ').next().unwrap_or(""), d.as_secs_f64())))
+            .filter_map(|o| {
+                o.time_to_detect().map(|d| {
+                    format!(
+                        "{} {:.1} s",
+                        o.name.split(' ').next().unwrap_or(""),
+                        d.as_secs_f64()
+                    )
+                })
+            })
             .collect();
-        self.targets.push(("time to detect (no target)".into(), time.join("; "), None));
+        self.targets
+            .push(("time to detect (no target)".into(), time.join("; "), None));
         let benign_refused: u64 = list.iter().map(|o| o.benign.refused_total()).sum();
         self.targets.push((
             "benign clients beside attacks not refused".into(),
@@ -174,7 +208,10 @@ impl Report {
         self.line("");
         self.line("| measure | no attack | during the flood |");
         self.line("|---|---|---|");
-        self.line(format!("| requests | {} | {} |", f.baseline.sent, f.during.sent));
+        self.line(format!(
+            "| requests | {} | {} |",
+            f.baseline.sent, f.during.sent
+        ));
         self.line(format!(
             "| served (200) within 1 s | {:.1}% | {:.1}% |",
             f.baseline.share() * 100.0,
@@ -214,19 +251,37 @@ impl Report {
         self.line("| measure | value |");
         self.line("|---|---|");
         self.line(format!("| normal reads | {} |", e.normal_reads));
-        self.line(format!("| records read in the burst (200) | {} |", e.burst_ok));
+        self.line(format!(
+            "| records read in the burst (200) | {} |",
+            e.burst_ok
+        ));
         let opt = |v: Option<usize>| v.map_or("never".to_owned(), |n| n.to_string());
-        self.line(format!("| records read before the first alert | {} |", opt(e.before_alert)));
+        self.line(format!(
+            "| records read before the first alert | {} |",
+            opt(e.before_alert)
+        ));
         self.line(format!(
             "| records read before the account was stopped | {} (first refusal: {}) |",
             opt(e.before_hold),
-            e.first_refusal_status.map_or("none".into(), |s| s.to_string())
+            e.first_refusal_status
+                .map_or("none".into(), |s| s.to_string())
         ));
-        self.line(format!("| alerts | {} |", if e.alert_kinds.is_empty() { "none".into() } else { e.alert_kinds.join(", ") }));
+        self.line(format!(
+            "| alerts | {} |",
+            if e.alert_kinds.is_empty() {
+                "none".into()
+            } else {
+                e.alert_kinds.join(", ")
+            }
+        ));
         self.line("");
         self.targets.push((
             "exfiltration detected and stopped (records read before it)".into(),
-            format!("alert after {}, stopped after {}", opt(e.before_alert), opt(e.before_hold)),
+            format!(
+                "alert after {}, stopped after {}",
+                opt(e.before_alert),
+                opt(e.before_hold)
+            ),
             Some(e.before_alert.is_some() && e.before_hold.is_some()),
         ));
     }
@@ -253,7 +308,11 @@ impl Report {
         if let (Some(a), Some(b)) = (m.get(m.len().saturating_sub(2)), m.last())
             && m.len() >= 2
         {
-            let capped = b.tracked <= a.tracked.max(50_000) && b.memory_bytes as f64 <= a.memory_bytes as f64 * 1.10;
+            // The default table holds 50,000 sources: once both steps are at the cap,
+            // memory must not grow with more sources.
+            let at_cap = a.tracked >= 50_000;
+            let capped = b.tracked <= 50_000
+                && (!at_cap || b.memory_bytes as f64 <= a.memory_bytes as f64 * 1.10);
             self.targets.push((
                 format!("memory bounded (a fixed cap) at {} sources", b.sources),
                 format!(
@@ -302,9 +361,60 @@ impl Report {
         ));
     }
 
-    pub async fn crs(&mut self, quick: bool) {
+    pub fn crs(&mut self, run: Option<tools::Output>) {
         self.line("## 7. OWASP CRS regression requests (the inspector)");
         self.line("");
+        let Some(out) = run else {
+            self.line("Skipped: `../shared/testdata/owasp-crs` is missing.");
+            self.line("");
+            self.targets.push((
+                "CRS ≥ 95% detected, ≤ 5% near-misses flagged".into(),
+                "not measured (no data)".into(),
+                None,
+            ));
+            return;
+        };
+        self.crs_table(&out);
+    }
+
+    fn crs_table(&mut self, out: &tools::Output) {
+        if out.timed_out || out.status != Some(0) {
+            self.line(format!(
+                "Not measured: the CRS example {} (status {:?}). {}",
+                if out.timed_out {
+                    "overran its time"
+                } else {
+                    "failed"
+                },
+                out.status,
+                out.text.lines().last().unwrap_or("")
+            ));
+            self.targets.push((
+                "CRS ≥ 95% detected, ≤ 5% near-misses flagged".into(),
+                "not measured".into(),
+                None,
+            ));
+            return;
+        }
+        self.line(format!("`cargo run --release -p sentinel --example crs` ({:.0} s, including its build when needed; started at the beginning of the run, beside the other measures):", out.took.as_secs_f64()));
+        self.line("");
+        for l in out.text.lines() {
+            if !l.trim().is_empty() {
+                self.line(l);
+            }
+        }
+        self.line("");
+        self.targets.push((
+            "CRS ≥ 95% of SQLi/XSS/traversal/RCE attacks detected, ≤ 5% near-misses flagged".into(),
+            "see the CRS table above (its last column)".into(),
+            None,
+        ));
+    }
+}
+
+/// Runs the CRS example (`None` when the data directory is missing).
+pub async fn run_crs(quick: bool) -> Option<tools::Output> {
+    {
         let dir = Path::new("../shared/testdata/owasp-crs");
         let dir = if dir.is_dir() {
             dir.to_path_buf()
@@ -312,48 +422,31 @@ impl Report {
             Path::new("/work/shared/testdata/owasp-crs").to_path_buf()
         };
         if !dir.is_dir() {
-            self.line("Skipped: `../shared/testdata/owasp-crs` is missing.");
-            self.line("");
-            self.targets.push(("CRS ≥ 95% detected, ≤ 5% near-misses flagged".into(), "not measured (no data)".into(), None));
-            return;
+            return None;
         }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let d = dir.display().to_string();
-        let mut args = vec!["run", "--release", "-q", "-p", "sentinel", "--example", "crs", "--", d.as_str()];
+        let mut args = vec![
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "sentinel",
+            "--example",
+            "crs",
+            "--",
+            d.as_str(),
+        ];
         if std::env::var_os("CI").is_some() {
             args.insert(1, "--locked");
         }
         let limit = Duration::from_secs(if quick { 240 } else { 600 });
-        let out = tools::run(&cargo, &args, Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap(), limit).await;
-        if out.timed_out || out.status != Some(0) {
-            self.line(format!(
-                "Not measured: the CRS example {} (status {:?}). {}",
-                if out.timed_out { "overran its time" } else { "failed" },
-                out.status,
-                out.text.lines().last().unwrap_or("")
-            ));
-            self.targets.push(("CRS ≥ 95% detected, ≤ 5% near-misses flagged".into(), "not measured".into(), None));
-            return;
-        }
-        self.line(format!("`cargo run --release -p sentinel --example crs` ({:.0} s, including any build):", out.took.as_secs_f64()));
-        self.line("");
-        let mut table = Vec::new();
-        for l in out.text.lines() {
-            if l.trim_start().starts_with('|') || l.starts_with('#') || !l.trim().is_empty() {
-                self.line(l);
-            }
-            if l.trim_start().starts_with('|') {
-                table.push(l.to_owned());
-            }
-        }
-        self.line("");
-        self.targets.push((
-            "CRS ≥ 95% of SQLi/XSS/traversal/RCE attacks detected, ≤ 5% near-misses flagged".into(),
-            "see the CRS table above".into(),
-            None,
-        ));
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        Some(tools::run(&cargo, &args, root, limit).await)
     }
+}
 
+impl Report {
     pub fn summary(&mut self, took: Duration) {
         self.line("## Targets against measured");
         self.line("");

@@ -10,9 +10,8 @@ use tokio::process::Command;
 pub const TOOLS: [&str; 4] = ["hydra", "sqlmap", "slowhttptest", "wrk"];
 
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| d.join(tool).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
 }
 
 /// Installs the tools that are missing (`apt-get install -y`, when root); returns the
