@@ -127,10 +127,8 @@ where
     let cookie = clinic.clinicians[0].cookie.clone();
     let (requests, notes, benign) = {
         let benign = benign::run(&clinic, light(benign_for), 7, stop.clone());
-        let attack = async {
-            let r = attack(clinic.base.clone(), clinic.origin.clone(), cookie, work).await;
-            r
-        };
+        let attack =
+            async { attack(clinic.base.clone(), clinic.origin.clone(), cookie, work).await };
         let ((requests, notes), seen) = tokio::join!(
             async {
                 let r = attack.await;

@@ -345,7 +345,7 @@ pub async fn run(clinic: &Clinic, load: Load, seed: u64, stop: Arc<AtomicBool>) 
                     1 => {
                         a.page("/appointments").await;
                     }
-                    2 | 3 | 4 if !care.is_empty() => {
+                    2..=4 if !care.is_empty() => {
                         let id = &care[a.rng.below(care.len() as u64) as usize];
                         a.page(&format!("/records/patients/{id}")).await;
                         a.fhir(&format!("/fhir/Patient/{id}")).await;
@@ -413,6 +413,5 @@ pub async fn run(clinic: &Clinic, load: Load, seed: u64, stop: Arc<AtomicBool>) 
     for t in tasks {
         let _ = t.await;
     }
-    let seen = total.lock().unwrap().clone();
-    seen
+    total.lock().unwrap().clone()
 }

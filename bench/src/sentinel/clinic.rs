@@ -364,14 +364,7 @@ pub fn browser(
         .header("user-agent", CHROME_UA)
         .header("accept", accept)
         .header("accept-language", "en-NZ,en;q=0.9,mi;q=0.8")
-        .header(
-            "sec-fetch-site",
-            if dest == "document" {
-                "same-origin"
-            } else {
-                "same-origin"
-            },
-        )
+        .header("sec-fetch-site", "same-origin")
         .header(
             "sec-fetch-mode",
             if dest == "document" {
