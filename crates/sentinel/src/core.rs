@@ -411,9 +411,23 @@ impl Core {
                     .entry(account.clone(), now, || AccountState::new(now, half_life));
                 // Only what the account itself did holds it: failed sign-ins at it are
                 // someone else's doing, and holding it would lock its owner out.
-                if raise(&cfg, &mut a.common, &finding, now) == Level::Block
-                    && holds_account(finding.detector)
-                {
+                let level = raise(&cfg, &mut a.common, &finding, now);
+                if level == Level::Throttle && holds_account(finding.detector) {
+                    // Reading too much: every session of the account slows to the
+                    // throttle rate until a person looks (or the throttle ends), so an
+                    // exfiltration in progress slows at once instead of at the next
+                    // finding.
+                    let sessions: Vec<SessionKey> = self
+                        .sessions
+                        .iter()
+                        .filter(|(_, s)| s.account.as_deref() == Some(account.as_str()))
+                        .map(|(k, _)| *k)
+                        .collect();
+                    for key in sessions {
+                        verdicts.throttle_session(key, now + ms(cfg.throttle_for));
+                    }
+                }
+                if level == Level::Block && holds_account(finding.detector) {
                     // Held until a person releases it (or the longest block passes).
                     verdicts.held_accounts.insert(
                         account.clone(),

@@ -475,6 +475,39 @@ fn sign_in_forms_with_odd_passwords_yield_nothing() {
 }
 
 #[test]
+fn a_self_hosted_sites_own_referer_yields_nothing_but_an_attack_in_it_is_found() {
+    for referer in [
+        "http://localhost:8080/records/patients/abc",
+        "http://127.0.0.1:8080/",
+        "https://10.0.0.5/security?x=1",
+        "http://localhost:41853",
+    ] {
+        let headers: [(&str, &[u8]); 1] = [("referer", referer.as_bytes())];
+        let found = inspect(&RequestParts {
+            method: "GET",
+            path: "/records",
+            headers: &headers,
+            ..RequestParts::default()
+        });
+        assert!(found.is_empty(), "{referer}: {found:?}");
+    }
+    let attack: [(&str, &[u8]); 1] = [(
+        "referer",
+        b"http://localhost:8080/?q=%27%20UNION%20SELECT%20password%20FROM%20users--",
+    )];
+    let found = inspect(&RequestParts {
+        method: "GET",
+        path: "/records",
+        headers: &attack,
+        ..RequestParts::default()
+    });
+    assert!(
+        !found.is_empty(),
+        "the query of a referer is still inspected"
+    );
+}
+
+#[test]
 fn security_forms_naming_addresses_yield_nothing() {
     // The security officer blocks and unblocks addresses by typing them in.
     for form in [

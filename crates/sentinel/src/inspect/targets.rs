@@ -142,8 +142,38 @@ fn header(name: &str, value: &[u8], out: &mut Targets) {
     match lower.as_str() {
         "user-agent" => out.push_raw(TargetKind::UserAgent, Location::Header, value, false),
         "cookie" => pairs(value, b';', Location::Cookie, false, out),
-        "referer" => out.push_raw(TargetKind::Header, Location::Header, value, true),
+        // Browsers send the page they came from: its scheme and host (the site's own,
+        // often `localhost` or a private address when self-hosted) say nothing; an
+        // attack would be in its path or query.
+        "referer" => {
+            out.push_raw(
+                TargetKind::Header,
+                Location::Header,
+                referer_rest(value),
+                true,
+            );
+        }
         _ => out.push_raw(TargetKind::Header, Location::Header, value, false),
+    }
+}
+
+/// A Referer without its `scheme://host[:port]` (the whole value when it is no URL).
+fn referer_rest(value: &[u8]) -> &[u8] {
+    let lower_starts =
+        |p: &[u8]| value.len() >= p.len() && value[..p.len()].eq_ignore_ascii_case(p);
+    let after = if lower_starts(b"https://") {
+        8
+    } else if lower_starts(b"http://") {
+        7
+    } else {
+        return value;
+    };
+    match value[after..]
+        .iter()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+    {
+        Some(i) => &value[after + i..],
+        None => b"",
     }
 }
 
