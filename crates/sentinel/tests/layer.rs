@@ -274,3 +274,74 @@ async fn a_real_server_blocks_a_prober_on_loopback() {
     server.abort();
     engine.abort();
 }
+
+#[tokio::test]
+async fn an_account_reading_far_too_much_is_slowed_at_once() {
+    let mut rig = Rig::new(Config {
+        session_cookie: Some("tw_session".into()),
+        ..Config::default()
+    });
+    let router = app(&rig, Arc::new(Semaphore::new(100)));
+    let with_cookie = || {
+        let mut r = from("192.0.2.9:1", "/");
+        r.headers_mut()
+            .insert("cookie", "tw_session=alice-session".parse().unwrap());
+        r
+    };
+    // Alice's session is seen, signed in.
+    let r = router
+        .clone()
+        .oneshot(from("192.0.2.9:1", "/me"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(body_text(r).await, "you are alice");
+    rig.engine.process_pending();
+    // She reads hundreds of records in a few minutes, with no history of it (ids in
+    // no order: walking them in order is another rule).
+    let letters = |mut n: i64| {
+        let mut id = String::from("subject-");
+        for _ in 0..4 {
+            id.push(char::from(b'a' + (n % 26) as u8));
+            n /= 26;
+        }
+        id
+    };
+    for k in 0..400i64 {
+        rig.feed(read(
+            T0 + k * 500,
+            ip("192.0.2.9"),
+            "alice",
+            &letters(k * 7919 % 10_007),
+        ));
+    }
+    let alerts = rig.drain_alerts();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == sentinel::Detector::BulkRead),
+        "{alerts:?}"
+    );
+    assert!(
+        !rig.sentinel.is_held("alice"),
+        "one finding throttles, it does not hold"
+    );
+    // Her session is now throttled: a burst of requests meets 429 with Retry-After.
+    let mut throttled = None;
+    for i in 0..60 {
+        let r = router.clone().oneshot(with_cookie()).await.unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers().contains_key("retry-after"));
+            throttled = Some(i);
+            break;
+        }
+    }
+    assert!(throttled.is_some(), "the session was never slowed");
+    // Others are not.
+    let r = router
+        .clone()
+        .oneshot(from("198.51.100.7:1", "/"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
