@@ -426,6 +426,50 @@ fn benign_fhir_searches_yield_nothing() {
 }
 
 #[test]
+fn sql_probes_in_odd_places_are_detected() {
+    // A name whose `=` was encoded carries the value; a name or value of symbols only;
+    // a keyword cut by a comment; a catalog as a parameter name; literal comparisons.
+    let bodies: [&[u8]; 10] = [
+        b"pay%3DAND+7639%3D%28",
+        b"pay%3D%7C%7C+langCode+%3D%3D+%27",
+        b"q=%22%27",
+        b"op=%3C%3D%3E",
+        b"email=x%27%20or%20true--",
+        b"test=DR/**/OP/**/patients",
+        b"sysobjects",
+        b"id=OR%20json_extract(%27%7B%7D%27%2C%20%27%24.a%27)%20%3D%20%27b%27",
+        b"v=%27admin%27%2C%200x41",
+        b"q=%27a%27%21%3D%27b",
+    ];
+    for body in bodies {
+        let found = post("/post", "application/x-www-form-urlencoded", body);
+        assert_family(&found, Family::Sqli, &String::from_utf8_lossy(body));
+    }
+}
+
+#[test]
+fn ordinary_symbols_names_and_short_notes_yield_nothing() {
+    let queries = [
+        "q=C%2B%2B+developer",
+        "comment=BP+120%2F80+(sitting)%3B+HR+72+%5Bregular%5D",
+        "answer=--&rating=%3A-)&mood=!!!",
+        "name=Mary-Jane+O%27Brien-Smith&email=o%27reilly%40example.com",
+        "sort=name&order=asc&ids=1,2,3&range=10-20",
+        "q=%3F%3F&ellipsis=...&dash=-",
+        "note=take+1+tab+(500mg)+twice+a+day+with+food",
+        "where=home&from=clinic&select=all&union=yes",
+        "city=Coeur+d%27Alene&street=1+O%27Connell+St",
+    ];
+    for q in queries {
+        let found = get("/fhir/Patient", Some(q));
+        assert!(found.is_empty(), "{q}: {found:?}");
+    }
+    let json = br#"{"resourceType":"Patient","name":[{"family":"O'Brien","given":["Se\u00e1n"]}],"telecom":[{"system":"email","value":"sean.o'brien@example.com"}],"note":"Allergic to penicillin (rash) -- mum says 'not sure' about sulfa"}"#;
+    let found = post("/fhir/Patient", "application/fhir+json", json);
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
 fn benign_clinical_notes_yield_nothing() {
     let notes: [&str; 16] = [
         r#"{"note":"Patient reports pain > 7/10; advised to drop dose and select a softer diet."}"#,

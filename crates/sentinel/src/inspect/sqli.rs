@@ -60,7 +60,7 @@ static RULES: &[Rule] = &[
         concat!(
             r#"(?:['"`)]|\b\d+|^)\s*"#,
             boolop!(),
-            r#"\s*[(\s'"`]*[-+]?[\w.@$\[\]]*['"`)]*\s*"#,
+            r#"\s*[(\s]*(?:['"`][^'"`]{0,30}['"`]|['"`]?[-+]?[\w.@$\[\]]+['"`]?)\)*\s*"#,
             cmp!(),
             r#"\s*[('"`]*[-+\w@'"`]"#
         ),
@@ -69,7 +69,7 @@ static RULES: &[Rule] = &[
     rule(
         "sqli-comment-after-operator",
         7,
-        r#"['"`]\s*(?:[-+|^&<>=*/%!]|\b(?:is|not|like|glob|or|and|xor)\b)[^'"@~]{0,24}?(?:--|#)\s*-?\s*$|\b(?:or|and|xor)\s+\d+\s*(?:--|#)\s*-?\s*$"#,
+        r#"['"`]\s*(?:[-+|^&<>=*/%!]|\b(?:is|not|like|glob|or|and|xor)\b)[^'"@~]{0,60}?(?:--|#)\s*-?\s*$|\b(?:or|and|xor)\s+\d+\s*(?:--|#)\s*-?\s*$"#,
     ),
     rule(
         "sqli-keyword-then-comment",
@@ -80,7 +80,7 @@ static RULES: &[Rule] = &[
         "sqli-statement-fragment",
         7,
         concat!(
-            r#"\bselect\s+(?:pg_sleep|sleep\s*\(|benchmark\s*\(|if\s*\(|\(\s*(?:case|select)\b|case\s+when\b|@@\w|(?:user|version|database|current_user)\s*\()"#,
+            r#"\bselect\s+(?:pg_sleep|sleep\s*\(|benchmark\s*\(|i?if\s*\(|\(\s*(?:case|select)\b|case\s+when\b|@@\w|(?:user|version|database|current_user)\s*\()"#,
             r#"|\bvalues\s*\(\s*['"][^'"]*['"]\s*,|\bexecute\s+immediate\b|\bdeclare\s+@\w|\bexec(?:ute)?\s*\(\s*@"#,
             r#"|\bhaving\s+(?:count|sum|avg|min|max)\s*\(|\bprocedure\s+analyse\b|;\s*(?:truncate|shutdown)\b"#,
             r#"|`\w+`\s*\.\s*`\w+`|(?:\)|`|\b\d+)\s*as\s+[\w`"']+\s+from\b"#,
@@ -232,7 +232,7 @@ static RULES: &[Rule] = &[
     rule(
         "sqli-char-obfuscation",
         7,
-        r"\b(?:char|chr|nchar)\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|(?:\b(?:char|chr)\s*\(\s*\d+\s*\)\s*(?:\+|\|\|)\s*){2}",
+        r"\b(?:char|chr|nchar)\s*\(\s*\d+\s*(?:,\s*\d+\s*){2,}\)|(?:\b(?:char|chr)\s*\(\s*\d+\s*\)\s*(?:\+|\|\||\.)\s*){2}",
     ),
     rule(
         "sqli-case-when",
@@ -248,6 +248,35 @@ static RULES: &[Rule] = &[
         "sqli-having-probe",
         7,
         r#"['"`)\d]\s*\b(?:having|group\s+by|order\s+by|procedure\s+analyse|limit\s+\d+\s*,)\b"#,
+    ),
+    rule(
+        "sqli-literal-comparison",
+        7,
+        r#"['"][^'"\s]{0,20}['"]\s*(?:!=|<>|<=>|==?)\s*['"]"#,
+    ),
+    rule(
+        "sqli-truncated-condition",
+        8,
+        concat!(
+            r#"['"`]\s*"#,
+            boolop!(),
+            r#"\s*(?:\d+\s*(?:=|<>|!=|<|>)\s*$|(?:not\s+)?(?:true|false)\b\s*(?:[;)#]|--|$))"#
+        ),
+    ),
+    rule(
+        "sqli-union-select",
+        8,
+        r"\b(?:except|intersect)\s+(?:all\s+)?select\s*[.(]?\s*(?:\d+\s*,|null\b|\*\s*from\b|@@)",
+    ),
+    rule(
+        "sqli-concat-operator",
+        6,
+        r#"(?:\d|['"`)])\s*(?:\|\||&&)\s*(?:[a-z_][\w.]*\s*(?:[.(=<>!]|$)|\()"#,
+    ),
+    rule(
+        "sqli-statement-fragment",
+        7,
+        r"^\s*from\s+[\w.`]+\s+(?:group|order)\s+by\s+[\w.`]+\s*(?:$|[,&;)]|asc\b|desc\b)",
     ),
     rule(
         "sqli-load-data",
@@ -282,7 +311,7 @@ static STRICT_RULES: &[Rule] = &[
         concat!(
             r#"(?:^|^\s*\d+\s|['"`)]|^/[\w.-]+\s)\s*"#,
             boolop!(),
-            r#"\s*\(?\s*!?\s*(?:[\w.@$'"`-]{1,40}\s*)?(?:[=<>!]|\bis\b|\blike\b|\bregexp\b|-\s*$|\(\s*$|,)|(?:^|['"`])\s*(?:or|and|xor|div)\s+['"]?\d+['"]?\s*$|^/[\w.-]+\s+(?:or|and|xor)\s*\(?$"#
+            r#"\s*\(?\s*!?\s*(?:[\w.@$'"`-]{1,40}\s*(?:[=<>!(,]|\bis\b|\blike\b|\bregexp\b|-\s*$)|-\s*$|\(\s*$|,)|^\s*['"`]\s*(?:or|and|xor|\|\||&&)\s+\S|^\s*(?:and|or|xor)\s+['"]\d+['"]|['"`]\s*\d+\s*(?:or|and|xor|\|\||&&)\s*\d+|\\['"`]+\s*(?:or|and|xor|union|select)\b|(?:^|['"`])\s*(?:or|and|xor|div)\s+['"]?\d+['"]?\s*$|^/[\w.-]+\s+(?:or|and|xor)\s*\(?$"#
         ),
     ),
     rule(
@@ -298,7 +327,12 @@ static STRICT_RULES: &[Rule] = &[
     rule(
         "sqli-quote-fragment",
         5,
-        r#"['"`]\s*(?:[-+*/%=<>^|&#~]\s*){1,4}(?:['"`]|\d|$)|['"`]\s+['"`]\s*,|['"`]{2}\s*,\s*['"`]{2}|['"`],\s*\d+\s*,\s*\d|['"`]\d+\s*[-+*/%]\s*\d|'\s*\*\s*from\b|\d'\s+'\s*\d|^\s*\^\s*'|['"`]\s*;\s*\w+\s*['"`]"#,
+        r#"['"`]\s*(?:\?\s)?\s*(?:[-+*/%=<>^|&#~]\s*){1,5}(?:['"`]|\d|$)|^\s*['"]\s*(?:[:;,\]}]|\d+:\d)|['"`]\s*,\s*\(?\s*(?:0x[0-9a-f]+|\d+)\s*\)?\s*$|^\s*`[\w.$]+`\s*$|['"`]\s+['"`]\s*,|['"`]{2}\s*,\s*['"`]{2}|['"`],\s*\d+\s*,\s*\d|['"`]\d+\s*[-+*/%]\s*\d|'\s*\*\s*from\b|\d'\s+'\s*\d|^\s*\^\s*'|['"`]\s*;\s*\w+\s*['"`]"#,
+    ),
+    rule(
+        "sqli-obfuscated-keyword",
+        6,
+        r"union\s*(?:all\s*)?select.{0,40}from|\b\d+\.e\s*(?:\(|\.[a-z_])",
     ),
     rule(
         "sqli-catalog-fragment",
@@ -357,6 +391,7 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     {
         set.scan(target, text, out);
     }
+    symbols(target, out);
     if !text.bytes().any(is_sql_punct) {
         // Catalog and procedure names need no punctuation around them.
         if text.contains('_') || text.contains('.') || target.context != Context::Prose {
@@ -378,6 +413,18 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     }
     if let Some(set) = RAW_SET.as_ref() {
         set.scan(target, text, out);
+    }
+    if text.contains("/*")
+        && let Some(evidence) = split_keyword(text)
+        && target.min_weight <= 7
+    {
+        out.push(
+            Family::Sqli,
+            "sqli-comment-splits-keyword",
+            target.location,
+            evidence,
+            7,
+        );
     }
     if let Some(set) = SET.as_ref() {
         let mut view = view(text);
@@ -403,6 +450,155 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
             }
         }
     }
+}
+
+/// Characters that mean something to SQL (or to a query built from a value) and that
+/// no identifier holds.
+fn is_sql_special(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '"'
+            | '`'
+            | ';'
+            | '='
+            | '<'
+            | '>'
+            | '|'
+            | '&'
+            | '@'
+            | '#'
+            | '!'
+            | '$'
+            | '%'
+            | '^'
+            | '*'
+            | '('
+            | ')'
+            | '~'
+            | '\\'
+    )
+}
+
+/// SQL operators, each of which may be what a probe sends alone to see whether the
+/// query breaks.
+const OPERATORS: &[&str] = &[
+    "&&", "||", "<>", "!=", "<=", ">=", "==", "<=>", "<<", ">>", "->", "->>", "!<", "!>", ":=",
+];
+
+/// Names and structured values made of symbols only, and names with quotes: a
+/// parameter name is an identifier and a structured value a word, a number or a code;
+/// a lone operator, a run of quotes or a keyboard row of symbols in one is a probe for
+/// how the query behind it breaks.
+fn symbols(target: &Target, out: &mut Findings) {
+    if target.kind == TargetKind::Path {
+        return;
+    }
+    let text = target.text.trim();
+    if text.chars().any(char::is_alphanumeric) || text.chars().count() < 2 {
+        return;
+    }
+    let mut specials = [false; 128];
+    let mut distinct = 0;
+    let mut count = 0;
+    for c in text.chars().filter(|c| is_sql_special(*c)) {
+        count += 1;
+        let slot = &mut specials[c as usize & 127];
+        if !*slot {
+            *slot = true;
+            distinct += 1;
+        }
+    }
+    // Cookies are machine-written but hold more symbols (`==` padding, `%` escapes).
+    let enough = match target.context {
+        Context::Header => count >= 3,
+        Context::Prose | Context::Data => true,
+    };
+    let junk = OPERATORS.contains(&text)
+        || (distinct >= 2 && enough)
+        || (distinct >= 1 && text.chars().count() >= 6)
+        || text.starts_with("---")
+        || (target.kind == TargetKind::Name && distinct >= 1);
+    if junk && target.min_weight <= 4 {
+        out.push(Family::Sqli, "sqli-symbol-value", target.location, text, 4);
+    }
+}
+
+/// Names of database catalogs, system databases and procedures: a parameter named
+/// after one is a probe even though it looks like a plain identifier.
+pub(crate) fn is_catalog_name(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "information_schema",
+        "tempdb",
+        "msdb",
+        "northwind",
+        "schema_name",
+        "msysobjects",
+        "msysaccessobjects",
+        "msysqueries",
+        "sysobjects",
+        "syscolumns",
+        "sysdatabases",
+        "sqlite_master",
+        "sqlite_schema",
+        "pg_catalog",
+        "pg_shadow",
+        "mysql.user",
+        "mysql.db",
+        "sp_executesql",
+        "xp_cmdshell",
+    ];
+    name.len() >= 4 && name.len() <= 24 && NAMES.iter().any(|n| name.eq_ignore_ascii_case(n))
+}
+
+/// A SQL keyword cut in two by a comment (`DR/**/OP`, `SEL/*x*/ECT`): the comment
+/// hides the keyword from a filter that reads it as a space, while a filter or
+/// database that drops comments reads the keyword whole.
+fn split_keyword(text: &str) -> Option<&str> {
+    const KEYWORDS: &[&str] = &[
+        "select",
+        "union",
+        "insert",
+        "update",
+        "delete",
+        "drop",
+        "alter",
+        "create",
+        "where",
+        "from",
+        "having",
+        "order",
+        "group",
+        "exec",
+        "execute",
+        "declare",
+        "truncate",
+        "table",
+        "sleep",
+        "benchmark",
+        "waitfor",
+        "concat",
+    ];
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("/*") {
+        let start = from + pos;
+        let end = text[start + 2..].find("*/").map(|e| start + 2 + e + 2)?;
+        let left = text[..start]
+            .rsplit(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        let right = text[end..]
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        if !left.is_empty() && !right.is_empty() {
+            let joined = format!("{left}{right}");
+            if KEYWORDS.contains(&joined.as_str()) {
+                return Some(&text[start - left.len()..end + right.len()]);
+            }
+        }
+        from = end;
+    }
+    None
 }
 
 /// A comparison of two literals that is always true (`1=1`, `'a' like 'a'`, `1 is not

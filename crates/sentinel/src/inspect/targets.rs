@@ -195,11 +195,19 @@ pub(crate) fn pairs(
             Some(eq) => (&pair[..eq], Some(&pair[eq + 1..])),
             None => (pair, None),
         };
-        if !is_plain_name(name) {
-            out.push_raw(TargetKind::Name, location, name, plus_is_space);
+        let decoded_name = decode_value(&name[..name.len().min(MAX_VALUE)], plus_is_space);
+        if !is_plain_name(name) || super::sqli::is_catalog_name(&decoded_name) {
+            // A name that decodes to `a=b` had its `=` encoded: an application that
+            // decodes twice reads `b` as the value, so it is inspected as one too.
+            if let Some((left, rest)) = decoded_name.split_once('=')
+                && !rest.trim().is_empty()
+            {
+                let context = value_context(left, rest);
+                out.push_text_in(TargetKind::Value, location, rest.to_string(), 0, context);
+            }
+            out.push_text(TargetKind::Name, location, decoded_name.clone(), 0);
         }
         if let Some(value) = value.filter(|v| !v.is_empty()) {
-            let decoded_name = decode_value(name, plus_is_space);
             let min_weight = if is_secret_name(&decoded_name) {
                 SECRET_MIN_WEIGHT
             } else {
@@ -309,11 +317,63 @@ pub(crate) fn is_prose_name(name: &str) -> bool {
 
 /// Text with four or more words reads as prose whatever its field is called.
 pub(crate) fn looks_like_prose(text: &str) -> bool {
-    text.split_whitespace()
-        .filter(|w| w.bytes().filter(u8::is_ascii_alphabetic).count() >= 2)
-        .take(4)
-        .count()
-        >= 4
+    let words = text.split_whitespace().filter(|w| is_prose_word(w)).count();
+    // Code (`f('{"a": 1}') = 'x'`) has words too, but more brackets and operators.
+    words >= 4
+        && text
+            .bytes()
+            .filter(|b| {
+                matches!(
+                    b,
+                    b'{' | b'}'
+                        | b'['
+                        | b']'
+                        | b'('
+                        | b')'
+                        | b'='
+                        | b'<'
+                        | b'>'
+                        | b'$'
+                        | b';'
+                        | b'|'
+                        | b'&'
+                        | b'`'
+                )
+            })
+            .count()
+            * 2
+            <= words * 3
+}
+
+/// A word as prose has it: letters (an apostrophe or hyphen between them), perhaps
+/// wrapped in quotes or brackets and followed by punctuation (`"tired,"`, `(3-4h)` is
+/// not one, `O'Brien's` is). Identifiers (`a.b`, `x_y`, `tag1`), operators and code
+/// fragments (`iif(1`, `ab-,`) are not words.
+fn is_prose_word(word: &str) -> bool {
+    let core = word
+        .trim_start_matches([
+            '(', '"', '\'', '\u{201c}', '\u{2018}', '[', '{', '<', '¿', '¡',
+        ])
+        .trim_end_matches([
+            '.', ',', ';', ':', '!', '?', ')', '"', '\'', '\u{201d}', '\u{2019}', ']', '}', '>',
+        ]);
+    let mut letters = 0;
+    let mut prev_letter = false;
+    let mut chars = core.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphabetic() {
+            letters += 1;
+            prev_letter = true;
+        } else if matches!(c, '\'' | '-' | '\u{2019}' | '/')
+            && prev_letter
+            && chars.peek().is_some_and(|n| n.is_alphabetic())
+        {
+            prev_letter = false;
+        } else {
+            return false;
+        }
+    }
+    letters >= 2
 }
 
 /// The context of a value under a field name.
