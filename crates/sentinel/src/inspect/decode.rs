@@ -34,6 +34,15 @@ pub(crate) fn decode_value(raw: &[u8], plus_is_space: bool) -> String {
 pub(crate) fn fold(text: &str) -> String {
     let text = html_entities(text);
     let text = backslash_escapes(&text);
+    if text.is_ascii() {
+        // The common case (headers, paths, most values): only case and NUL bytes to
+        // fold, a byte at a time.
+        return text
+            .bytes()
+            .filter(|&b| b != 0)
+            .map(|b| char::from(b.to_ascii_lowercase()))
+            .collect();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -36,6 +36,7 @@
 //! findings can be summed per source.
 
 mod body;
+mod clean;
 mod command;
 mod decode;
 mod java;
@@ -208,7 +209,15 @@ pub fn inspect(parts: &RequestParts<'_>) -> Vec<Finding> {
     protocol::inspect_request(parts, &mut out);
     scanner::inspect_request(parts, &mut out);
     for target in targets::collect(parts) {
+        let (clean, key) = clean::seen(&target);
+        if clean {
+            continue;
+        }
+        let before = out.attempts;
         inspect_target(&target, &mut out);
+        if out.attempts == before {
+            clean::remember(key);
+        }
         if out.full() {
             break;
         }
@@ -260,6 +269,8 @@ fn inject_families(target: &Target, out: &mut Findings) {
 #[derive(Debug, Default)]
 struct Findings {
     items: Vec<Finding>,
+    /// Every finding offered, kept or not: a target that offered none is clean.
+    attempts: usize,
 }
 
 impl Findings {
@@ -272,6 +283,7 @@ impl Findings {
         evidence: &str,
         weight: u8,
     ) {
+        self.attempts += 1;
         if self.full() {
             return;
         }
@@ -329,6 +341,30 @@ mod tests {
         assert_eq!(cut.chars().count(), MAX_EVIDENCE + 1);
         assert!(cut.ends_with('…'));
         assert_eq!(truncate_evidence("a\r\nb"), "a\\r\\nb");
+    }
+
+    fn request_with_cookie<'a>(headers: &'a [(&'a str, &'a [u8])]) -> RequestParts<'a> {
+        RequestParts {
+            method: "GET",
+            path: "/account",
+            headers,
+            ..RequestParts::default()
+        }
+    }
+
+    #[test]
+    fn remembering_clean_values_hides_no_probe() {
+        let probe: &[u8] = b"a=1' OR '1'='1";
+        let twice: [(&str, &[u8]); 1] = [("cookie", b"a=1' OR '1'='1; b=1' OR '1'='1")];
+        let once: [(&str, &[u8]); 1] = [("cookie", probe)];
+        let clean: [(&str, &[u8]); 1] = [("cookie", b"tw_session=abc123")];
+        for _ in 0..3 {
+            // The second cookie's finding is a duplicate of the first's in this
+            // request: it must not be remembered as clean for the next one.
+            assert!(!inspect(&request_with_cookie(&twice)).is_empty());
+            assert!(!inspect(&request_with_cookie(&once)).is_empty());
+            assert!(inspect(&request_with_cookie(&clean)).is_empty());
+        }
     }
 
     #[test]
