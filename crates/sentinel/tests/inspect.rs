@@ -470,6 +470,52 @@ fn ordinary_symbols_names_and_short_notes_yield_nothing() {
 }
 
 #[test]
+fn xss_breakouts_are_detected() {
+    let queries = [
+        "a=--%3E",
+        "a=--%3E%3Cimg%20src=x%3E",
+        "a=%3Cimportimplementation=%22x%22",
+        "a=%22in%20\\u0076alueOf%3d1",
+        "a=%27%20%20x.y.z=1",
+        "a=+!![]",
+        "a=%C2%BCb%C2%BEbold%C2%BC/b%C2%BE",
+    ];
+    for q in queries {
+        assert_family(&get("/get", Some(q)), Family::Xss, q);
+    }
+    let headers: [(&str, &[u8]); 1] = [("User-Agent", b"foo!ENTITY % bar SYSTEM")];
+    let found = inspect(&RequestParts {
+        method: "GET",
+        path: "/",
+        headers: &headers,
+        ..RequestParts::default()
+    });
+    assert_family(&found, Family::Xss, "entity declaration in a user agent");
+}
+
+#[test]
+fn arrows_fractions_and_page_names_yield_nothing() {
+    let queries = [
+        "note=BP+160+--%3E+135+after+rest,+reviewed+in+clinic",
+        "dose=take+%C2%BC+tab+am+and+%C2%BE+tab+pm",
+        "q=what+is+in+stock%3F&sort=price",
+        "title=%22In+Case+of+Emergency%22",
+        "name=%D0%BC%D0%B0%D1%80%D0%B8%D1%8F",
+    ];
+    for q in queries {
+        let found = get("/fhir/Patient", Some(q));
+        assert!(found.is_empty(), "{q}: {found:?}");
+    }
+    for path in [
+        "/help/javascript-manual/document.cookie",
+        "/docs/window.location",
+    ] {
+        let found = get(path, None);
+        assert!(found.is_empty(), "{path}: {found:?}");
+    }
+}
+
+#[test]
 fn benign_clinical_notes_yield_nothing() {
     let notes: [&str; 16] = [
         r#"{"note":"Patient reports pain > 7/10; advised to drop dose and select a softer diet."}"#,

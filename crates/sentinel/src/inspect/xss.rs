@@ -7,8 +7,10 @@
 
 use std::sync::LazyLock;
 
+use regex::Regex;
+
 use super::rules::{Rule, RuleSet, rule};
-use super::targets::{Context, Target};
+use super::targets::{Context, Target, TargetKind};
 use super::{Family, Findings};
 
 /// DOM event handler attribute names (without the `on`).
@@ -33,7 +35,7 @@ static RULES: &[Rule] = &[
     rule(
         "xss-dangerous-tag",
         8,
-        r"<\s*(?:iframe|frame|frameset|object|embed|applet|meta|base|link|svg|math|form|isindex|xss|import|animate|set|handler|listener|bgsound|layer|ilayer|style|template|portal|xml|marquee|noscript|[a-z]*:[a-z]+)\b|<\?\s*import\b",
+        r"<\s*(?:iframe|frame|frameset|object|embed|applet|meta|base|link|svg|math|form|isindex|xss|import|animate|set|handler|listener|bgsound|layer|ilayer|style|template|portal|xml|marquee|noscript|[a-z]*:[a-z]+)\b|<\?\s*import\b|<\??\s*import\s*implementation\s*=",
     ),
     rule(
         "xss-tag-with-url",
@@ -73,6 +75,12 @@ static RULES: &[Rule] = &[
         7,
         r"<?!\s*entity\s+%?\s*[\w.-]+\s+(?:system|public)\b",
     ),
+    rule("xss-comment-breakout", 7, r"--!?>\s*<\s*[a-z!/?]"),
+    rule(
+        "xss-string-breakout",
+        7,
+        r#"['"]\s*(?:in|instanceof)\s+[a-z_$][\w$.]*\s*=(?:[^=]|$)"#,
+    ),
     rule(
         "xss-meta-refresh",
         8,
@@ -103,6 +111,12 @@ static SQUEEZED_RULES: &[Rule] = &[
 /// Rules for structured values and headers only (see [`Context`]).
 static STRICT_RULES: &[Rule] = &[
     rule("xss-event-attribute", 7, r"\son[a-z]{3,30}\s*="),
+    rule("xss-comment-breakout", 6, r"^\s*--!?>"),
+    rule(
+        "xss-string-breakout",
+        6,
+        r#"['"]\s*[a-z_$][\w$]*(?:\.[\w$]+)+\s*=(?:[^=]|$)"#,
+    ),
     rule(
         "xss-tag-with-attribute",
         7,
@@ -120,7 +134,7 @@ static SQUEEZED_SET: LazyLock<Option<RuleSet>> =
 pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     let text = target.text.as_str();
     if target.context != Context::Prose
-        && text.contains('=')
+        && text.contains(['=', '>'])
         && let Some(set) = STRICT_SET.as_ref()
     {
         set.scan(target, text, out);
@@ -128,9 +142,22 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     if !text.bytes().any(|b| {
         matches!(
             b,
-            b'<' | b'(' | b'=' | b':' | b'[' | b'{' | b'`' | b'+' | b'.'
+            b'<' | b'(' | b'=' | b':' | b'[' | b'{' | b'`' | b'+' | b'.' | b'!' | b'>'
         )
-    }) {
+    }) && !text.contains(['\u{bc}', '\u{be}'])
+    {
+        return;
+    }
+    // A path names a page (`/docs/document.cookie`); script in it needs a bracket, a
+    // quote, an operator or markup.
+    if target.kind == TargetKind::Path
+        && !text.bytes().any(|b| {
+            matches!(
+                b,
+                b'<' | b'(' | b'=' | b'`' | b'\'' | b'"' | b';' | b'{' | b'+' | b'\\'
+            )
+        })
+    {
         return;
     }
     if let Some(set) = SET.as_ref() {
@@ -146,17 +173,55 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     if text.contains(['\u{bc}', '\u{be}'])
         && let Some(set) = SET.as_ref()
     {
-        let seven_bit: String = text
-            .chars()
-            // UTF-8 lead bytes read as Latin-1 (`Â¼`) carry no character of their own.
-            .filter(|c| !matches!(c, '\u{c0}'..='\u{ff}'))
-            .map(|c| match c {
-                '\u{80}'..='\u{bf}' => char::from((c as u32 & 0x7f) as u8),
-                _ => c,
-            })
-            .collect();
+        let seven_bit = seven_bit(text);
+        let brackets = |t: &str| t.matches(['<', '>']).count();
+        if brackets(&seven_bit) == brackets(text) {
+            // Every `¼` and `¾` was part of another character: nothing hidden.
+            return;
+        }
         set.scan(target, &seven_bit, out);
+        if let Some(markup) = CHARSET_MARKUP.as_ref().and_then(|re| re.find(&seven_bit))
+            && target.min_weight <= 7
+        {
+            out.push(
+                Family::Xss,
+                "xss-charset-markup",
+                target.location,
+                markup.as_str(),
+                7,
+            );
+        }
     }
+}
+
+/// An element with a closing tag, for the seven-bit view: nobody writes `¼b¾…¼/b¾`
+/// but to pass markup through a charset that drops the high bit.
+static CHARSET_MARKUP: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"<[a-z][\w:-]*[^<>]*>[^<]*</[a-z]").ok());
+
+/// The text as a charset that drops the high bit reads it: `¼` is `<`, `¾` is `>`,
+/// `¢` is `"`. A Latin-1 reading of UTF-8 (`Â¼`, lowercased `â¼`) carries the same
+/// character after its lead byte; another lead byte (`Ð¼` is the Cyrillic `м`) makes
+/// another character, left alone.
+fn seven_bit(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        if matches!(c, '\u{80}'..='\u{bf}') {
+            match prev {
+                Some('\u{c2}' | '\u{e2}') => {
+                    out.pop();
+                    out.push(char::from((c as u32 & 0x7f) as u8));
+                }
+                Some('\u{c0}'..='\u{ff}') => out.push(c),
+                _ => out.push(char::from((c as u32 & 0x7f) as u8)),
+            }
+        } else {
+            out.push(c);
+        }
+        prev = Some(c);
+    }
+    out
 }
 
 /// The squeezed view: JavaScript comments and all whitespace removed, as the parser
@@ -185,8 +250,10 @@ fn squeeze(text: &str) -> String {
 /// JSFuck: script written with `[]()!+` only (spaces allowed, since a form body turns
 /// an unencoded `+` into one).
 fn is_jsfuck(text: &str) -> bool {
-    text.len() >= 8
-        && text.matches("[]").count() >= 3
+    let text = text.trim();
+    text.len() >= 4
+        && text.contains("[]")
+        && (text.contains('!') || text.contains("+["))
         && text
             .chars()
             .all(|c| matches!(c, '[' | ']' | '(' | ')' | '!' | '+' | ' '))
