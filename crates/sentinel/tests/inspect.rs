@@ -516,6 +516,66 @@ fn arrows_fractions_and_page_names_yield_nothing() {
 }
 
 #[test]
+fn shell_syntax_in_more_shapes_is_detected() {
+    let queries = [
+        "a=FOR+%2FF+%22tokens%3D1%2C3+delims%3D%2C%22+%25%25G+IN+%28x.txt%29+DO+%40echo+%25%25G",
+        "a=alias+%2Bm+a%3Db",
+        "a=%7Cvi+%28x",
+        "a=ifconfig%3B.+rm+-rf+%2F",
+        "a=%27i%27p+a",
+        "a=%3Btrap+%27rm+-rf+x%27+EXIT",
+        "a=flock+-u+%2F+whoami",
+        "a=%5Cls",
+        "a=%24%7Bcmd%7D",
+    ];
+    for q in queries {
+        assert_family(&get("/get", Some(q)), Family::CommandInjection, q);
+    }
+    for (name, value) in [
+        ("Referer", &b"https://example.com/?args=env --version"[..]),
+        ("User-Agent", b"code=ansible-console"),
+    ] {
+        let headers: [(&str, &[u8]); 1] = [(name, value)];
+        let found = inspect(&RequestParts {
+            method: "GET",
+            path: "/",
+            headers: &headers,
+            ..RequestParts::default()
+        });
+        assert_family(&found, Family::CommandInjection, name);
+    }
+}
+
+#[test]
+fn apostrophes_aliases_and_referer_searches_yield_nothing() {
+    let queries = [
+        "family=O%27Keefe%27s&note=That%27s+two+%22O%22s+in+goose",
+        "alias=Johnny&nickname=alias+John",
+        "note=mouse+trap+set+in+the+kitchen%3B+no+bites",
+        "q=size+8%22x11%22+paper",
+        "title=%27Ip%27+clinic",
+    ];
+    for q in queries {
+        let found = get("/fhir/Patient", Some(q));
+        assert!(found.is_empty(), "{q}: {found:?}");
+    }
+    let headers: [(&str, &[u8]); 2] = [
+        (
+            "Referer",
+            b"https://clinic.example.org/search?q=cat+scan&page=2&sort=-date",
+        ),
+        ("User-Agent", BROWSER_UA),
+    ];
+    let found = inspect(&RequestParts {
+        method: "GET",
+        path: "/records",
+        headers: &headers,
+        ..RequestParts::default()
+    });
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
 fn benign_clinical_notes_yield_nothing() {
     let notes: [&str; 16] = [
         r#"{"note":"Patient reports pain > 7/10; advised to drop dose and select a softer diet."}"#,

@@ -13,6 +13,8 @@
 
 use std::sync::LazyLock;
 
+use regex::Regex;
+
 use super::rules::{Rule, RuleSet, rule};
 use super::targets::{Context, Target};
 use super::{Family, Findings};
@@ -135,7 +137,7 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-mail-protocol",
         7,
-        r"[\r\n]\s*(?:(?:retr|dele|list|top|stor|appe)\s+\d|\w{1,10}\s+(?:store|fetch|copy|uid\s+\w+)\s+[\d:*]|(?:mail\s+from|rcpt\s+to)\s*:|(?:ehlo|helo)\s+[\w.-]+|(?:data|quit|rset|noop)\s*(?:[\r\n]|$)|(?:auth|apop)\s+\w+\s+\S+|[a-z]\d{1,4}\s+(?:authenticate|status|append|examine|list|search|login|logout|select|create|delete|rename|store|fetch|capability|noop|quit)\b)",
+        r"[\r\n]\s*(?:(?:retr|dele|list|top|stor|appe)\s+\d|\w{1,10}\s+(?:store|fetch|copy|uid\s+\w+)\s+[\d:*]|(?:mail\s+from|rcpt\s+to)\s*:|(?:ehlo|helo|vrfy|expn)\s+[\w.@-]+|(?:data|quit|rset|noop)\s*(?:[\r\n]|$)|(?:auth|apop)\s+\w+\s+\S+|[a-z]\d{1,4}\s+(?:authenticate|status|append|examine|list|search|login|logout|select|create|delete|rename|store|fetch|capability|noop|quit)\b)",
     ),
     rule("cmd-variable-substring", 8, r"\$\{\w+:[-~]?\d+(?::\d+)?\}"),
     rule(
@@ -157,7 +159,7 @@ static RULES: &[Rule] = &[
         "cmd-command-prefix",
         7,
         concat!(
-            r"^\s*(?:time|nohup|strace|ltrace|sudo|nice|timeout\s+\d+|xargs|exec|busybox|stdbuf|setsid|flock\s+\S+|cpulimit(?:\s+-\w+\s+\S+)*)\s+(?:",
+            r"^\s*(?:time|nohup|strace|ltrace|sudo|nice|timeout\s+\d+|xargs|exec|busybox|stdbuf|setsid|flock(?:\s+-\w+)*\s+\S+|cpulimit(?:\s+-\w+\s+\S+)*)\s+(?:",
             unique_cmd!(),
             r"|who|w|id|ls|bsdtar|tar)\b"
         ),
@@ -176,21 +178,39 @@ static RULES: &[Rule] = &[
         7,
         r"\balias\s+[\w'\x22-]+\s*=\s*['\x22]?[\w.-]+['\x22]?\s*(?:[;&|\n]|$)|\balias\s+(?:[+-]\w+\s+)*[^\s=]+=[\w.~/-]+\s+-",
     ),
+    rule(
+        "cmd-alias-definition",
+        7,
+        r"(?:^|[;&|\n`]\s*)alias\s+(?:[-+]\S*\s+)*[^\s=]+=\S",
+    ),
+    rule(
+        "cmd-leading-command",
+        8,
+        concat!(
+            r"^\s*(?:whoami|ifconfig|ipconfig|uname|netstat|nslookup|printenv|systeminfo|tasklist|lsb_release|getent)\s*[;|&]",
+            r"|^\s*[;|`]+\s*(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r")(?:\s|$|[;|&])"
+        ),
+    ),
     rule("cmd-at-schedule", 7, r"[;&|]\s*at\s+\d{1,2}:\d{2}\b"),
     rule(
         "cmd-batch-control",
         8,
-        r#"\bfor\s+(?:/\w\s+)*(?:"[^"]*"\s+)?%%?\S*\s+in\s*\(.*?\)\s*do\b|\bif\b.{0,60}?\s(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:not\s+)?(?:errorlevel|cmdextversion)\s+\d|\bif\s*(?:/i\s*)?(?:not\s+)?\S*\s*==\s*\S+"#,
+        r#"\bfor\s+(?:/\w\s+)*(?:"[^"]*"\s+)?%%?\S*\s+in\s*\(.*?\)\s*do\b|\bfor\s+/[a-z]\s+(?:[^%\s]+\s+){0,4}%%?~?\w*\s+in\s*\(.*?\)\s*do\b|\bif\b.{0,60}?\s(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:not\s+)?(?:errorlevel|cmdextversion)\s+\d|\bif\s*(?:/i\s*)?(?:not\s+)?\S*\s*==\s*\S+"#,
     ),
     rule(
         "cmd-variable-assembly",
         7,
         r"\b\w+=[^\s;&|]*\s*(?:;|&&|\|\|).*\$\{?[a-z_]\w*|[;|&]\s*\$[a-z_]\w*\s+\w",
     ),
+    rule("cmd-mail-protocol", 7, r"^[\r\n]+\s*help\s+\w+\s*$"),
     rule(
         "cmd-sqlite-dot-command",
         8,
-        r"(?:^|[;\n])\s*\.(?:shell|system|sh|databases|tables|dump|import|output|once|read|load|schema)\b",
+        r"(?:^|[;\n])\s*(?:n\s*)?\.(?:shell|system|sh|databases|tables|dump|import|output|once|read|load|schema)\b",
     ),
     rule("cmd-brace-list", 6, r"\{,\s*[a-z][\w./-]*\}"),
 ];
@@ -216,7 +236,20 @@ static STRICT_RULES: &[Rule] = &[
             word_cmd!(),
             r"\s+(?:-{1,2}[a-z0-9]|/|~|\$|\d+\.\d+\.\d+\.\d+|[\w-]+\.[a-z]{1,4}\b)|^\s*['\x22]?",
             bare_cmd!(),
-            r"['\x22]?\s*$"
+            r"['\x22]?\s*$|^\s*\w+=",
+            bare_cmd!(),
+            r"\s*$"
+        ),
+    ),
+    rule(
+        "cmd-leading-command",
+        7,
+        concat!(
+            r"^\s*[;|&`]+\s*(?:",
+            unique_cmd!(),
+            "|",
+            word_cmd!(),
+            r")(?:\s|$|[;|&(])"
         ),
     ),
     rule(
@@ -247,12 +280,31 @@ static RAW_RULES: &[Rule] = &[
         r"\$\(|\$\{\w+[#%/^,:]|\$\[|[<>]\(\s*[\w$]|\$\{?(?:shell|bash)\}?\s+-c\b",
     ),
     rule(
+        "cmd-trap",
+        8,
+        r#"(?:^|[;&|\n`]\s*)trap\s+(?:--\s+)?['"][^'"]*['"]\s+(?:sig)?(?:exit|int|term|hup|err|debug|return|quit|kill|usr[12]|\d+)\b"#,
+    ),
+    rule(
+        "cmd-escaped-command",
+        7,
+        concat!(r"^\s*\\(?:", unique_cmd!(), "|", word_cmd!(), r")\s*$"),
+    ),
+    rule(
         "cmd-quote-splitting",
         7,
         r#"(?:^|[;|&`\s])(?:\w*['"]{1,2}\w*){2,}['"]*\s*(?:-\w|/)"#,
     ),
 ];
 
+/// Raw-text rules for structured values and headers only.
+static RAW_STRICT_RULES: &[Rule] = &[rule("cmd-shell-fragment", 6, r"\$\{[a-z_]\w*\}")];
+
+/// A whole word that names a command, for [`quote_split_command`].
+static COMMAND_WORD: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(concat!(r"^(?:", unique_cmd!(), "|", word_cmd!(), r"|ip)$")).ok());
+
+static RAW_STRICT_SET: LazyLock<Option<RuleSet>> =
+    LazyLock::new(|| RuleSet::compile(Family::CommandInjection, RAW_STRICT_RULES));
 static SET: LazyLock<Option<RuleSet>> =
     LazyLock::new(|| RuleSet::compile(Family::CommandInjection, RULES));
 static STRICT_SET: LazyLock<Option<RuleSet>> =
@@ -266,9 +318,27 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
     if let Some(set) = RAW_SET.as_ref()
         && text
             .bytes()
-            .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'<' | b'>' | b'['))
+            .any(|b| matches!(b, b'$' | b'\'' | b'"' | b'<' | b'>' | b'[' | b'\\'))
     {
         set.scan(target, text, out);
+    }
+    if target.context != Context::Prose
+        && text.contains("${")
+        && let Some(set) = RAW_STRICT_SET.as_ref()
+    {
+        set.scan(target, text, out);
+    }
+    if text.contains(['\'', '"'])
+        && let Some(evidence) = quote_split_command(text)
+        && target.min_weight <= 7
+    {
+        out.push(
+            Family::CommandInjection,
+            "cmd-quote-splitting",
+            target.location,
+            evidence,
+            7,
+        );
     }
     let view = view(text);
     if let Some(set) = SET.as_ref() {
@@ -293,6 +363,30 @@ pub(crate) fn inspect(target: &Target, out: &mut Findings) {
             7,
         );
     }
+}
+
+/// A command name split by quotes where a command stands (`'i'p a`, `;c""at /x`): the
+/// shell joins the pieces, a filter looking for the name does not. Apostrophes in
+/// words (`O'Keefe's`) join into no command.
+fn quote_split_command(text: &str) -> Option<&str> {
+    let re = COMMAND_WORD.as_ref()?;
+    let mut command_position = true;
+    for token in text.split_inclusive(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&')) {
+        let word =
+            token.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&'));
+        if command_position && word.contains(['\'', '"']) {
+            let inner = word.trim_matches(['\'', '"']);
+            if inner.contains(['\'', '"']) {
+                let joined: String = inner.chars().filter(|c| !matches!(c, '\'' | '"')).collect();
+                if re.is_match(&joined) {
+                    return Some(word);
+                }
+            }
+        }
+        let ends_command = token.ends_with([';', '|', '&']);
+        command_position = ends_command || (command_position && word.is_empty());
+    }
+    None
 }
 
 /// The shell view: quotes and backslashes removed, `$@`/`$*` and short or braced
@@ -388,6 +482,17 @@ mod tests {
         assert_compiles(SET.as_ref(), RULES);
         assert_compiles(RAW_SET.as_ref(), RAW_RULES);
         assert_compiles(STRICT_SET.as_ref(), STRICT_RULES);
+        assert_compiles(RAW_STRICT_SET.as_ref(), RAW_STRICT_RULES);
+        assert!(COMMAND_WORD.is_some());
+    }
+
+    #[test]
+    fn quote_split_commands_are_joined() {
+        assert_eq!(quote_split_command("'i'p a"), Some("'i'p"));
+        assert_eq!(quote_split_command("x; c\"\"at /etc"), Some("c\"\"at"));
+        assert_eq!(quote_split_command("o'keefe's"), None);
+        assert_eq!(quote_split_command("that's two \"o\"s in goose"), None);
+        assert_eq!(quote_split_command("'cat'"), None);
     }
 
     #[test]

@@ -146,12 +146,15 @@ fn header(name: &str, value: &[u8], out: &mut Targets) {
         // often `localhost` or a private address when self-hosted) say nothing; an
         // attack would be in its path or query.
         "referer" => {
-            out.push_raw(
-                TargetKind::Header,
-                Location::Header,
-                referer_rest(value),
-                true,
-            );
+            let rest = referer_rest(value);
+            match rest.iter().position(|b| *b == b'?') {
+                // The page's query holds values like any query's.
+                Some(q) => {
+                    out.push_raw(TargetKind::Header, Location::Header, &rest[..q], true);
+                    pairs(&rest[q + 1..], b'&', Location::Header, true, out);
+                }
+                None => out.push_raw(TargetKind::Header, Location::Header, rest, true),
+            }
         }
         _ => out.push_raw(TargetKind::Header, Location::Header, value, false),
     }
