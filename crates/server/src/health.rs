@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use ledger::LedgerStore;
 use proto::{Health, Readiness, ReadinessCheck};
 
 use crate::state::AppState;
@@ -49,7 +50,9 @@ pub async fn check(state: &AppState) -> Readiness {
         },
     });
     let stats = state.ledger.stats();
-    let ledger_ok = !state.ledger.is_closed() && !stats.poisoned;
+    // The stored log must still be readable: without it every audited action fails.
+    let readable = state.db.last_entry().await.is_ok();
+    let ledger_ok = !state.ledger.is_closed() && !stats.poisoned && readable;
     checks.push(ReadinessCheck {
         name: "ledger".into(),
         ok: ledger_ok,
@@ -60,6 +63,8 @@ pub async fn check(state: &AppState) -> Readiness {
             )
         } else if stats.poisoned {
             "the stored log no longer matches this writer; run `telewarden audit verify`".into()
+        } else if !readable {
+            "the stored log cannot be read".into()
         } else {
             "closed".into()
         },

@@ -19,13 +19,17 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+/// The protocol versions offered: TLS 1.3 and 1.2, nothing older.
+pub(crate) const PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+
 /// Builds the acceptor from PEM files.
 pub fn acceptor(files: &TlsFiles) -> Result<TlsAcceptor, String> {
     let certs = read_certs(&files.cert)?;
     let key = read_key(&files.key)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(PROTOCOL_VERSIONS)
         .map_err(|e| format!("TLS setup: {e}"))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
@@ -98,4 +102,47 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use rustls::ProtocolVersion;
+
+    #[test]
+    fn only_tls_1_2_and_1_3_are_enabled() {
+        let versions: Vec<_> = PROTOCOL_VERSIONS.iter().map(|v| v.version).collect();
+        assert_eq!(
+            versions,
+            [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]
+        );
+    }
+
+    #[test]
+    fn every_cipher_suite_offered_is_aead_on_tls_1_2_or_1_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = self_signed(dir.path(), &["localhost".to_owned()]).unwrap();
+        let config = acceptor(&files).unwrap().config().clone();
+        let suites = &config.crypto_provider().cipher_suites;
+        assert!(!suites.is_empty());
+        let mut seen = Vec::new();
+        for suite in suites {
+            let name = format!("{:?}", suite.suite());
+            let aead = name.contains("_AES_128_GCM_")
+                || name.contains("_AES_256_GCM_")
+                || name.contains("_CHACHA20_POLY1305_");
+            assert!(aead, "{name} is not an AEAD suite");
+            assert!(!name.contains("CBC") && !name.contains("NULL"), "{name}");
+            let version = suite.version().version;
+            assert!(
+                matches!(version, ProtocolVersion::TLSv1_2 | ProtocolVersion::TLSv1_3),
+                "{name} is for {version:?}"
+            );
+            seen.push(version);
+        }
+        // Both versions can actually be negotiated.
+        assert!(seen.contains(&ProtocolVersion::TLSv1_3), "{suites:?}");
+        assert!(seen.contains(&ProtocolVersion::TLSv1_2), "{suites:?}");
+    }
 }

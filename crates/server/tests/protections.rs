@@ -365,6 +365,58 @@ async fn health_readiness_and_metrics() {
     }
 }
 
+/// `/readyz` under a database broken beneath the running server: 503, the failing check
+/// named, no internals; ready again once repaired.
+#[tokio::test]
+async fn readiness_fails_and_names_the_broken_check_without_internals() {
+    for db in common::database_choices().await {
+        let s = TestServer::start(db.clone()).await;
+        let raw = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+            .await
+            .unwrap();
+        for (table, check) in [
+            ("ledger_entries", "ledger"),
+            ("_sqlx_migrations", "migrations"),
+        ] {
+            let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
+            assert_eq!(ready.status(), 200, "{db:?}");
+
+            store::testing::exec(
+                &raw,
+                &format!("ALTER TABLE {table} RENAME TO broken_{table}"),
+            )
+            .await
+            .unwrap();
+            let res = s.client.get(s.url("/readyz")).send().await.unwrap();
+            assert_eq!(res.status(), 503, "{db:?}: {table} gone");
+            let body = res.text().await.unwrap();
+            // The healthy database check's detail names the backend; judge the rest.
+            let readiness: proto::Readiness = serde_json::from_str(&body).unwrap();
+            assert!(!readiness.ready);
+            let failing: Vec<_> = readiness.checks.iter().filter(|c| !c.ok).collect();
+            assert_eq!(failing.len(), 1, "{db:?}: {body}");
+            assert_eq!(failing[0].name, check, "{db:?}: {body}");
+            common::assert_no_internals(&failing[0].detail, "the failing readiness check");
+            for leak in ["sqlx", "no such table", "does not exist", table] {
+                assert!(
+                    !body.contains(leak),
+                    "{db:?}: /readyz shows {leak:?}: {body}"
+                );
+            }
+
+            store::testing::exec(
+                &raw,
+                &format!("ALTER TABLE broken_{table} RENAME TO {table}"),
+            )
+            .await
+            .unwrap();
+            let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
+            assert_eq!(ready.status(), 200, "{db:?}: repaired");
+        }
+        raw.close().await;
+    }
+}
+
 #[tokio::test]
 async fn two_servers_with_different_settings_run_side_by_side() {
     let a = TestServer::start_with(None, |c| c.limits.max_body_bytes = 2048).await;

@@ -252,23 +252,37 @@ async fn when_the_audit_write_fails_the_action_does_not_happen() {
         .await
         .unwrap();
 
-        let res = s
-            .client
-            .post(s.url("/people/invite"))
-            .header("origin", &s.running().origin)
-            .header("accept", "application/json")
-            .header("cookie", &cookie)
-            .form(&[
-                ("name", "Dr Who"),
-                ("email", "who@harbour.example"),
-                ("role", "clinician"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let invite = |accept: &'static str| {
+            s.client
+                .post(s.url("/people/invite"))
+                .header("origin", &s.running().origin)
+                .header("accept", accept)
+                .header("cookie", &cookie)
+                .form(&[
+                    ("name", "Dr Who"),
+                    ("email", "who@harbour.example"),
+                    ("role", "clinician"),
+                ])
+                .send()
+        };
+        let res = invite("application/json").await.unwrap();
         assert_eq!(res.status(), 503, "{db:?}");
-        let err: proto::ErrorBody = res.json().await.unwrap();
+        let body = res.text().await.unwrap();
+        common::assert_no_internals(&body, "the JSON 503");
+        let err: proto::ErrorBody = serde_json::from_str(&body).unwrap();
         assert_eq!(err.code, proto::ErrorCode::AuditUnavailable);
+        // The browser's page for the same failure shows no more.
+        let res = invite("text/html").await.unwrap();
+        assert_eq!(res.status(), 503, "{db:?}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        let page = res.text().await.unwrap();
+        assert!(page.contains(err.code.as_str()), "{page}");
+        common::assert_no_internals(&page, "the HTML 503");
         store::testing::exec(
             &raw,
             "ALTER TABLE ledger_entries_gone RENAME TO ledger_entries",

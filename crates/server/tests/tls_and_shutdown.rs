@@ -102,6 +102,20 @@ async fn self_signed_tls_serves_https_with_hsts_and_redirects_plain_http() {
         "{cookie}"
     );
 
+    // A page served over plain HTTP at the same host is another origin: refused.
+    let http_origin = running.origin.replacen("https://", "http://", 1);
+    let res = client
+        .post(format!("{}/sign-out", running.origin))
+        .header(ORIGIN, &http_origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        403,
+        "Origin {http_origin} on an HTTPS request"
+    );
+
     // Plain HTTP on the TLS port does not get a page.
     let plain = s
         .client
@@ -123,6 +137,51 @@ async fn self_signed_tls_serves_https_with_hsts_and_redirects_plain_http() {
         res.headers()["location"],
         format!("{}/sign-in?next=%2F", running.origin)
     );
+}
+
+/// A client that speaks only TLS 1.2 (or only 1.3) is served, and gets that version.
+#[tokio::test]
+async fn clients_limited_to_tls_1_2_or_tls_1_3_are_served() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    let s = TestServer::start_with(None, |c| c.tls_self_signed = true).await;
+    let pem = std::fs::read(s.dir.path().join("tls/self-signed-cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    for version in [&rustls::version::TLS12, &rustls::version::TLS13] {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_protocol_versions(&[version])
+        .unwrap()
+        .with_root_certificates(roots.clone())
+        .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+        let tcp = TcpStream::connect(s.running().addr).await.unwrap();
+        let mut tls = connector
+            .connect(ServerName::try_from("localhost").unwrap(), tcp)
+            .await
+            .unwrap_or_else(|e| panic!("{:?} handshake: {e}", version.version));
+        assert_eq!(tls.get_ref().1.protocol_version(), Some(version.version));
+        let suite = format!("{:?}", tls.get_ref().1.negotiated_cipher_suite().unwrap());
+        assert!(
+            suite.contains("_GCM_") || suite.contains("CHACHA20_POLY1305"),
+            "{suite}"
+        );
+        tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut response = Vec::new();
+        let _ = tls.read_to_end(&mut response).await;
+        let response = String::from_utf8_lossy(&response);
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "{:?}: {response}",
+            version.version
+        );
+    }
 }
 
 #[tokio::test]

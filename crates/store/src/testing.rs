@@ -166,6 +166,107 @@ pub async fn session_cookie(
     format!("tw_session={token}")
 }
 
+/// A direct edit of the stored audit ledger, as someone with write access to the
+/// database would make it: each one `ledger::verify` (and `telewarden audit verify`)
+/// must name at [`LedgerEdit::first_bad`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerEdit {
+    /// Changes the target of entry `seq`.
+    Modify(u64),
+    /// Deletes entry `seq`, leaving a gap.
+    Delete(u64),
+    /// Moves entries `seq..` up by one and forges a row at `seq` that copies the
+    /// hashes of entry `seq - 1`.
+    Insert(u64),
+    /// Swaps entries `seq` and `seq + 1`.
+    Swap(u64),
+    /// Deletes every entry after `seq` (a truncated tail, when a signed tree head
+    /// covers more).
+    TruncateAfter(u64),
+}
+
+impl LedgerEdit {
+    /// The five edits that must be caught, for a ledger of `size` entries (at least
+    /// three) all covered by a signed tree head.
+    pub fn all(size: u64) -> [Self; 5] {
+        let mid = size / 2;
+        [
+            Self::Modify(mid),
+            Self::Delete(mid),
+            Self::Insert(mid.max(2)),
+            Self::Swap(mid.min(size - 1)),
+            Self::TruncateAfter(size - 1),
+        ]
+    }
+
+    /// The sequence number verification must name as the first bad one.
+    pub fn first_bad(self) -> u64 {
+        match self {
+            Self::Modify(s) | Self::Delete(s) | Self::Insert(s) | Self::Swap(s) => s,
+            Self::TruncateAfter(s) => s + 1,
+        }
+    }
+
+    /// Makes the edit with raw SQL (the same on SQLite and PostgreSQL).
+    pub async fn apply(self, db: &Db) -> Result<(), StoreError> {
+        match self {
+            Self::Modify(seq) => {
+                exec(
+                    db,
+                    &format!(
+                        "UPDATE ledger_entries SET target = target || ':forged' WHERE seq = {seq}"
+                    ),
+                )
+                .await?;
+            }
+            Self::Delete(seq) => {
+                exec(db, &format!("DELETE FROM ledger_entries WHERE seq = {seq}")).await?;
+            }
+            Self::Insert(seq) => {
+                let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM ledger_entries")
+                    .fetch_one(db.pool())
+                    .await?;
+                let last = u64::try_from(last).unwrap_or(0);
+                // Make room (highest first, so the primary key never collides).
+                for s in (seq..=last).rev() {
+                    exec(
+                        db,
+                        &format!("UPDATE ledger_entries SET seq = {} WHERE seq = {s}", s + 1),
+                    )
+                    .await?;
+                }
+                exec(
+                    db,
+                    &format!(
+                        "INSERT INTO ledger_entries (seq, time_ms, actor, action, target, outcome, \
+                         source, request_id, details, leaf_hash, chain_hash) \
+                         SELECT {seq}, time_ms, 'user:mallory', action, target, outcome, source, \
+                         request_id, details, leaf_hash, chain_hash \
+                         FROM ledger_entries WHERE seq = {}",
+                        seq - 1
+                    ),
+                )
+                .await?;
+            }
+            Self::Swap(seq) => {
+                // Through a free number.
+                let free = 1_000_000_000u64;
+                for (from, to) in [(seq, free), (seq + 1, seq), (free, seq + 1)] {
+                    exec(
+                        db,
+                        &format!("UPDATE ledger_entries SET seq = {to} WHERE seq = {from}"),
+                    )
+                    .await?;
+                }
+            }
+            Self::TruncateAfter(seq) => {
+                exec(db, &format!("DELETE FROM ledger_entries WHERE seq > {seq}")).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 async fn open(url: &str) -> Db {
     let db = Db::connect(url, &PoolSettings::default())
         .await

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clock::ManualClock;
 use ledger::{LedgerConfig, LedgerStore, NewEntry, Outcome, ProblemKind, SigningKey};
-use store::testing::{self, TestDb};
+use store::testing::{self, LedgerEdit, TestDb};
 
 fn key() -> SigningKey {
     SigningKey::from_bytes(&[7u8; 32])
@@ -78,9 +78,7 @@ async fn intact_ledger_verifies_on_both_databases() {
 async fn modified_row_is_named() {
     for t in testing::backends().await {
         fill(&t, 25).await;
-        t.exec("UPDATE ledger_entries SET target = 'patient:999' WHERE seq = 7")
-            .await
-            .unwrap();
+        LedgerEdit::Modify(7).apply(&t.db).await.unwrap();
         assert_eq!(
             first_problem(&t).await,
             Some((7, ProblemKind::ContentModified)),
@@ -94,9 +92,7 @@ async fn modified_row_is_named() {
 async fn deleted_row_is_named() {
     for t in testing::backends().await {
         fill(&t, 25).await;
-        t.exec("DELETE FROM ledger_entries WHERE seq = 12")
-            .await
-            .unwrap();
+        LedgerEdit::Delete(12).apply(&t.db).await.unwrap();
         assert_eq!(
             first_problem(&t).await,
             Some((12, ProblemKind::MissingSeq)),
@@ -138,22 +134,8 @@ async fn deleted_row_with_renumbering_is_named() {
 async fn inserted_row_is_named() {
     for t in testing::backends().await {
         fill(&t, 25).await;
-        // Make room at 9 (highest first), then forge a row there copying 8's hashes.
-        for seq in (9..=25).rev() {
-            t.exec(&format!(
-                "UPDATE ledger_entries SET seq = {} WHERE seq = {seq}",
-                seq + 1
-            ))
-            .await
-            .unwrap();
-        }
-        t.exec(
-            "INSERT INTO ledger_entries (seq, time_ms, actor, action, target, outcome, source, request_id, details, leaf_hash, chain_hash) \
-             SELECT 9, time_ms, 'user:mallory', action, 'patient:1', outcome, source, request_id, details, leaf_hash, chain_hash \
-             FROM ledger_entries WHERE seq = 8",
-        )
-        .await
-        .unwrap();
+        // Make room at 9, then forge a row there copying 8's hashes.
+        LedgerEdit::Insert(9).apply(&t.db).await.unwrap();
         let (seq, kind) = first_problem(&t).await.unwrap();
         assert_eq!(seq, 9, "{:?}", t.backend());
         assert!(
@@ -170,16 +152,8 @@ async fn inserted_row_is_named() {
 async fn reordered_rows_are_named() {
     for t in testing::backends().await {
         fill(&t, 25).await;
-        // Swap 15 and 16 through a free number.
-        t.exec("UPDATE ledger_entries SET seq = 1000 WHERE seq = 15")
-            .await
-            .unwrap();
-        t.exec("UPDATE ledger_entries SET seq = 15 WHERE seq = 16")
-            .await
-            .unwrap();
-        t.exec("UPDATE ledger_entries SET seq = 16 WHERE seq = 1000")
-            .await
-            .unwrap();
+        // Swap 15 and 16.
+        LedgerEdit::Swap(15).apply(&t.db).await.unwrap();
         let (seq, kind) = first_problem(&t).await.unwrap();
         assert_eq!(seq, 15, "{:?}", t.backend());
         assert!(
@@ -196,9 +170,7 @@ async fn reordered_rows_are_named() {
 async fn truncated_tail_after_signed_head_is_named() {
     for t in testing::backends().await {
         fill(&t, 25).await;
-        t.exec("DELETE FROM ledger_entries WHERE seq > 21")
-            .await
-            .unwrap();
+        LedgerEdit::TruncateAfter(21).apply(&t.db).await.unwrap();
         assert_eq!(
             first_problem(&t).await,
             Some((22, ProblemKind::TruncatedTail)),

@@ -238,6 +238,41 @@ async fn a_corrupted_database_file_is_named_and_left_alone() {
 }
 
 #[tokio::test]
+async fn a_corrupted_ledger_key_is_named_and_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServeProcess::start(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--metrics-listen", "off"],
+        &[],
+    )
+    .await;
+    assert_eq!(server.terminate().await.0, 0);
+    let key = dir.path().join("telewarden-data/ledger.key");
+    for (damaged, why) in [
+        (&b"\x00\x13garbage, not a key\n\xff"[..], "is not text"),
+        (b"", "malformed"),
+        (b"telewarden-ledger-ed25519-v1:0123abcd\n", "malformed"),
+    ] {
+        std::fs::write(&key, damaged).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = run(
+            dir.path(),
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "off",
+            ],
+        )
+        .await;
+        assert_clear_failure(&out, &["ledger key file", "ledger.key", why]);
+        assert_eq!(std::fs::read(&key).unwrap(), damaged, "never replaced");
+    }
+}
+
+#[tokio::test]
 async fn a_tampered_ledger_is_named_by_verify_and_refused_by_serve() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServeProcess::start(
@@ -305,6 +340,75 @@ async fn a_tampered_ledger_is_named_by_verify_and_refused_by_serve() {
     )
     .await;
     assert_clear_failure(&serve, &["audit ledger", "entry 2", "tampered"]);
+}
+
+/// Every direct edit of the stored ledger (modified, deleted, inserted, reordered row;
+/// truncated tail after a signed head), made to a real server's database, SQLite and
+/// (when configured) PostgreSQL: `audit verify` fails and names the first bad entry.
+#[tokio::test]
+async fn audit_verify_names_every_kind_of_ledger_edit_on_both_databases() {
+    let postgres = std::env::var(store::testing::POSTGRES_ENV)
+        .ok()
+        .filter(|b| !b.is_empty());
+    for backend in [None].into_iter().chain(postgres.map(Some)) {
+        for case in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = match &backend {
+                Some(base) => store::testing::fresh_postgres_database(base).await,
+                None => format!(
+                    "sqlite://{}",
+                    dir.path().join("telewarden-data/telewarden.db").display()
+                ),
+            };
+            let env: Vec<(&str, &str)> = match backend {
+                Some(_) => vec![("TW_DATABASE_URL", url.as_str())],
+                None => vec![],
+            };
+            // Two runs of the server: a ledger of several entries, all signed at shutdown.
+            for _ in 0..2 {
+                let server = ServeProcess::start(
+                    dir.path(),
+                    &["--listen", "127.0.0.1:0", "--metrics-listen", "off"],
+                    &env,
+                )
+                .await;
+                assert_eq!(server.terminate().await.0, 0);
+            }
+            let intact = run_env(dir.path(), &["audit", "verify"], &env).await;
+            assert!(intact.status.success(), "{}", text(&intact.stderr));
+
+            let db = store::Db::connect(&url, &store::PoolSettings::default())
+                .await
+                .unwrap();
+            let size = {
+                use ledger::LedgerStore;
+                let last = db.last_entry().await.unwrap().unwrap().seq;
+                let signed = db.latest_checkpoint().await.unwrap().unwrap().sth.head.size;
+                assert_eq!(signed, last, "the whole ledger is signed at shutdown");
+                last
+            };
+            assert!(size >= 3, "too few entries to edit: {size}");
+            let edit = store::testing::LedgerEdit::all(size)[case];
+            edit.apply(&db).await.unwrap();
+            db.close().await;
+
+            let verify = run_env(dir.path(), &["audit", "verify"], &env).await;
+            let stderr = text(&verify.stderr);
+            assert_eq!(
+                verify.status.code(),
+                Some(2),
+                "{backend:?} {edit:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains(&format!(
+                    "TAMPERED: the first bad entry is sequence number {}:",
+                    edit.first_bad()
+                )),
+                "{backend:?} {edit:?}: {stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+    }
 }
 
 #[tokio::test]

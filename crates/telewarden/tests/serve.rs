@@ -291,6 +291,50 @@ async fn the_second_start_prints_no_setup_link_once_set_up() {
     assert_eq!(again.terminate().await.0, 0);
 }
 
+/// With TLS and no `redirect_listen`, nothing answers plain HTTP: the banner and
+/// `config check` say so, and how to fix it.
+#[tokio::test]
+async fn the_banner_says_when_plain_http_is_not_redirected() {
+    const NOTE: &str = "Plain HTTP is not redirected to HTTPS: set redirect_listen";
+    let dir = tempfile::tempdir().unwrap();
+    let base = ["--listen", "127.0.0.1:0", "--metrics-listen", "off"];
+    let banner_of = |extra: &'static [&'static str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let dir = dir.path().to_owned();
+        async move {
+            let server = ServeProcess::start(&dir, &args, &[]).await;
+            let banner = server.stdout.lock().unwrap().clone();
+            assert_eq!(server.terminate().await.0, 0);
+            banner
+        }
+    };
+
+    let tls_only = banner_of(&["--tls-self-signed"]).await;
+    assert!(tls_only.contains(NOTE), "{tls_only}");
+    assert!(tls_only.contains("--redirect-listen"), "{tls_only}");
+    let redirected = banner_of(&["--tls-self-signed", "--redirect-listen", "127.0.0.1:0"]).await;
+    assert!(
+        redirected.contains("Redirecting plain HTTP on 127.0.0.1:"),
+        "{redirected}"
+    );
+    assert!(!redirected.contains(NOTE), "{redirected}");
+    let plain = banner_of(&[]).await;
+    assert!(
+        !plain.contains(NOTE),
+        "no TLS, nothing to redirect: {plain}"
+    );
+
+    let check = run(dir.path(), &["config", "check", "--tls-self-signed"]).await;
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    assert!(
+        text(&check.stdout).contains(NOTE),
+        "{}",
+        text(&check.stdout)
+    );
+    let check = run(dir.path(), &["config", "check"]).await;
+    assert!(!text(&check.stdout).contains(NOTE));
+}
+
 #[tokio::test]
 async fn serves_on_postgresql_when_configured() {
     let Ok(base) = std::env::var(store::testing::POSTGRES_ENV) else {

@@ -248,3 +248,25 @@ pub async fn ledger_actions(db: &Db) -> Vec<(String, String, String)> {
 pub mod consult;
 pub mod fhir;
 pub mod identity;
+
+/// Fails when an error body shows internals: the database driver, SQL error text, table
+/// names or file paths.
+pub fn assert_no_internals(body: &str, what: &str) {
+    let lower = body.to_lowercase();
+    for leak in [
+        "sqlx",
+        "sqlite",
+        "postgres",
+        "no such table",
+        "does not exist",
+        "error returned from database",
+        "ledger_entries",
+        "_sqlx_migrations",
+        "relation ",
+        "/tmp/",
+        ".rs:",
+        "panicked",
+    ] {
+        assert!(!lower.contains(leak), "{what} shows {leak:?}: {body}");
+    }
+}

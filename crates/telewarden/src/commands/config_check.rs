@@ -14,6 +14,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok(()) => {
             println!();
             println!("# The configuration is valid.");
+            if config.tls_enabled() && config.redirect_listen.is_none() {
+                println!("# Note: {}", super::serve::NO_REDIRECT);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => Err(e.into()),

@@ -144,9 +144,9 @@ pub async fn ice(
     )))
 }
 
-fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> AppResult<()> {
+fn refuse_cross_site(state: &AppState, headers: &HeaderMap, https: bool) -> AppResult<()> {
     // Browsers send cookies with cross-site WebSocket handshakes; only our pages may open one.
-    if is_same_origin(headers, &state.origin) {
+    if is_same_origin(headers, &state.origin, https) {
         Ok(())
     } else {
         Err(AppError::client(
@@ -165,7 +165,7 @@ pub async fn room_socket(
     Path(id): Path<String>,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    refuse_cross_site(&state, &headers)?;
+    refuse_cross_site(&state, &headers, meta.https)?;
     let (a, side, joiner) = joiner(&state, &headers, user, &id).await?;
     let actor = match &joiner {
         Joiner::User(u) => Actor::User(u.user.id.clone()),
@@ -318,7 +318,7 @@ pub async fn queue_socket(
     SignedIn(who): SignedIn,
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
-    refuse_cross_site(&state, &headers)?;
+    refuse_cross_site(&state, &headers, meta.https)?;
     require(&who, Action::ManageOwnSchedule, Target::Practice)?;
     Ok(socket::configure(ws).on_upgrade(move |socket| async move {
         let conn = state.rooms.connection_id();
