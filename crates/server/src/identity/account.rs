@@ -18,6 +18,7 @@ use crate::http::meta::RequestMeta;
 use crate::identity::notify::{self, Event};
 use crate::identity::session::{self, CurrentUser, Method};
 use crate::identity::{Role, password, password_policy, second_factor, signin};
+use crate::policy::{Action, Target};
 use crate::state::AppState;
 
 /// What an account can currently sign in with.
@@ -67,6 +68,35 @@ fn entry(
     )
 }
 
+/// Asks the Policy whether `who` may change the sign-in methods and sessions of this
+/// account — their own (deny by default holds here too: the rule allows only that).
+fn require_own(who: &CurrentUser) -> AppResult<()> {
+    crate::admin::require(
+        who,
+        Action::ManageOwnSecurity,
+        Target::Account {
+            id: &who.user.id,
+            role: who.role(),
+        },
+    )
+}
+
+/// A refusal of bad input, written to the ledger under the change's own action.
+async fn refused(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    action: &str,
+    reason: &'static str,
+    err: AppError,
+) -> AppError {
+    let entry = entry(meta, who, action, Outcome::Denied).detail("reason", reason);
+    match state.audit(entry).await {
+        Ok(_) => err,
+        Err(audit_err) => audit_err,
+    }
+}
+
 /// Sensitive changes need a recent sign-in, except while a first second factor is
 /// being set up (the session exists only for that).
 fn require_recent_unless_enrolling(state: &AppState, who: &CurrentUser) -> AppResult<()> {
@@ -97,8 +127,12 @@ pub async fn add_passkey(
     credential: &RegisterPublicKeyCredential,
     name: &str,
 ) -> AppResult<Option<Zeroizing<String>>> {
+    require_own(who)?;
     require_recent_unless_enrolling(state, who)?;
-    let name = passkey_name(name)?;
+    let name = match passkey_name(name) {
+        Ok(name) => name,
+        Err(e) => return Err(refused(state, meta, who, "passkey.added", "invalid_name", e).await),
+    };
     let passkey = match state
         .passkeys
         .verify_registration(state, &who.user, ceremony_id, credential)
@@ -177,8 +211,14 @@ pub async fn rename_passkey(
     id: &str,
     name: &str,
 ) -> AppResult<()> {
+    require_own(who)?;
     check_id(id)?;
-    let name = passkey_name(name)?;
+    let name = match passkey_name(name) {
+        Ok(name) => name,
+        Err(e) => {
+            return Err(refused(state, meta, who, "passkey.renamed", "invalid_name", e).await);
+        }
+    };
     let entry =
         entry(meta, who, "passkey.renamed", Outcome::Success).detail("passkey", id.to_owned());
     state
@@ -198,6 +238,7 @@ pub async fn remove_passkey(
     who: &CurrentUser,
     id: &str,
 ) -> AppResult<()> {
+    require_own(who)?;
     check_id(id)?;
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
@@ -237,6 +278,7 @@ pub async fn confirm_totp(
     who: &CurrentUser,
     code: &str,
 ) -> AppResult<TotpConfirmed> {
+    require_own(who)?;
     require_recent_unless_enrolling(state, who)?;
     if second_factor::confirmed_totp(state, &who.user.id)
         .await?
@@ -272,6 +314,7 @@ pub async fn confirm_totp(
 }
 
 pub async fn remove_totp(state: &AppState, meta: &RequestMeta, who: &CurrentUser) -> AppResult<()> {
+    require_own(who)?;
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
     after.totp = false;
@@ -294,6 +337,7 @@ pub async fn renew_recovery_codes(
     meta: &RequestMeta,
     who: &CurrentUser,
 ) -> AppResult<Vec<Zeroizing<String>>> {
+    require_own(who)?;
     who.require_recent(state)?;
     renew_codes_unchecked(state, meta, who).await
 }
@@ -321,14 +365,19 @@ pub async fn set_password(
     new: Zeroizing<String>,
     confirm: Zeroizing<String>,
 ) -> AppResult<()> {
+    require_own(who)?;
     require_recent_unless_enrolling(state, who)?;
     if !signin::password_allowed(state, &who.user).await? {
-        return Err(AppError::client(
+        let e = AppError::client(
             ErrorCode::Forbidden,
             "Your account signs in with passkeys only, so it cannot have a password.",
-        ));
+        );
+        return Err(refused(state, meta, who, "password.set", "passkeys_only", e).await);
     }
-    check_new_password(&who.user, &new, &confirm)?;
+    if let Err(e) = check_new_password(&who.user, &new, &confirm) {
+        let reason = password_refusal_reason(&new);
+        return Err(refused(state, meta, who, "password.set", reason, e).await);
+    }
     let hash = state.passwords.hash(new).await?;
     state
         .audited(entry(meta, who, "password.set", Outcome::Success), async {
@@ -340,6 +389,16 @@ pub async fn set_password(
         })
         .await?;
     notify::notify(state, &who.user, Event::PasswordChanged).await
+}
+
+/// The ledger's reason for a new password [`check_new_password`] refused (never the
+/// password itself).
+pub fn password_refusal_reason(new: &str) -> &'static str {
+    if new.len() > password::MAX_BYTES {
+        "too_long"
+    } else {
+        "password_policy"
+    }
 }
 
 /// The password policy, with the person's own details as things not to use.
@@ -366,6 +425,7 @@ pub async fn remove_password(
     meta: &RequestMeta,
     who: &CurrentUser,
 ) -> AppResult<()> {
+    require_own(who)?;
     who.require_recent(state)?;
     let mut after = methods(state, &who.user).await?;
     after.password = false;
@@ -392,6 +452,7 @@ pub async fn revoke_session(
     who: &CurrentUser,
     id_hash: &str,
 ) -> AppResult<()> {
+    require_own(who)?;
     let entry =
         entry(meta, who, "session.revoked", Outcome::Success).detail("session", short(id_hash));
     let now = state.clock.now_ms();
@@ -416,6 +477,7 @@ pub async fn revoke_other_sessions(
     meta: &RequestMeta,
     who: &CurrentUser,
 ) -> AppResult<u64> {
+    require_own(who)?;
     let now = state.clock.now_ms();
     state
         .audited(

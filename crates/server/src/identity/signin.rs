@@ -163,6 +163,16 @@ pub async fn with_password(
 ) -> AppResult<PasswordStep> {
     let attempt = Attempt::begin(state, meta, Some(email))?;
     if password.len() > super::password::MAX_BYTES {
+        // Refused unread, but recorded like any failed attempt (never what was typed).
+        let entry = audit::entry(
+            meta,
+            &Actor::Anonymous,
+            "signin.password",
+            "account:unknown",
+            Outcome::Failure,
+        )
+        .detail("reason", "too_long");
+        state.audit(entry).await?;
         return Err(AppError::client(ErrorCode::SignInFailed, FAILED));
     }
     let user = match normalise_email(email) {

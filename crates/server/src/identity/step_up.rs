@@ -15,7 +15,7 @@ use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
 use crate::identity::session::{self, CurrentUser, Method};
-use crate::identity::{second_factor, signin};
+use crate::identity::{password, second_factor, signin};
 use crate::state::AppState;
 
 /// The new session token for the cookie.
@@ -61,6 +61,17 @@ async fn refuse(
     who: &CurrentUser,
     err: AppError,
 ) -> AppResult<Rotated> {
+    let reason = err.code.as_str();
+    refuse_because(state, meta, who, err, reason).await
+}
+
+async fn refuse_because(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    err: AppError,
+    reason: &str,
+) -> AppResult<Rotated> {
     let entry = audit::entry(
         meta,
         &Actor::User(who.user.id.clone()),
@@ -68,7 +79,7 @@ async fn refuse(
         &format!("user:{}", who.user.id),
         Outcome::Failure,
     )
-    .detail("reason", err.code.as_str());
+    .detail("reason", reason);
     state.audit(entry).await?;
     Err(err)
 }
@@ -82,6 +93,13 @@ pub async fn with_password(
     code: &str,
 ) -> AppResult<Rotated> {
     let attempt = signin::Attempt::begin(state, meta, Some(&who.user.email))?;
+    if password.len() > password::MAX_BYTES || code.len() > 64 {
+        let err = AppError::client(
+            ErrorCode::StepUpRequired,
+            "That password and code did not match. Please try again.",
+        );
+        return refuse_because(state, meta, who, err, "too_long").await;
+    }
     let allowed = signin::password_allowed(state, &who.user).await?;
     let has_totp = second_factor::confirmed_totp(state, &who.user.id)
         .await?

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::PublicKeyCredential;
 use zeroize::Zeroizing;
 
+use crate::audit::Actor;
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
 use crate::identity::session::{CurrentUser, Method, SignedIn, SignedInAnyFactor};
 use crate::identity::{account, second_factor, signin, step_up};
 use crate::state::AppState;
 use crate::web::enrol::NewPasskey;
-use crate::web::forms::{Form, JsonBody};
+use crate::web::forms::{Form, JsonBody, read_or_refuse};
 use crate::web::pages::{Next, default_passkey_name, layout, render, safe_return};
 use crate::web::signin::Challenge;
 use crate::web::templates::{
@@ -172,6 +173,26 @@ async fn after_change(
     }
 }
 
+/// The body of a change to `who`'s own account, or its refusal (audited as `action`).
+async fn own_body<T>(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    action: &str,
+    body: Result<T, AppError>,
+) -> AppResult<T> {
+    let actor = Actor::User(who.user.id.clone());
+    read_or_refuse(
+        state,
+        meta,
+        &actor,
+        action,
+        &format!("user:{}", who.user.id),
+        body,
+    )
+    .await
+}
+
 fn wants_html(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -191,8 +212,9 @@ pub async fn rename_passkey(
     headers: HeaderMap,
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
-    Form(form): Form<NameForm>,
+    body: Result<Form<NameForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = own_body(&state, &meta, &who, "passkey.renamed", body).await?;
     let r = account::rename_passkey(&state, &meta, &who, &id, &form.name)
         .await
         .map(|()| "passkey-renamed");
@@ -254,8 +276,9 @@ pub async fn set_password(
     meta: RequestMeta,
     headers: HeaderMap,
     SignedIn(who): SignedIn,
-    Form(form): Form<PasswordForm>,
+    body: Result<Form<PasswordForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = own_body(&state, &meta, &who, "password.set", body).await?;
     let r = account::set_password(&state, &meta, &who, form.password, form.confirm)
         .await
         .map(|()| "password-set");
@@ -362,8 +385,9 @@ pub async fn confirm_second_factor(
     meta: RequestMeta,
     headers: HeaderMap,
     SignedInAnyFactor(who): SignedInAnyFactor,
-    Form(form): Form<CodeForm>,
+    body: Result<Form<CodeForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = own_body(&state, &meta, &who, "totp.enabled", body).await?;
     match account::confirm_totp(&state, &meta, &who, &form.code).await {
         Ok(confirmed) => {
             let flash = Some("Your authenticator app is set up.".to_owned());
@@ -410,8 +434,9 @@ pub async fn add_passkey_finish(
     State(state): State<AppState>,
     meta: RequestMeta,
     SignedInAnyFactor(who): SignedInAnyFactor,
-    JsonBody(answer): JsonBody<NewPasskey>,
+    body: Result<JsonBody<NewPasskey>, AppError>,
 ) -> AppResult<Response> {
+    let JsonBody(answer) = own_body(&state, &meta, &who, "passkey.added", body).await?;
     let rotated = account::add_passkey(
         &state,
         &meta,
@@ -505,8 +530,9 @@ pub async fn step_up_with_password(
     meta: RequestMeta,
     headers: HeaderMap,
     SignedIn(who): SignedIn,
-    Form(form): Form<StepUpForm>,
+    body: Result<Form<StepUpForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = own_body(&state, &meta, &who, "stepup", body).await?;
     let back = safe_return(&form.return_to).to_owned();
     match step_up::with_password(&state, &meta, &headers, &who, form.password, &form.code).await {
         Ok(token) if wants_html(&headers) => {
@@ -560,8 +586,9 @@ pub async fn step_up_passkey_finish(
     State(state): State<AppState>,
     meta: RequestMeta,
     SignedIn(who): SignedIn,
-    JsonBody(answer): JsonBody<StepUpAnswer>,
+    body: Result<JsonBody<StepUpAnswer>, AppError>,
 ) -> AppResult<Response> {
+    let JsonBody(answer) = own_body(&state, &meta, &who, "stepup", body).await?;
     let token =
         step_up::with_passkey(&state, &meta, &who, &answer.ceremony_id, &answer.credential).await?;
     with_rotated_cookie(

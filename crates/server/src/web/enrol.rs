@@ -15,7 +15,7 @@ use crate::identity::session::{self, Method};
 use crate::identity::{Role, account, enrolment, password_policy, signin};
 use crate::setup::{self, SetupForm, SetupRefused, TIME_ZONES};
 use crate::state::AppState;
-use crate::web::forms::{FieldErrors, Form, JsonBody};
+use crate::web::forms::{FieldErrors, Form, JsonBody, read_or_refuse};
 use crate::web::pages::{default_passkey_name, layout, render, signed_in_json, signed_in_redirect};
 use crate::web::signin::Challenge;
 use crate::web::templates::{EnrolPage, Layout, RegisterPage, SetupPage, SetupValues};
@@ -123,10 +123,28 @@ pub async fn enrol_passkey_finish(
     meta: RequestMeta,
     headers: HeaderMap,
     Path(token): Path<String>,
-    JsonBody(answer): JsonBody<NewPasskey>,
+    body: Result<JsonBody<NewPasskey>, AppError>,
 ) -> AppResult<Response> {
     let (invitation, user) = enrolment::check(&state, &meta, &token).await?;
-    let name = account::passkey_name(&answer.name)?;
+    let actor = crate::audit::Actor::User(user.id.clone());
+    let target = format!("user:{}", user.id);
+    let JsonBody(answer) =
+        read_or_refuse(&state, &meta, &actor, "enrolment.passkey", &target, body).await?;
+    let name = match account::passkey_name(&answer.name) {
+        Ok(name) => name,
+        Err(e) => {
+            let entry = crate::audit::entry(
+                &meta,
+                &actor,
+                "enrolment.passkey",
+                &target,
+                ledger::Outcome::Denied,
+            )
+            .detail("reason", "invalid_name");
+            state.audit(entry).await?;
+            return Err(e);
+        }
+    };
     let passkey = match state
         .passkeys
         .verify_registration(&state, &user, &answer.ceremony_id, &answer.credential)
@@ -173,16 +191,34 @@ pub async fn enrol_password(
     meta: RequestMeta,
     headers: HeaderMap,
     Path(token): Path<String>,
-    Form(form): Form<PasswordForm>,
+    body: Result<Form<PasswordForm>, AppError>,
 ) -> AppResult<Response> {
     let (invitation, user) = enrolment::check(&state, &meta, &token).await?;
+    let actor = crate::audit::Actor::User(user.id.clone());
+    let target = format!("user:{}", user.id);
+    let Form(form) =
+        read_or_refuse(&state, &meta, &actor, "enrolment.password", &target, body).await?;
+    let refused = |reason: &'static str| {
+        crate::audit::entry(
+            &meta,
+            &actor,
+            "enrolment.password",
+            &target,
+            ledger::Outcome::Denied,
+        )
+        .detail("reason", reason)
+    };
     if !signin::password_allowed(&state, &user).await? {
+        state.audit(refused("passkeys_only")).await?;
         return Err(AppError::client(
             ErrorCode::Forbidden,
             "Your account signs in with passkeys only. Please create a passkey.",
         ));
     }
     if let Err(e) = account::check_new_password(&user, &form.password, &form.confirm) {
+        state
+            .audit(refused(account::password_refusal_reason(&form.password)))
+            .await?;
         let page = enrol_page(&state, &headers, &token, &user, Some(e.message)).await?;
         return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
     }
@@ -249,9 +285,18 @@ pub struct RegisterForm {
 pub async fn register(
     State(state): State<AppState>,
     meta: RequestMeta,
-    Form(form): Form<RegisterForm>,
+    body: Result<Form<RegisterForm>, AppError>,
 ) -> AppResult<Response> {
     require_self_registration(&state).await?;
+    let Form(form) = read_or_refuse(
+        &state,
+        &meta,
+        &crate::audit::Actor::Anonymous,
+        "account.self_registered",
+        "account:unknown",
+        body,
+    )
+    .await?;
     signin::count_source(&state, &meta)?;
     match crate::admin::self_register(&state, &meta, &form.name, &form.email).await {
         Ok(()) => Ok(render(

@@ -119,3 +119,27 @@ where
         }
     }
 }
+
+/// The body of a request to one of the identity routes, extracted as
+/// `Result<Form<_>, AppError>` (or `JsonBody`): when it could not be read (malformed,
+/// too large, too slow), the refusal is written to the ledger under the route's own
+/// `action` — outcome `denied`, the error code as the reason, nothing of the body — and
+/// then returned.
+pub async fn read_or_refuse<T>(
+    state: &crate::state::AppState,
+    meta: &crate::http::meta::RequestMeta,
+    actor: &crate::audit::Actor,
+    action: &str,
+    target: &str,
+    body: Result<T, crate::error::AppError>,
+) -> crate::error::AppResult<T> {
+    match body {
+        Ok(value) => Ok(value),
+        Err(e) => {
+            let entry = crate::audit::entry(meta, actor, action, target, ledger::Outcome::Denied)
+                .detail("reason", e.code.as_str());
+            state.audit(entry).await?;
+            Err(e)
+        }
+    }
+}

@@ -10,12 +10,13 @@ use serde_json::Value;
 use webauthn_rs::prelude::PublicKeyCredential;
 use zeroize::Zeroizing;
 
+use crate::audit::Actor;
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
 use crate::identity::session::MaybeUser;
 use crate::identity::signin::{self, PasswordStep};
 use crate::state::AppState;
-use crate::web::forms::{Form, JsonBody};
+use crate::web::forms::{Form, JsonBody, read_or_refuse};
 use crate::web::pages::{layout, redirect_clearing, render, signed_in_json, signed_in_redirect};
 use crate::web::templates::{SignInCodePage, SignInPage, SignInRecoveryPage};
 
@@ -67,8 +68,17 @@ pub async fn with_password(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    body: Result<Form<PasswordForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = read_or_refuse(
+        &state,
+        &meta,
+        &Actor::Anonymous,
+        "signin.password",
+        "account:unknown",
+        body,
+    )
+    .await?;
     match signin::with_password(&state, &meta, &headers, &form.email, form.password).await {
         Ok(PasswordStep::Code(token)) => {
             let mut res = Redirect::to("/sign-in/code").into_response();
@@ -125,8 +135,17 @@ pub async fn with_code(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    body: Result<Form<CodeForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = read_or_refuse(
+        &state,
+        &meta,
+        &Actor::Anonymous,
+        "signin.code",
+        "account:unknown",
+        body,
+    )
+    .await?;
     let recovery = form.kind == "recovery";
     let Some(pending) = state.cookies.read(&headers, "tw_pending") else {
         return Ok(Redirect::to("/sign-in").into_response());
@@ -182,8 +201,17 @@ pub async fn with_recovery_code(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
-    Form(form): Form<RecoveryForm>,
+    body: Result<Form<RecoveryForm>, AppError>,
 ) -> AppResult<Response> {
+    let Form(form) = read_or_refuse(
+        &state,
+        &meta,
+        &Actor::Anonymous,
+        "signin.recovery_code",
+        "account:unknown",
+        body,
+    )
+    .await?;
     match signin::with_recovery_code(&state, &meta, &headers, &form.email, &form.code).await {
         Ok(started) => signed_in_redirect(&state, &started, "/account/security"),
         Err(e) if shown_on_form(&e) => {
@@ -236,8 +264,17 @@ pub async fn passkey_finish(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
-    JsonBody(answer): JsonBody<PasskeyAnswer>,
+    body: Result<JsonBody<PasskeyAnswer>, AppError>,
 ) -> AppResult<Response> {
+    let JsonBody(answer) = read_or_refuse(
+        &state,
+        &meta,
+        &Actor::Anonymous,
+        "signin.passkey",
+        "account:unknown",
+        body,
+    )
+    .await?;
     let started = signin::with_passkey(
         &state,
         &meta,
