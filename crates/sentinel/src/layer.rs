@@ -2,7 +2,7 @@
 //! load so signed-in users are served first, inspect requests for probes, and record
 //! every finished request.
 //!
-//! ```ignore
+//! ```text
 //! let router = Router::new().route(...).layer(sentinel.layer());
 //! axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
 //! ```
