@@ -33,9 +33,10 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TW_'))),
     ...databaseEnv(),
   };
+  const childEnv = { ...env, ...extraEnv };
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--metrics-listen', 'off', ...extraArgs], {
     cwd: dir,
-    env: { ...env, ...extraEnv },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -64,6 +65,23 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     dir,
     database: env.TW_DATABASE_URL ? 'postgres' : 'sqlite',
     logs: () => stderr,
+    /**
+     * The audit ledger so far, as `telewarden audit export` (the operator's own tool)
+     * prints it: `{ action, outcome, target, details }` per entry, oldest first.
+     */
+    auditEntries() {
+      const out = execFileSync(BIN, ['audit', 'export'], { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      return out.toString().split('\n').filter(Boolean).map((line) => {
+        const event = JSON.parse(line);
+        const detail = (type) => event.entity[0].detail.find((d) => d.type === type)?.valueString;
+        return {
+          action: event.subtype[0].code,
+          outcome: event.outcomeDesc,
+          target: event.entity[0].what.identifier.value,
+          details: JSON.parse(detail('details') || 'null'),
+        };
+      });
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');

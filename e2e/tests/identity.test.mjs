@@ -43,12 +43,52 @@ const letStepUpExpire = () => sleep((STEP_UP_SECONDS + 1) * 1000);
 /** Waits for the next 30-second TOTP step, so a fresh code exists. */
 const nextTotpStep = () => sleep(30_000 - (Date.now() % 30_000) + 500);
 
+/** How many `signin.passkey` entries with this outcome the ledger holds. */
+const passkeySignIns = (outcome) =>
+  server.auditEntries().filter((e) => e.action === 'signin.passkey' && e.outcome === outcome).length;
+
 test(`passkeys: sign in without typing a name, keep several, remove one after step-up (${process.env.E2E_DATABASE || 'sqlite'})`, async () => {
   const { page } = admin;
   await signOut(page);
   await page.goto(`${server.origin}/sign-in`);
+  // The genuine answer the page sends for the passkey is kept, to be sent again below.
+  const finishing = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/sign-in/passkey/finish'));
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  const genuine = (await finishing).postDataJSON();
   await page.waitForSelector(`h1:has-text("Welcome, ${ADMIN.name}")`);
+
+  // Replayed, and answered to a freshly started ceremony (a different challenge): both
+  // refused with a clear 400, each written to the ledger as a failed passkey sign-in.
+  const post = (path, data) => page.request.post(`${server.origin}${path}`, {
+    data,
+    headers: { origin: server.origin, accept: 'application/json' },
+    failOnStatusCode: false,
+  });
+  const failuresBefore = passkeySignIns('failure');
+  const successesBefore = passkeySignIns('success');
+  const replay = await post('/api/sign-in/passkey/finish', genuine);
+  assert.equal(replay.status(), 400, 'a replayed answer is refused');
+  const replayed = await replay.json();
+  assert.equal(replayed.code, 'passkey-refused');
+  assert.match(replayed.message, /expired or was already used\. Please start again\./);
+  assert.equal(passkeySignIns('failure'), failuresBefore + 1, 'the replay is in the ledger');
+
+  const fresh = await post('/api/sign-in/passkey/start', {});
+  assert.equal(fresh.status(), 200);
+  const { ceremony_id: freshCeremony } = await fresh.json();
+  assert.notEqual(freshCeremony, genuine.ceremony_id);
+  const wrong = await post('/api/sign-in/passkey/finish', { ...genuine, ceremony_id: freshCeremony });
+  assert.equal(wrong.status(), 400, 'an answer to another challenge is refused');
+  const mismatched = await wrong.json();
+  assert.equal(mismatched.code, 'passkey-refused');
+  assert.match(mismatched.message, /could not be accepted\. Please try again\./);
+  assert.equal(passkeySignIns('failure'), failuresBefore + 2, 'the wrong challenge is in the ledger');
+  assert.equal(passkeySignIns('success'), successesBefore, 'neither signed anyone in');
+  // And the same again, once more each: every attempt is recorded, nothing is let in.
+  assert.equal((await post('/api/sign-in/passkey/finish', genuine)).status(), 400);
+  assert.equal((await post('/api/sign-in/passkey/finish', { ...genuine, ceremony_id: freshCeremony })).status(), 400);
+  assert.equal(passkeySignIns('failure'), failuresBefore + 4);
+  assert.equal(passkeySignIns('success'), successesBefore);
 
   // A second passkey on another device (a second virtual authenticator).
   await admin.authenticator.remove();
