@@ -199,7 +199,7 @@ static RULES: &[Rule] = &[
     rule(
         "cmd-batch-control",
         8,
-        r#"\bfor\s+(?:/\w\s+)*(?:"[^"]*"\s+)?%%?\S*\s+in\s*\(.*?\)\s*do\b|\bfor\s+/[a-z]\s+(?:[^%\s]+\s+){0,4}%%?~?\w*\s+in\s*\(.*?\)\s*do\b|\bif\b.{0,60}?\s(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:not\s+)?(?:errorlevel|cmdextversion)\s+\d|\bif\s*(?:/i\s*)?(?:not\s+)?\S*\s*==\s*\S+"#,
+        r#"\bfor\s+(?:/\w\s+)*(?:"[^"]*"\s+)?%%?\S*\s+in\s*\(.*?\)\s*do\b|\bfor\s+/[a-z]\s+(?:[^%\s]+\s+)*%%?~?\w*\s+in\s*\(.*?\)\s*do\b|\bif\b.{0,60}?\s(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:not\s+)?(?:errorlevel|cmdextversion)\s+\d|\bif\s*(?:/i\s*)?(?:not\s+)?\S*\s*==\s*\S+"#,
     ),
     rule(
         "cmd-variable-assembly",

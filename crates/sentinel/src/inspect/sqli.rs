@@ -60,7 +60,7 @@ static RULES: &[Rule] = &[
         concat!(
             r#"(?:['"`)]|\b\d+|^)\s*"#,
             boolop!(),
-            r#"\s*[(\s]*(?:['"`][^'"`]{0,30}['"`]|['"`]?[-+]?[\w.@$\[\]]+['"`]?)\)*\s*"#,
+            r#"\s*[(\s]*(?:['"`][^'"`]*['"`]|['"`]?[-+]?[\w.@$\[\]]+['"`]?)\)*\s*"#,
             cmp!(),
             r#"\s*[('"`]*[-+\w@'"`]"#
         ),
@@ -69,7 +69,7 @@ static RULES: &[Rule] = &[
     rule(
         "sqli-comment-after-operator",
         7,
-        r#"['"`]\s*(?:[-+|^&<>=*/%!]|\b(?:is|not|like|glob|or|and|xor)\b)[^'"@~]{0,60}?(?:--|#)\s*-?\s*$|\b(?:or|and|xor)\s+\d+\s*(?:--|#)\s*-?\s*$"#,
+        r#"['"`]\s*(?:[-+|^&<>=*/%!]|\b(?:is|not|like|glob|or|and|xor)\b)[^'"@~\n]*?(?:--|#)\s*-?\s*$|\b(?:or|and|xor)\s+\d+\s*(?:--|#)\s*-?\s*$"#,
     ),
     rule(
         "sqli-keyword-then-comment",
@@ -252,7 +252,7 @@ static RULES: &[Rule] = &[
     rule(
         "sqli-literal-comparison",
         7,
-        r#"['"][^'"\s]{0,20}['"]\s*(?:!=|<>|<=>|==?)\s*['"]"#,
+        r#"['"][^'"\s]*['"]\s*(?:!=|<>|<=>|==?)\s*['"]"#,
     ),
     rule(
         "sqli-truncated-condition",
@@ -332,7 +332,7 @@ static STRICT_RULES: &[Rule] = &[
     rule(
         "sqli-obfuscated-keyword",
         6,
-        r"union\s*(?:all\s*)?select.{0,40}from|\b\d+\.e\s*(?:\(|\.[a-z_])",
+        r"union\s*(?:all\s*)?select\S*from|\b\d+\.e\s*(?:\(|\.[a-z_])",
     ),
     rule(
         "sqli-catalog-fragment",

@@ -320,32 +320,34 @@ pub(crate) fn is_prose_name(name: &str) -> bool {
 
 /// Text with four or more words reads as prose whatever its field is called.
 pub(crate) fn looks_like_prose(text: &str) -> bool {
-    let words = text.split_whitespace().filter(|w| is_prose_word(w)).count();
     // Code (`f('{"a": 1}') = 'x'`) has words too, but more brackets and operators.
-    words >= 4
-        && text
-            .bytes()
-            .filter(|b| {
-                matches!(
-                    b,
-                    b'{' | b'}'
-                        | b'['
-                        | b']'
-                        | b'('
-                        | b')'
-                        | b'='
-                        | b'<'
-                        | b'>'
-                        | b'$'
-                        | b';'
-                        | b'|'
-                        | b'&'
-                        | b'`'
-                )
-            })
-            .count()
-            * 2
-            <= words * 3
+    let code = text
+        .bytes()
+        .filter(|b| {
+            matches!(
+                b,
+                b'{' | b'}'
+                    | b'['
+                    | b']'
+                    | b'('
+                    | b')'
+                    | b'='
+                    | b'<'
+                    | b'>'
+                    | b'$'
+                    | b';'
+                    | b'|'
+                    | b'&'
+                    | b'`'
+            )
+        })
+        .count();
+    let needed = (code * 2).div_ceil(3).max(4);
+    text.split_whitespace()
+        .filter(|w| is_prose_word(w))
+        .take(needed)
+        .count()
+        >= needed
 }
 
 /// A word as prose has it: letters (an apostrophe or hyphen between them), perhaps
