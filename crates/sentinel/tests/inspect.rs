@@ -429,10 +429,11 @@ fn benign_fhir_searches_yield_nothing() {
 fn sql_probes_in_odd_places_are_detected() {
     // A name whose `=` was encoded carries the value; a name or value of symbols only;
     // a keyword cut by a comment; a catalog as a parameter name; literal comparisons.
-    let bodies: [&[u8]; 10] = [
+    let bodies: [&[u8]; 11] = [
         b"pay%3DAND+7639%3D%28",
         b"pay%3D%7C%7C+langCode+%3D%3D+%27",
-        b"q=%22%27",
+        b"v=%22%27",
+        b"q=%27%3b%40%40%23%2d%2d",
         b"op=%3C%3D%3E",
         b"email=x%27%20or%20true--",
         b"test=DR/**/OP/**/patients",
@@ -462,6 +463,18 @@ fn ordinary_symbols_names_and_short_notes_yield_nothing() {
     ];
     for q in queries {
         let found = get("/fhir/Patient", Some(q));
+        assert!(found.is_empty(), "{q}: {found:?}");
+    }
+    // Short clinical values and chat messages that are not prose by word count.
+    let more = [
+        "route=PO+or+IV&freq=1+or+2&bp=120%2F80+or+less",
+        "allergy=penicillin+(rash)&code=E11.9,+I10&time=08:00%3B20:00",
+        "name=D%27Arcy-O%27Neil&email=o%27hara%40example.com",
+        "message=%3B)&text=%3A%27(&reaction=%3B-)",
+        "medication=Metformin+500mg+(1+tab)+bd&sig=1-2+tabs+q4h+prn",
+    ];
+    for q in more {
+        let found = get("/api/consults/1/messages", Some(q));
         assert!(found.is_empty(), "{q}: {found:?}");
     }
     let json = br#"{"resourceType":"Patient","name":[{"family":"O'Brien","given":["Se\u00e1n"]}],"telecom":[{"system":"email","value":"sean.o'brien@example.com"}],"note":"Allergic to penicillin (rash) -- mum says 'not sure' about sulfa"}"#;

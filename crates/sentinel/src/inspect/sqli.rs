@@ -509,9 +509,13 @@ fn symbols(target: &Target, out: &mut Findings) {
         }
     }
     // Cookies are machine-written but hold more symbols (`==` padding, `%` escapes).
+    // Emoticons (`;)`, `:'(`) are the symbols people type alone: a message may be
+    // one, and a short value ending in a bracket reads as one.
+    let emoticon = text.len() <= 3 && text.ends_with([')', '(']);
     let enough = match target.context {
         Context::Header => count >= 3,
-        Context::Prose | Context::Data => true,
+        Context::Prose => count >= 4,
+        Context::Data => !emoticon,
     };
     let junk = OPERATORS.contains(&text)
         || (distinct >= 2 && enough)
