@@ -118,6 +118,9 @@ pub struct Config {
     /// Without any history, reads of distinct subjects in an hour above this make a
     /// finding (a new account or token that starts by reading hundreds).
     pub transfer_absolute_hour: f64,
+    /// Distinct subjects read by one identity within a minute (or two) above this make a
+    /// finding at once, whatever the history: no one reads two charts a second.
+    pub transfer_minute_subjects: f64,
     /// Hours of history before a seasonal (hour-of-week) slot is trusted over the
     /// identity's overall baseline.
     pub seasonal_min_observations: u16,
@@ -229,6 +232,7 @@ impl Default for Config {
             transfer_day_floor: 120.0,
             transfer_factor: 5.0,
             transfer_absolute_hour: 300.0,
+            transfer_minute_subjects: 120.0,
             seasonal_min_observations: 3,
             id_walk_run: 20,
             id_walk_max_step: 5,

@@ -160,6 +160,11 @@ impl Core {
         if let Some(f) = probe::on_request(e) {
             out.push(f);
         }
+        // A request in a session the application vouched for counts for the session.
+        let vouched = e.account.is_some()
+            || e.session
+                .and_then(|key| self.sessions.get(&key))
+                .is_some_and(|s| s.account.is_some());
         if self.admit_source(e.source, now, !e.probes.is_empty()) {
             let cfg = Arc::clone(&self.cfg);
             let flood_global = &self.flood;
@@ -168,7 +173,9 @@ impl Core {
                 .sources
                 .entry(e.source, now, || SourceState::new(now, half_life));
             src.common.last_seen_ms = src.common.last_seen_ms.max(now);
-            flood::on_source_request(&cfg, src, e.source, now, flood_global, out);
+            if !vouched {
+                flood::on_source_request(&cfg, src, e.source, now, flood_global, out);
+            }
             bot::on_request(&cfg, src, e, out);
             // A signed-in session's misses are the session's, not the address's.
             if e.account.is_none() {
@@ -199,6 +206,9 @@ impl Core {
         };
         if let Some(s) = session {
             s.common.last_seen_ms = s.common.last_seen_ms.max(now);
+            if s.account.is_some() {
+                flood::on_session_request(&self.cfg, s, key, now, out);
+            }
             enumeration::on_session(&self.cfg, s, e, path_hash, out);
         }
     }

@@ -398,28 +398,10 @@ where
         .map(|m| m.as_str().to_owned())
         .unwrap_or_else(|| coarse_route(req.uri().path()));
     // Showing a sign-in form is cheap; submitting one hashes a password.
-    let _expensive = if cfg.enforce
+    let expensive = cfg.enforce
         && req.method() != http::Method::GET
         && req.method() != http::Method::HEAD
-        && cfg.expensive_routes.contains(&route)
-    {
-        match try_permit(
-            &shared.expensive_in_flight,
-            cfg.expensive_max_in_flight.max(1),
-        ) {
-            Some(p) => Some(p),
-            None => {
-                sentinel.verdicts().count_shed(now);
-                return Ok(plain(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "busy, try again shortly\n".to_owned(),
-                    Some(1),
-                ));
-            }
-        }
-    } else {
-        None
-    };
+        && cfg.expensive_routes.contains(&route);
 
     // Inspect the request (and a small textual body) for probes.
     let (parts, body) = req.into_parts();
@@ -457,6 +439,27 @@ where
             let probes = inspect_parts(&parts, None);
             (body, probes)
         }
+    };
+
+    // The expensive route's place is taken once the body is in: a client that sends
+    // its body slowly holds a connection, not a place in the hashing queue.
+    let _expensive = if expensive {
+        match try_permit(
+            &shared.expensive_in_flight,
+            cfg.expensive_max_in_flight.max(1),
+        ) {
+            Some(p) => Some(p),
+            None => {
+                sentinel.verdicts().count_shed(now);
+                return Ok(plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy, try again shortly\n".to_owned(),
+                    Some(1),
+                ));
+            }
+        }
+    } else {
+        None
     };
 
     let facts = header_facts(&parts.headers);

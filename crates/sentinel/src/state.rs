@@ -318,6 +318,8 @@ pub struct SessionState {
     pub error_paths: SlidingDistinct<4>,
     /// WebSocket messages over the last minute.
     pub socket_messages: SlidingCount,
+    /// Requests over the last minute.
+    pub requests: SlidingCount,
 }
 
 impl SessionState {
@@ -328,6 +330,7 @@ impl SessionState {
             account: None,
             error_paths: SlidingDistinct::new(),
             socket_messages: SlidingCount::new(),
+            requests: SlidingCount::new(),
         }
     }
 }

@@ -475,3 +475,96 @@ fn a_global_flood_is_measured_against_its_baseline() {
             .any(|a| a.kind == Detector::GlobalFlood && a.subject == Scope::Global)
     );
 }
+
+#[test]
+fn a_new_account_reading_charts_faster_than_anyone_reads_is_caught_within_a_minute() {
+    let mut rig = Rig::new(Config::default());
+    let source = ip("198.51.100.77");
+    // A dozen ordinary reads, then every chart as fast as one client goes.
+    for k in 0..12i64 {
+        rig.feed(read(T0 + k * 30_000, source, "newcomer", &format!("p-{k}")));
+    }
+    assert!(rig.drain_alerts().is_empty());
+    let start = T0 + 10 * MIN;
+    let mut first_alert = None;
+    for k in 0..300i64 {
+        rig.feed(read(
+            start + k * 10,
+            source,
+            "newcomer",
+            &format!("chart-{}", k * 31 + 5),
+        ));
+        if first_alert.is_none() && !rig.drain_alerts().is_empty() {
+            first_alert = Some(k + 1);
+        }
+    }
+    let first = first_alert.expect("no alert");
+    assert!(first <= 140, "first alert after {first} burst reads");
+    // A busy front desk reading a chart every two seconds all morning is not a machine.
+    let mut rig = Rig::new(Config::default());
+    for k in 0..200i64 {
+        rig.feed(read(
+            T0 + k * 2_000,
+            source,
+            "front-desk",
+            // Patients as they come, not in id order.
+            &format!("p-{}", (k * 7_919) % 100_003),
+        ));
+    }
+    assert!(rig.drain_alerts().is_empty());
+}
+
+#[test]
+fn colleagues_behind_one_address_are_judged_by_session_not_by_their_number() {
+    let mut rig = Rig::new(Config::default());
+    let nat = ip("203.0.113.50");
+    // 20 signed-in colleagues, each about 60 requests a minute (pages and assets):
+    // 1,200 a minute from the address, none anonymous.
+    for tick in 0..(60 * 3) {
+        let at = T0 + tick * 1_000;
+        for u in 0..20u64 {
+            let mut e = request(at + u as i64, nat, "/appointments", 200);
+            e.session = Some(rig.sentinel.session_key(&format!("cookie-{u}")));
+            // Pages name the account; their assets carry only the cookie.
+            if tick % 3 == 0 {
+                e.account = Some(format!("user{u}"));
+            }
+            rig.feed(Event::Request(e));
+        }
+    }
+    let alerts = rig.drain_alerts();
+    assert!(alerts.is_empty(), "benign alerts: {alerts:#?}");
+    assert!(!rig.sentinel.is_blocked(nat));
+
+    // One session going at 20 requests a second is a flood, of that session.
+    let at = T0 + 10 * MIN;
+    let key = rig.sentinel.session_key("cookie-3");
+    for i in 0..1_500i64 {
+        let mut e = request(at + i * 50, nat, "/appointments", 200);
+        e.session = Some(key);
+        e.account = Some("user3".to_owned());
+        rig.feed(Event::Request(e));
+    }
+    let alerts = rig.drain_alerts();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == sentinel::Detector::SourceFlood),
+        "{alerts:#?}"
+    );
+    assert!(!rig.sentinel.is_blocked(nat), "the address stays open");
+
+    // The same rate with no session is the address's own.
+    let other = ip("203.0.113.51");
+    for i in 0..1_500i64 {
+        rig.feed(Event::Request(request(at + i * 50, other, "/", 200)));
+    }
+    let alerts = rig.drain_alerts();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.kind == sentinel::Detector::SourceFlood
+                && a.subject == sentinel::Scope::Source(other)),
+        "{alerts:#?}"
+    );
+}

@@ -87,6 +87,42 @@ impl FloodGlobal {
     }
 }
 
+/// Judges one signed-in session's rate. Its requests are its own and do not count
+/// for its address, so that a clinic's shared address is judged by what comes from
+/// it anonymously, not by how many colleagues are at work behind it.
+pub fn on_session_request(
+    cfg: &Config,
+    session: &mut SessionState,
+    key: crate::event::SessionKey,
+    now: i64,
+    out: &mut Vec<Finding>,
+) {
+    session.requests.add(now, MINUTE_MS, 1);
+    let rate = session.requests.estimate(now, MINUTE_MS);
+    let limit = f64::from(cfg.source_requests_per_minute);
+    let severity = if rate >= 3.0 * limit {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    if rate >= limit
+        && session.common.fired.try_fire_at(
+            Detector::SourceFlood,
+            severity,
+            now,
+            ms(cfg.refire_after),
+        )
+    {
+        out.push(Finding::new(
+            Detector::SourceFlood,
+            severity,
+            Scope::Session(key),
+            format!("{} requests a minute from one session", num(rate)),
+            ev([("requests_per_minute", num(rate)), ("limit", num(limit))]),
+        ));
+    }
+}
+
 /// Judges one source's rate (times its shared-address tolerance); during a global
 /// flood, a source with a large share of the traffic is a flooder too.
 pub fn on_source_request(

@@ -9,7 +9,10 @@
 use crate::config::Config;
 use crate::detect::num;
 use crate::model::robust::{RobustBaseline, Seasonal};
-use crate::window::DistinctBits;
+use crate::window::{DistinctBits, SlidingDistinct};
+
+/// One minute in milliseconds.
+const MINUTE_MS: i64 = 60_000;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -59,6 +62,10 @@ pub struct Transfer {
     recent_bytes: [u64; 24],
     walk_last: Option<u64>,
     walk_run: u32,
+    /// Distinct subjects read over the last minute or two.
+    minute_subjects: SlidingDistinct<4>,
+    /// Their estimate at the last read.
+    pub minute_subjects_seen: f64,
     /// When the model last scored this identity.
     pub model_scored_ms: i64,
 }
@@ -132,6 +139,8 @@ impl Transfer {
             hourly_subjects: RobustBaseline::new(),
             hourly_bytes: RobustBaseline::new(),
             daily_reads: RobustBaseline::new(),
+            minute_subjects: SlidingDistinct::new(),
+            minute_subjects_seen: 0.0,
             daily_subjects: RobustBaseline::new(),
             recent_hour: [i64::MIN; 24],
             recent_reads: [0; 24],
@@ -221,6 +230,8 @@ impl Transfer {
         if let Some(h) = subject_hash {
             self.hour_subjects.insert(h);
             self.day_subjects.insert(h);
+            self.minute_subjects.insert(now_ms, MINUTE_MS, h);
+            self.minute_subjects_seen = self.minute_subjects.estimate(now_ms, MINUTE_MS);
         }
         let hour = now_ms.div_euclid(HOUR_MS);
         let i = hour.rem_euclid(24) as usize;
@@ -301,6 +312,13 @@ impl Transfer {
         let threshold =
             |expected: f64, floor: f64| (cfg.transfer_factor * expected).max(expected + floor);
 
+        // Faster than anyone reads: whatever the history, a machine is reading.
+        found.push(Excess {
+            measure: "subjects_minute",
+            observed: self.minute_subjects_seen,
+            expected: None,
+            threshold: cfg.transfer_minute_subjects,
+        });
         match self.expected_hour_reads(now_ms, cfg.seasonal_min_observations) {
             Some(expected) => {
                 let t = threshold(expected, cfg.transfer_hour_floor);
