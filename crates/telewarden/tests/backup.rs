@@ -122,15 +122,45 @@ async fn round_trip(pg: Option<&str>) {
         env.push(("TW_DATABASE_URL", source_url.as_str()));
     }
 
-    let server = ServeProcess::start(dir.path(), &serve_args(), &env).await;
+    // The sentinel only watches: the sign-in failures below are this test's writes,
+    // not an attack to block loopback for.
+    let mut serve_env = env.clone();
+    serve_env.push(("TW_SENTINEL__MODE", "watch"));
+    let server = ServeProcess::start(dir.path(), &serve_args(), &serve_env).await;
     set_up(&server).await;
 
-    // Taken while the server runs; recorded by it (control socket).
+    // Taken while the server runs and writes (failed sign-ins go to the ledger);
+    // recorded by it (control socket).
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let origin = server.origin.clone();
+        tokio::spawn(async move {
+            let http = common::client();
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = http
+                    .post(format!("{origin}/sign-in"))
+                    .header("origin", &origin)
+                    .form(&[
+                        ("email", format!("nobody{n}@backup.example")),
+                        ("password", "not a password at all".to_owned()),
+                    ])
+                    .send()
+                    .await;
+                n += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            n
+        })
+    };
     let file = dir.path().join("practice.twbackup");
     let file_s = file.to_str().unwrap();
     let mut backup_env = env.clone();
     backup_env.push(("TW_BACKUP_PASSPHRASE", PASS));
     let out = run_env(dir.path(), &["backup", "--out", file_s], &backup_env).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.await.unwrap() > 0, "writes ran during the backup");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(said.contains("by the running server"), "{said}");
@@ -167,10 +197,15 @@ async fn round_trip(pg: Option<&str>) {
         .find(|e| e.action == "backup.created")
         .expect("a ledger entry for the backup");
     assert!(created.details.contains(&record.digest));
-    // What the backup holds: the ledger up to the backup's own entry.
+    assert!(
+        entries.iter().any(|e| e.action.starts_with("signin")),
+        "the ledger was written to during the backup"
+    );
+    // What the backup surely holds: the ledger up to the setup (sign-ins written
+    // during the backup may fall on either side of its snapshot).
     let before: Vec<String> = entries
         .iter()
-        .take_while(|e| e.action != "backup.created")
+        .take_while(|e| !e.action.starts_with("signin"))
         .map(|e| e.action.clone())
         .collect();
     assert!(before.iter().any(|a| a == "setup.completed"), "{before:?}");
