@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::routing::post;
 use ledger::{NewEntry, Outcome};
 use serde_json::{Value, json};
+use store::backup::{BackupRecord, RestoreRecord};
 use tokio::sync::watch;
 
 use crate::audit::Actor;
@@ -46,6 +47,8 @@ pub async fn serve(
     let router = Router::new()
         .route("/keys/rotate", post(rotate))
         .route("/health", post(health))
+        .route("/backup/recorded", post(backup_recorded))
+        .route("/restore/recorded", post(restore_recorded))
         .with_state(state);
     let stop = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
@@ -97,4 +100,53 @@ async fn health(State(state): State<AppState>) -> AppResult<Json<Value>> {
         "report": report,
         "text": crate::security::health::render_text(&report),
     })))
+}
+
+/// Records a backup that was written (its time, size and digest) in the database, for
+/// the backup-age check, and in the ledger.
+pub async fn record_backup(state: &AppState, record: &BackupRecord) -> AppResult<()> {
+    let entry = NewEntry::new(
+        Actor::System.as_ledger_name(),
+        "backup.created",
+        "database",
+        Outcome::Success,
+    )
+    .source("control socket")
+    .detail("time_ms", record.time_ms)
+    .detail("size", record.size)
+    .detail("digest", record.digest.clone());
+    state.audit(entry).await?;
+    Ok(state.db.record_backup(record).await?)
+}
+
+/// Records a verified restore in the restored database and its ledger.
+pub async fn record_restore(state: &AppState, record: &RestoreRecord) -> AppResult<()> {
+    let entry = NewEntry::new(
+        Actor::System.as_ledger_name(),
+        "backup.restored",
+        "database",
+        Outcome::Success,
+    )
+    .source("process")
+    .detail("time_ms", record.time_ms)
+    .detail("backup_time_ms", record.backup_time_ms)
+    .detail("digest", record.digest.clone());
+    state.audit(entry).await?;
+    Ok(state.db.record_restore(record).await?)
+}
+
+async fn backup_recorded(
+    State(state): State<AppState>,
+    Json(record): Json<BackupRecord>,
+) -> AppResult<Json<Value>> {
+    record_backup(&state, &record).await?;
+    Ok(Json(json!({ "recorded": true })))
+}
+
+async fn restore_recorded(
+    State(state): State<AppState>,
+    Json(record): Json<RestoreRecord>,
+) -> AppResult<Json<Value>> {
+    record_restore(&state, &record).await?;
+    Ok(Json(json!({ "recorded": true })))
 }

@@ -299,6 +299,23 @@ impl Running {
         crate::control::rotate_kek(&self.state).await
     }
 
+    /// Records a backup written of this server's database (what the control socket's
+    /// `backup/recorded` does).
+    pub async fn record_backup(
+        &self,
+        record: &store::backup::BackupRecord,
+    ) -> Result<(), crate::error::AppError> {
+        crate::control::record_backup(&self.state, record).await
+    }
+
+    /// Records a verified restore into this server's database.
+    pub async fn record_restore(
+        &self,
+        record: &store::backup::RestoreRecord,
+    ) -> Result<(), crate::error::AppError> {
+        crate::control::record_restore(&self.state, record).await
+    }
+
     /// Stops accepting, lets in-flight requests finish (up to the configured grace),
     /// records the stop, flushes the ledger (final signed checkpoint) and closes the
     /// database.

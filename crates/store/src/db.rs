@@ -187,6 +187,15 @@ impl Db {
     }
 }
 
+/// The versions of the migrations this build knows, in order.
+pub fn known_migrations() -> Vec<i64> {
+    MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| m.version)
+        .collect()
+}
+
 fn backend_of(url: &str) -> Result<Backend, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Backend::Sqlite)

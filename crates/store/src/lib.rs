@@ -15,6 +15,7 @@ mod ledger_store;
 
 pub mod accounts;
 pub mod alerts;
+pub mod backup;
 pub mod break_glass;
 pub mod ceremonies;
 pub mod consults;
@@ -32,5 +33,5 @@ pub mod setup;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use db::{Backend, Db, MigrationStatus, PoolSettings};
+pub use db::{Backend, Db, MigrationStatus, PoolSettings, known_migrations};
 pub use error::StoreError;

@@ -35,6 +35,47 @@ pub enum Command {
     /// alerts, the audit ledger. Exit status 0 when all is well, 1 when something needs
     /// attention (open alerts, blocks), 2 when degraded or no server answers.
     Health(HealthArgs),
+    /// Write an encrypted, self-verifying backup of the database, the keys and the
+    /// ledger (`backup --out FILE`), or check one without restoring it (`backup verify
+    /// --from FILE`). The passphrase comes from TW_BACKUP_PASSPHRASE or standard input.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty data directory (and, with TW_DATABASE_URL, an
+    /// empty PostgreSQL database), after verifying all of it.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Where to write the backup (a new file; it is never overwritten).
+    #[arg(long, value_name = "FILE", required = true)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Decrypt and check a whole backup file without restoring anything.
+    Verify(BackupVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupVerifyArgs {
+    /// The backup file.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The backup file.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `telewarden` command: serve the web app, check configuration, verify and export
 //! the audit ledger.
 
+mod backup_file;
 mod cli;
 mod commands;
 mod logging;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{AuditCommand, Cli, Command, ConfigCommand, KeysCommand};
+use crate::cli::{AuditCommand, BackupCommand, Cli, Command, ConfigCommand, KeysCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,6 +41,11 @@ fn main() -> ExitCode {
                 command: KeysCommand::Rotate(common),
             } => commands::keys::rotate(common).await,
             Command::Health(args) => commands::health::run(args).await,
+            Command::Backup(args) => match args.command {
+                Some(BackupCommand::Verify(v)) => commands::backup::verify(v).await,
+                None => commands::backup::create(args.common, args.out).await,
+            },
+            Command::Restore(args) => commands::backup::restore(args).await,
         }
     });
     match result {

@@ -63,12 +63,36 @@ pub async fn rotate(common: CommonArgs) -> anyhow::Result<ExitCode> {
 
 /// One POST over the control socket; the JSON answer.
 pub(crate) async fn ask(
-    mut stream: tokio::net::UnixStream,
+    stream: tokio::net::UnixStream,
     path: &str,
 ) -> anyhow::Result<serde_json::Value> {
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: control\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
+    send(stream, path, None).await
+}
+
+/// One POST with a JSON body over the control socket; the JSON answer.
+pub(crate) async fn ask_json(
+    stream: tokio::net::UnixStream,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<serde_json::Value> {
+    send(stream, path, Some(body)).await
+}
+
+async fn send(
+    mut stream: tokio::net::UnixStream,
+    path: &str,
+    body: Option<&str>,
+) -> anyhow::Result<serde_json::Value> {
+    let request = match body {
+        None => format!(
+            "POST {path} HTTP/1.1\r\nHost: control\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        ),
+        Some(body) => format!(
+            "POST {path} HTTP/1.1\r\nHost: control\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    };
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     stream
