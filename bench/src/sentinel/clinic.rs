@@ -146,6 +146,15 @@ async fn person(
 
 /// Starts a server in `mode` on loopback and sets up a practice of `size`.
 pub async fn start(mode: server::SentinelMode, size: Size) -> Clinic {
+    start_with(mode, size, |_| {}).await
+}
+
+/// [`start`], with the server's configuration adjusted by `tune` first.
+pub async fn start_with(
+    mode: server::SentinelMode,
+    size: Size,
+    tune: impl FnOnce(&mut server::Config),
+) -> Clinic {
     let dir = tempfile::tempdir().unwrap();
     let mut config = server::Config {
         data_dir: dir.path().to_path_buf(),
@@ -156,6 +165,7 @@ pub async fn start(mode: server::SentinelMode, size: Size) -> Clinic {
     config.log_level = server::LogLevel::Error;
     config.sentinel.mode = mode;
     config.limits.max_connections = 4096;
+    tune(&mut config);
     let db_url = config.effective_database_url().expose().to_owned();
     let running = server::start(config, Arc::new(SystemClock)).await.unwrap();
     // Setup from an address of its own, as the administrator's browser.

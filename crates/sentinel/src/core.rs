@@ -155,7 +155,6 @@ impl Core {
 
     fn on_request(&mut self, e: &RequestEvent, verdicts: &mut Verdicts, out: &mut Vec<Finding>) {
         let now = e.at_ms;
-        self.flood.on_request(&self.cfg, now, out);
         let path_hash = self.hash(&e.path);
         if let Some(f) = probe::on_request(e) {
             out.push(f);
@@ -165,6 +164,9 @@ impl Core {
             || e.session
                 .and_then(|key| self.sessions.get(&key))
                 .is_some_and(|s| s.account.is_some());
+        // A flood is judged on what comes without a vouched session: colleagues at work
+        // are not one.
+        self.flood.on_request(&self.cfg, now, vouched, out);
         if self.admit_source(e.source, now, !e.probes.is_empty()) {
             let cfg = Arc::clone(&self.cfg);
             let flood_global = &self.flood;

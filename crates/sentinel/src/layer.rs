@@ -15,6 +15,10 @@
 //!    everyone → `503` with `Retry-After`;
 //! 4. expensive routes over their own concurrency limit → `503` with `Retry-After`.
 //!
+//! 3 and 4 come after a small textual body has been read for inspection (within
+//! `inspect_body_timeout`, else `408`), so a client trickling its body holds a
+//! connection, not a place among the requests being served.
+//!
 //! The application names the user through the [`IdentitySlot`] the layer puts in the
 //! request's extensions.
 
@@ -383,14 +387,6 @@ where
         (max as f64 * cfg.shed_anonymous_at) as usize
     };
     let limit = if cfg.enforce { limit } else { usize::MAX };
-    let Some(_in_flight) = try_permit(&shared.in_flight, limit.max(1)) else {
-        sentinel.verdicts().count_shed(now);
-        return Ok(plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy, try again shortly\n".to_owned(),
-            Some(2),
-        ));
-    };
 
     let route = req
         .extensions()
@@ -441,8 +437,16 @@ where
         }
     };
 
-    // The expensive route's place is taken once the body is in: a client that sends
-    // its body slowly holds a connection, not a place in the hashing queue.
+    // Places are taken once the body is in: a client that sends its body slowly holds
+    // a connection, not a place among the requests being served.
+    let Some(_in_flight) = try_permit(&shared.in_flight, limit.max(1)) else {
+        sentinel.verdicts().count_shed(now);
+        return Ok(plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy, try again shortly\n".to_owned(),
+            Some(2),
+        ));
+    };
     let _expensive = if expensive {
         match try_permit(
             &shared.expensive_in_flight,

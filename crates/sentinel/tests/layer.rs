@@ -345,3 +345,61 @@ async fn an_account_reading_far_too_much_is_slowed_at_once() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn clients_trickling_their_bodies_take_no_place_among_requests_served() {
+    let rig = Rig::new(Config {
+        max_in_flight: 10,
+        expensive_routes: vec!["/signin".into()],
+        expensive_max_in_flight: 2,
+        inspect_body_timeout: Duration::from_secs(30),
+        ..Config::default()
+    });
+    let router = app(&rig, Arc::new(Semaphore::new(100)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    // Twelve sign-in forms whose bodies never come (more than the in-flight limit's
+    // anonymous share and the sign-in route's own limit).
+    let mut trickling = Vec::new();
+    for _ in 0..12 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(
+                b"POST /signin HTTP/1.1\r\nHost: localhost\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\n\
+                  Content-Length: 100\r\n\r\nuser=",
+            )
+            .await
+            .unwrap();
+        trickling.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(rig.sentinel.health().in_flight, 0);
+    // Others are served, and a sign-in whose body has come gets its place.
+    assert_eq!(raw_get(addr, "/", "Mozilla/5.0").await, 200);
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /signin HTTP/1.1\r\nHost: localhost\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 5\r\nConnection: close\r\n\r\nuser=",
+        )
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&response).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    drop(trickling);
+    server.abort();
+}

@@ -13,8 +13,10 @@ const MINUTE_MS: i64 = 60_000;
 /// Deployment-wide request rate.
 #[derive(Debug, Clone)]
 pub struct FloodGlobal {
-    /// Requests per minute over the last hour.
+    /// Requests per minute over the last hour (all of them, for the dashboard).
     pub requests: MinuteSeries,
+    /// Requests without a vouched session per minute: what a flood is judged on.
+    anonymous: MinuteSeries,
     minute: i64,
     baseline: RobustBaseline<120>,
     alarm_until_ms: i64,
@@ -25,6 +27,7 @@ impl Default for FloodGlobal {
     fn default() -> Self {
         Self {
             requests: MinuteSeries::new(),
+            anonymous: MinuteSeries::new(),
             minute: i64::MIN,
             baseline: RobustBaseline::new(),
             alarm_until_ms: 0,
@@ -39,21 +42,26 @@ impl FloodGlobal {
         now_ms < self.alarm_until_ms
     }
 
-    /// Counts a request and judges the global rate.
-    pub fn on_request(&mut self, cfg: &Config, now: i64, out: &mut Vec<Finding>) {
+    /// Counts a request and, when it came without a session the application vouched
+    /// for, judges the global rate of such requests: colleagues at work are no flood.
+    pub fn on_request(&mut self, cfg: &Config, now: i64, vouched: bool, out: &mut Vec<Finding>) {
+        self.requests.add(now, 1);
+        if vouched {
+            return;
+        }
         let minute = now.div_euclid(MINUTE_MS);
         if minute != self.minute {
             // Learn finished minutes outside floods (and at most an hour of silence).
             if self.minute != i64::MIN && !self.alarm(now) {
                 let gap = (minute - self.minute).clamp(1, 60);
                 for m in (minute - gap)..minute {
-                    self.baseline.push(self.requests.count(m) as f64);
+                    self.baseline.push(self.anonymous.count(m) as f64);
                 }
             }
             self.minute = minute;
         }
-        self.requests.add(now, 1);
-        let this_minute = self.requests.count(minute) as f64;
+        self.anonymous.add(now, 1);
+        let this_minute = self.anonymous.count(minute) as f64;
         let typical = self.baseline.median_mad().map_or(0.0, |(m, _)| m);
         let limit = f64::from(cfg.global_flood_floor).max(cfg.global_flood_factor * typical);
         if this_minute >= limit {
@@ -81,9 +89,9 @@ impl FloodGlobal {
         }
     }
 
-    /// Requests so far in the minute of `now`.
+    /// Requests without a vouched session so far in the minute of `now`.
     pub fn this_minute(&self, now: i64) -> u64 {
-        self.requests.count(now.div_euclid(MINUTE_MS))
+        self.anonymous.count(now.div_euclid(MINUTE_MS))
     }
 }
 

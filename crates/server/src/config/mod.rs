@@ -90,6 +90,10 @@ pub struct SentinelSettings {
     /// Requests served at once before the least trusted are turned away (503), so
     /// signed-in users and consults keep being served during a flood.
     pub max_in_flight: usize,
+    /// Requests a minute from one address (not counting those of signed-in sessions,
+    /// judged on their own) or from one signed-in session before it is throttled.
+    /// A clinic's shared address gets more for each colleague who signs in from it.
+    pub requests_per_minute: u32,
 }
 
 /// What the sentinel does; see [`SentinelSettings::mode`].
@@ -107,6 +111,7 @@ impl Default for SentinelSettings {
             mode: SentinelMode::Enforce,
             webhook_url: None,
             max_in_flight: 512,
+            requests_per_minute: 600,
         }
     }
 }

@@ -193,6 +193,9 @@ impl Config {
         if self.sentinel.max_in_flight < 8 {
             return Err(bad("sentinel.max_in_flight", "must be at least 8"));
         }
+        if self.sentinel.requests_per_minute < 60 {
+            return Err(bad("sentinel.requests_per_minute", "must be at least 60"));
+        }
         if self.ledger.checkpoint_every == 0 {
             return Err(bad("ledger.checkpoint_every", "must be at least 1"));
         }

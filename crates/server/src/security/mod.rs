@@ -38,6 +38,7 @@ pub fn sentinel_config(config: &Config, session_cookie: String) -> SentinelConfi
             .collect(),
         enforce: config.sentinel.mode == SentinelMode::Enforce,
         max_in_flight: config.sentinel.max_in_flight,
+        source_requests_per_minute: config.sentinel.requests_per_minute,
         // Enough for every password worker and a queue behind them.
         expensive_max_in_flight: 16,
         expensive_routes: PASSWORD_ROUTES.iter().map(|r| (*r).to_owned()).collect(),
