@@ -517,19 +517,14 @@ async fn administrator_reset_sends_a_new_link_and_tells_the_person() {
     }
 }
 
-/// The id of the account with this address.
-async fn user_id(s: &TestServer, email: &str) -> String {
-    let db = store::Db::connect(&s.db_url, &store::PoolSettings::default())
-        .await
-        .unwrap();
-    let id = db
-        .user_by_email(&s.keyring(), email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    db.close().await;
-    id
+/// The administrator in session `cookie` makes account `id` a security officer.
+async fn make_security_officer(s: &TestServer, id: &str, cookie: &str) -> reqwest::Response {
+    s.post_form(
+        &format!("/people/{id}/role"),
+        &[("role", "security_officer")],
+        Some(cookie),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -538,17 +533,11 @@ async fn an_administrator_changes_a_role_after_step_up_and_the_person_signs_in_a
         let mut s = TestServer::start(db.clone()).await;
         let admin = s.admin().await;
         let (_, clinician, _) = enrolled_clinician(&s, &admin).await;
-        let id = user_id(&s, CLINICIAN_EMAIL).await;
+        let id = s.user_id(CLINICIAN_EMAIL).await;
         // Without a recent sign-in, the administrator is sent to step up first and
         // nothing changes.
         let stale = s.session_for(ADMIN_EMAIL, 10 * 60_000).await;
-        let res = s
-            .post_form(
-                &format!("/people/{id}/role"),
-                &[("role", "security_officer")],
-                Some(&stale),
-            )
-            .await;
+        let res = make_security_officer(&s, &id, &stale).await;
         assert_eq!(res.status(), 303, "{db:?}");
         assert_eq!(
             res.headers()["location"],
@@ -563,13 +552,7 @@ async fn an_administrator_changes_a_role_after_step_up_and_the_person_signs_in_a
         );
         // Stepped up (authenticated just now; passkey step-up itself is in e2e/).
         let before = outbox_files(&s);
-        let res = s
-            .post_form(
-                &format!("/people/{id}/role"),
-                &[("role", "security_officer")],
-                Some(&admin),
-            )
-            .await;
+        let res = make_security_officer(&s, &id, &admin).await;
         assert_eq!(res.status(), 303, "{db:?}");
         assert_eq!(
             res.headers()["location"],
@@ -794,7 +777,7 @@ async fn a_sign_in_from_a_new_device_is_told_to_the_person() {
     let mut s = TestServer::start(None).await;
     let admin = s.admin().await;
     let (secret, _, _) = enrolled_clinician(&s, &admin).await;
-    let id = user_id(&s, CLINICIAN_EMAIL).await;
+    let id = s.user_id(CLINICIAN_EMAIL).await;
     let new_device_notices = |s: &TestServer| {
         let (url, id) = (s.db_url.clone(), id.clone());
         async move {

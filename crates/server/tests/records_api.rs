@@ -37,20 +37,6 @@ fn patient_body(id: Option<&str>, given: &str) -> Value {
     body
 }
 
-async fn user_id(s: &TestServer, email: &str) -> String {
-    let db = Db::connect(&s.db_url, &PoolSettings::default())
-        .await
-        .unwrap();
-    let id = db
-        .user_by_email(&s.keyring(), email)
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    db.close().await;
-    id
-}
-
 #[tokio::test]
 async fn patient_records_through_the_fhir_api() {
     for database in database_choices().await {
@@ -155,7 +141,7 @@ async fn patient_records_through_the_fhir_api() {
         // without a care relationship cannot write it (nor join the care team so);
         // with an appointment they can. The patient reads their own record, and only
         // that; here they may change only their contact details.
-        let patient_id = user_id(&s, PATIENT_EMAIL).await;
+        let patient_id = s.user_id(PATIENT_EMAIL).await;
         let own = format!("/fhir/Patient/{patient_id}");
         let (status, _, refused) = send(
             &s,
@@ -189,7 +175,7 @@ async fn patient_records_through_the_fhir_api() {
         )
         .await;
         assert_eq!((status, outcome(&refused)), (403, "forbidden"));
-        assert!(!user_id(&s, OTHER_PATIENT_EMAIL).await.is_empty());
+        assert!(!s.user_id(OTHER_PATIENT_EMAIL).await.is_empty());
 
         // Bad input of every kind: an OperationOutcome, and nothing stored.
         let bad = [

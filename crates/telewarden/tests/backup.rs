@@ -42,6 +42,25 @@ async fn run_stdin(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str)
         .unwrap()
 }
 
+/// Runs `telewarden restore --from file --data-dir target` in `dir` with `env`.
+async fn restore(dir: &Path, file: &Path, target: &Path, env: &[(&str, &str)]) -> Output {
+    let args = [
+        "restore",
+        "--from",
+        file.to_str().unwrap(),
+        "--data-dir",
+        target.to_str().unwrap(),
+    ];
+    run_env(dir, &args, env).await
+}
+
+/// The command failed and its standard error says `expect`.
+fn assert_fails_saying(out: &Output, expect: &str) {
+    assert!(!out.status.success(), "must fail ({expect})");
+    let err = text(&out.stderr);
+    assert!(err.contains(expect), "expected {expect:?} in: {err}");
+}
+
 /// Sets up the practice through the running server: the practice, its administrator
 /// (sealed under the master key) and their ledger entries.
 async fn set_up(server: &ServeProcess) {
@@ -238,12 +257,7 @@ async fn round_trip(pg: Option<&str>) {
     if pg.is_some() {
         restore_env.push(("TW_DATABASE_URL", target_url.as_str()));
     }
-    let out = run_env(
-        target.path(),
-        &["restore", "--from", file_s, "--data-dir", restored_s],
-        &restore_env,
-    )
-    .await;
+    let out = restore(target.path(), &file, &restored, &restore_env).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("ledger verifies"),
@@ -287,64 +301,32 @@ async fn round_trip(pg: Option<&str>) {
 
     // A second restore into the same (now full) directory is refused, nothing touched.
     let listing = dir_listing(&restored);
-    let out = run_env(
-        target.path(),
-        &["restore", "--from", file_s, "--data-dir", restored_s],
-        &restore_env,
-    )
-    .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("not empty"),
-        "{}",
-        text(&out.stderr)
-    );
+    let out = restore(target.path(), &file, &restored, &restore_env).await;
+    assert_fails_saying(&out, "not empty");
     assert_eq!(dir_listing(&restored), listing);
 
-    if let Some(base) = pg {
+    if pg.is_some() {
         // A non-empty target database is refused too (with an empty directory).
         let empty = target.path().join("empty-data");
-        let out = run_env(
-            target.path(),
-            &[
-                "restore",
-                "--from",
-                file_s,
-                "--data-dir",
-                empty.to_str().unwrap(),
-            ],
-            &restore_env,
-        )
-        .await;
-        assert!(!out.status.success());
+        let out = restore(target.path(), &file, &empty, &restore_env).await;
+        assert_fails_saying(&out, "not empty");
         assert!(
-            text(&out.stderr).contains("database") && text(&out.stderr).contains("not empty"),
+            text(&out.stderr).contains("database"),
             "{}",
             text(&out.stderr)
         );
         assert!(!empty.exists(), "nothing written");
 
         // A PostgreSQL backup needs a PostgreSQL target.
-        let out = run_env(
+        let out = restore(
             target.path(),
-            &[
-                "restore",
-                "--from",
-                file_s,
-                "--data-dir",
-                empty.to_str().unwrap(),
-            ],
+            &file,
+            &empty,
             &[("TW_BACKUP_PASSPHRASE", PASS)],
         )
         .await;
-        assert!(!out.status.success());
-        assert!(
-            text(&out.stderr).contains("TW_DATABASE_URL"),
-            "{}",
-            text(&out.stderr)
-        );
+        assert_fails_saying(&out, "TW_DATABASE_URL");
         assert!(!empty.exists(), "nothing written");
-        let _ = base;
     }
 }
 
@@ -406,21 +388,9 @@ async fn offline_backup(dir: &Path) -> PathBuf {
 /// write nothing.
 async fn refused(dir: &Path, file: &Path, pass: &str, expect: &str) {
     let target = dir.join(format!("target-{}", expect.len()));
-    let out = run_env(
-        dir,
-        &[
-            "restore",
-            "--from",
-            file.to_str().unwrap(),
-            "--data-dir",
-            target.to_str().unwrap(),
-        ],
-        &[("TW_BACKUP_PASSPHRASE", pass)],
-    )
-    .await;
-    assert!(!out.status.success(), "restore must fail ({expect})");
+    let out = restore(dir, file, &target, &[("TW_BACKUP_PASSPHRASE", pass)]).await;
+    assert_fails_saying(&out, expect);
     let err = text(&out.stderr);
-    assert!(err.contains(expect), "expected {expect:?} in: {err}");
     assert!(!err.contains("panicked"), "{err}");
     assert!(!target.exists(), "nothing written for {expect}");
     // `backup verify` says the same.
@@ -430,8 +400,7 @@ async fn refused(dir: &Path, file: &Path, pass: &str, expect: &str) {
         &[("TW_BACKUP_PASSPHRASE", pass)],
     )
     .await;
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains(expect), "{}", text(&out.stderr));
+    assert_fails_saying(&out, expect);
 }
 
 #[tokio::test]
@@ -473,24 +442,8 @@ async fn bad_backups_are_refused_and_nothing_is_written() {
     let full = dir.path().join("occupied");
     std::fs::create_dir(&full).unwrap();
     std::fs::write(full.join("keep.txt"), "precious").unwrap();
-    let out = run_env(
-        dir.path(),
-        &[
-            "restore",
-            "--from",
-            file.to_str().unwrap(),
-            "--data-dir",
-            full.to_str().unwrap(),
-        ],
-        &[("TW_BACKUP_PASSPHRASE", PASS)],
-    )
-    .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("not empty"),
-        "{}",
-        text(&out.stderr)
-    );
+    let out = restore(dir.path(), &file, &full, &[("TW_BACKUP_PASSPHRASE", PASS)]).await;
+    assert_fails_saying(&out, "not empty");
     assert_eq!(
         dir_listing(&full),
         vec![(full.join("keep.txt"), b"precious".to_vec())]
@@ -498,18 +451,7 @@ async fn bad_backups_are_refused_and_nothing_is_written() {
 
     // The good file still restores (the refusals changed nothing).
     let good = dir.path().join("good-target");
-    let out = run_env(
-        dir.path(),
-        &[
-            "restore",
-            "--from",
-            file.to_str().unwrap(),
-            "--data-dir",
-            good.to_str().unwrap(),
-        ],
-        &[("TW_BACKUP_PASSPHRASE", PASS)],
-    )
-    .await;
+    let out = restore(dir.path(), &file, &good, &[("TW_BACKUP_PASSPHRASE", PASS)]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
@@ -527,22 +469,12 @@ async fn backup_refuses_bad_requests() {
         &[("TW_BACKUP_PASSPHRASE", "short")],
     )
     .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("at least 12"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "at least 12");
     assert!(!out_file.exists());
 
     // No passphrase (standard input is empty, not a terminal).
     let out = run_stdin(dir.path(), &["backup", "--out", out_s], &[], "").await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("passphrase"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "passphrase");
     assert!(!out_file.exists());
 
     // No passphrase flag exists.
@@ -563,12 +495,7 @@ async fn backup_refuses_bad_requests() {
         &[("TW_BACKUP_PASSPHRASE", PASS)],
     )
     .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("already exists"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "already exists");
     assert_eq!(std::fs::read(&out_file).unwrap(), b"keep me");
 
     // Not a data directory.
@@ -584,12 +511,7 @@ async fn backup_refuses_bad_requests() {
         &[("TW_BACKUP_PASSPHRASE", PASS)],
     )
     .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("not a Telewarden data directory"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "not a Telewarden data directory");
 
     // A missing backup file.
     let out = run_env(
@@ -598,11 +520,6 @@ async fn backup_refuses_bad_requests() {
         &[("TW_BACKUP_PASSPHRASE", PASS)],
     )
     .await;
-    assert!(!out.status.success());
-    assert!(
-        text(&out.stderr).contains("cannot read"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_fails_saying(&out, "cannot read");
     assert_eq!(server.terminate().await.0, 0);
 }

@@ -189,6 +189,21 @@ impl TestServer {
         cookie
     }
 
+    /// The id of the account with this e-mail address.
+    pub async fn user_id(&self, email: &str) -> String {
+        let db = Db::connect(&self.db_url, &PoolSettings::default())
+            .await
+            .unwrap();
+        let id = db
+            .user_by_email(&self.keyring(), email)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        db.close().await;
+        id
+    }
+
     /// Setup done and a fresh administrator session: `(cookie, enrolment path)`.
     pub async fn admin(&self) -> String {
         let _ = self.complete_setup().await;
