@@ -17,7 +17,6 @@ use common::{
 };
 use reqwest::header::{ETAG, LOCATION};
 use serde_json::{Value, json};
-use store::{Db, PoolSettings};
 
 const IHI_SYSTEM: &str = "http://ns.electronichealth.net.au/id/hi/ihi/1.0";
 const IHI: &str = "8003608166690503";
