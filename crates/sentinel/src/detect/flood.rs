@@ -95,6 +95,15 @@ impl FloodGlobal {
     }
 }
 
+/// A flood three times over its limit is critical.
+fn flood_severity(rate: f64, limit: f64) -> Severity {
+    if rate >= 3.0 * limit {
+        Severity::Critical
+    } else {
+        Severity::High
+    }
+}
+
 /// Judges one signed-in session's rate. Its requests are its own and do not count
 /// for its address, so that a clinic's shared address is judged by what comes from
 /// it anonymously, not by how many colleagues are at work behind it.
@@ -108,11 +117,7 @@ pub fn on_session_request(
     session.requests.add(now, MINUTE_MS, 1);
     let rate = session.requests.estimate(now, MINUTE_MS);
     let limit = f64::from(cfg.source_requests_per_minute);
-    let severity = if rate >= 3.0 * limit {
-        Severity::Critical
-    } else {
-        Severity::High
-    };
+    let severity = flood_severity(rate, limit);
     if rate >= limit
         && session.common.fired.try_fire_at(
             Detector::SourceFlood,
@@ -154,11 +159,7 @@ pub fn on_source_request(
     if during_flood {
         limit = limit.min((0.05 * global_now).max(60.0) * tolerance);
     }
-    let severity = if rate >= 3.0 * limit {
-        Severity::Critical
-    } else {
-        Severity::High
-    };
+    let severity = flood_severity(rate, limit);
     if rate >= limit
         && src
             .common
