@@ -1,0 +1,1 @@
+//! The guided questionnaire (being written).

@@ -1,0 +1,1 @@
+//! Incident and breach response (being written).
