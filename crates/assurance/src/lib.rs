@@ -9,7 +9,30 @@
 //! gathers the facts and stores the results.
 
 pub mod advisories;
-pub mod questionnaire;
+pub mod catalogue;
 mod error;
+pub mod evaluate;
+pub mod questionnaire;
+pub mod register;
 
 pub use error::AssuranceError;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `ms` since the epoch as `YYYY-MM-DD HH:MM UTC`, for evidence lines.
+pub fn rfc3339_day(ms: i64) -> String {
+    let day = advisories::date_from_days(ms.div_euclid(DAY_MS)).unwrap_or_default();
+    let in_day = ms.rem_euclid(DAY_MS) / 60_000;
+    format!("{day} {:02}:{:02} UTC", in_day / 60, in_day % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_times_read_as_utc() {
+        assert_eq!(rfc3339_day(1_764_000_000_000), "2025-11-24 16:00 UTC");
+        assert_eq!(rfc3339_day(0), "1970-01-01 00:00 UTC");
+    }
+}

@@ -15,6 +15,7 @@ mod ledger_store;
 
 pub mod accounts;
 pub mod alerts;
+pub mod assurance;
 pub mod backup;
 pub mod break_glass;
 pub mod ceremonies;
