@@ -153,7 +153,9 @@ pub fn duties(incident: &Incident, tz: &TimeZone) -> Vec<DutyClock> {
     if let Some(discovered) = hipaa_applies(incident) {
         let (limit, held) = delayed(incident, due(discovered, HIPAA_DAYS, tz), tz);
         push(Duty::HipaaIndividuals, discovered, limit, true, held);
-        if incident.affected_total >= HHS_IMMEDIATE_THRESHOLD {
+        // An unknown count (0) takes the earlier HHS clock: the annual log is only
+        // justified once fewer than 500 are known to be affected.
+        if incident.affected_total >= HHS_IMMEDIATE_THRESHOLD || incident.affected_total == 0 {
             push(Duty::HhsImmediate, discovered, limit, true, held);
         } else {
             let log = clock::annual_log_due_ms(discovered, tz)
@@ -242,7 +244,7 @@ pub fn not_required(incident: &Incident) -> Vec<NotRequired> {
 /// Findings for the HIPAA thresholds that were not reached, so "why no HHS/media notice"
 /// is answered on the record.
 fn hipaa_thresholds(incident: &Incident, out: &mut Vec<NotRequired>) {
-    if incident.affected_total < HHS_IMMEDIATE_THRESHOLD {
+    if (1..HHS_IMMEDIATE_THRESHOLD).contains(&incident.affected_total) {
         out.push(NotRequired {
             duties: vec![Duty::HhsImmediate],
             reason: format!(

@@ -114,7 +114,8 @@ pub struct Incident {
     /// HIPAA discovery: the first day the breach was known, or by reasonable diligence
     /// would have been known (§164.404(a)(2)).
     pub discovered_ms: Option<i64>,
-    /// Number of people affected; 0 means not yet known.
+    /// Number of people affected; 0 means not yet known (HHS is then treated as due
+    /// within 60 days, and drafts show a placeholder).
     pub affected_total: u64,
     /// People affected per state or territory (US or AU codes, as typed).
     pub affected_by_state: BTreeMap<String, u64>,

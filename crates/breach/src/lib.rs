@@ -36,6 +36,8 @@ pub use error::BreachError;
 pub use incident::{
     Action, FourFactorAssessment, Incident, Notification, SeriousHarmAssessment, Source,
 };
+/// Re-exported so callers use the same jiff version without depending on it.
+pub use jiff;
 pub use jiff::tz::TimeZone;
 pub use notice::{Practice, Statement, draft_notice, oaic_statement};
 pub use validate::MAX_DELAY_DAYS;

@@ -80,6 +80,14 @@ fn parses_offsets_and_practice_local_times() {
         parse_timestamp_ms("2026-06-01T09:15", &tz).unwrap(),
         ms("2026-06-01T09:15:00+10:00")
     );
+    assert_eq!(
+        parse_timestamp_ms("2026-04-04T23:30+11:00", &tz).unwrap(),
+        ms("2026-04-04T12:30:00Z")
+    );
+    assert_eq!(
+        parse_timestamp_ms("2026-04-04T23:30:00+11:00[Australia/Sydney]", &tz).unwrap(),
+        ms("2026-04-04T12:30:00Z")
+    );
     // Local times mean different instants in different zones.
     assert_eq!(
         parse_timestamp_ms("2026-06-01T09:15", &new_york()).unwrap(),

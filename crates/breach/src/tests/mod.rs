@@ -1,7 +1,8 @@
 //! Unit tests, grouped by concern, with shared fixtures.
 
 mod deadlines;
-mod duties;
+mod duties_hipaa;
+mod duties_ndb;
 mod notice;
 mod validate;
 
