@@ -165,6 +165,21 @@ fn oversized_cells_and_empty_documents_still_render() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("edge.pdf");
     std::fs::write(&file, &bytes).unwrap();
+    let output = run(
+        "pdftoppm",
+        &[
+            Path::new("-r"),
+            Path::new("20"),
+            Path::new("-png"),
+            &file,
+            &dir.path().join("edge"),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "pdftoppm failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text_file = dir.path().join("edge.txt");
     let output = run("pdftotext", &[&file, &text_file]);
     assert!(output.status.success());

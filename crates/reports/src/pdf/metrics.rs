@@ -230,3 +230,40 @@ const HELVETICA_BOLD: [u16; 224] = [
     556, 556, 556, 556, 556, 556, 889, 556, 556, 556, 556, 556, 278, 278, 278, 278, // 0xE0
     611, 611, 611, 611, 611, 611, 611, 584, 611, 611, 611, 611, 611, 556, 611, 556, // 0xF0
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_are_the_afm_values() {
+        // H 722 + e 556 + l 222 + l 222 + o 556 in Helvetica.
+        assert!((width(Face::Regular, 1000.0, b"Hello") - 2278.0).abs() < 0.01);
+        // The bold l is wider (278).
+        assert!((width(Face::Bold, 1000.0, b"l") - 278.0).abs() < 0.01);
+        assert!(
+            (width(Face::Regular, 10.0, &[0x97]) - 10.0).abs() < 0.01,
+            "em dash is 1 em"
+        );
+    }
+
+    #[test]
+    fn encoding_maps_common_punctuation() {
+        assert_eq!(
+            encode("a–b—c “q” ‘s’ • ×"),
+            b"a\x96b\x97c \x93q\x94 \x91s\x92 \x95 \xD7"
+        );
+        assert_eq!(encode("≤1 ≥2 →"), b"<=1 >=2 ->");
+        assert_eq!(encode("é\u{AD}e\u{301}\t🙂\u{7}"), b"\xE9e ?");
+    }
+
+    #[test]
+    fn wrap_fits_and_breaks_long_words() {
+        let lines = wrap(Face::Regular, 10.0, b"aaa bbb ccc ddd", 45.0);
+        assert_eq!(lines, [b"aaa bbb".to_vec(), b"ccc ddd".to_vec()]);
+        let lines = wrap(Face::Regular, 10.0, &[b'x'; 40], 50.0);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| width(Face::Regular, 10.0, l) <= 50.0));
+        assert_eq!(wrap(Face::Regular, 10.0, b"", 50.0), [Vec::<u8>::new()]);
+    }
+}

@@ -5,6 +5,7 @@
 //! font files; WinAnsiEncoding makes the text extractable (search, copy,
 //! `pdftotext`) for the common Latin characters reports contain.
 
+mod blocks;
 mod layout;
 mod metrics;
 mod table;
