@@ -130,6 +130,18 @@ pub fn local_datetime_text(ms: i64, tz: &TimeZone) -> String {
     }
 }
 
+/// An instant as `YYYY-MM-DDTHH:MM` in `tz`: the value of an HTML `datetime-local`
+/// input, which [`parse_timestamp_ms`] reads back.
+pub fn local_datetime_input(ms: i64, tz: &TimeZone) -> String {
+    match timestamp(ms) {
+        Ok(ts) => ts
+            .to_zoned_datetime(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M")
+            .to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 /// RFC 3339 UTC text of an instant, for error messages.
 pub(crate) fn utc_text(ms: i64) -> String {
     match timestamp(ms) {

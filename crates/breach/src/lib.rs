@@ -24,8 +24,8 @@ mod tests;
 
 pub use clock::{
     ClockStatus, DAY_MS, DutyClock, Escalation, annual_log_due_ms, deadline_ms,
-    end_of_local_day_ms, local_date, local_date_text, local_datetime_text, parse_timestamp_ms,
-    time_zone,
+    end_of_local_day_ms, local_date, local_date_text, local_datetime_input, local_datetime_text,
+    parse_timestamp_ms, time_zone,
 };
 pub use duties::{
     HHS_IMMEDIATE_THRESHOLD, HIPAA_DAYS, MEDIA_THRESHOLD, NDB_ASSESSMENT_DAYS, NotRequired,

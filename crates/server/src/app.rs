@@ -19,7 +19,8 @@ use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
 use crate::web::{
-    account, assets, consult, enrol, fhir, openapi, pages, people, records, security, signin,
+    account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, records,
+    security, signin,
 };
 
 /// The web app: pages, health endpoints and static files behind the full middleware
@@ -167,6 +168,53 @@ pub fn router(state: AppState) -> Router {
         .route("/security/block", post(security::block))
         .route("/security/unblock", post(security::unblock))
         .route("/security/accounts/{id}/release", post(security::release))
+        .route("/security/assurance", get(assurance::dashboard))
+        .route("/security/assurance.json", get(assurance::dashboard_json))
+        .route("/security/assurance/run", post(assurance::run))
+        .route("/security/assurance/checks/{key}", get(assurance::check))
+        .route(
+            "/security/assurance/questionnaire",
+            get(assurance::questionnaire),
+        )
+        .route(
+            "/security/assurance/questions/{id}/delegate",
+            post(assurance::delegate),
+        )
+        .route("/assessment", get(assurance::my_questions))
+        .route("/assessment/questions/{id}/answer", post(assurance::answer))
+        .route("/security/assurance/risks", get(assurance::risks))
+        .route("/security/assurance/risks/{id}", get(assurance::risk))
+        .route(
+            "/security/assurance/risks/{id}/treatment",
+            post(assurance::treat),
+        )
+        .route(
+            "/security/assurance/risks/{id}/verify",
+            post(assurance::verify),
+        )
+        .route(
+            "/security/assurance/reviews",
+            post(assurance::request_review),
+        )
+        .route(
+            "/security/assurance/reviews/{id}/complete",
+            post(assurance::complete_review),
+        )
+        .route("/security/reports", get(assurance::reports_page))
+        .route(
+            "/security/reports/evidence-pack",
+            post(assurance::evidence_pack),
+        )
+        .route("/security/reports/{kind}", get(assurance::report))
+        .route("/security/reports/{kind}/pdf", get(assurance::report_pdf))
+        .route("/security/reports/{kind}/html", get(assurance::report_html))
+        .route(
+            "/security/incidents",
+            get(incidents::list).post(incidents::open),
+        )
+        .route("/security/incidents/contact", post(incidents::set_contact))
+        .route("/security/incidents/{id}", get(incidents::show))
+        .route("/security/incidents/{id}/{what}", post(incidents::change))
         .route("/security/break-glass", get(records::queue))
         .route("/security/break-glass/{id}/review", post(records::review))
         .route("/fhir/metadata", get(fhir::metadata))

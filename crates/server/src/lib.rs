@@ -7,6 +7,7 @@
 
 mod admin;
 mod app;
+mod assurance;
 mod audit;
 pub mod config;
 mod consult;

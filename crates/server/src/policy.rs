@@ -50,6 +50,12 @@ pub enum Action {
     /// Acknowledge and resolve security alerts; block and unblock sources; release a
     /// held account.
     RespondToAlerts,
+    /// Run the automated checks, keep the risk register, delegate assessment questions,
+    /// record incidents and export reports and the evidence pack.
+    ManageAssurance,
+    /// Answer assessment questions (the security officer, or the staff member a
+    /// question is delegated to; the delegation itself is the assurance module's part).
+    AnswerAssessment,
     /// Put a clinician on a patient's care team, or take them off.
     AssignCare,
     /// The practice's directory of practitioners.
@@ -149,8 +155,11 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
             NOT_YOUR_ROLE,
         ),
         (ManageSettings, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
-        (ViewAudit | ViewSecurity, Target::Practice) => {
+        (ViewAudit | ViewSecurity | ManageAssurance, Target::Practice) => {
             allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
+        }
+        (AnswerAssessment, Target::Practice) => {
+            allow_if(who.role != Patient, "assessment questions are for staff")
         }
         (
             ReadClinical | WriteClinical,
@@ -311,6 +320,16 @@ mod tests {
             ),
             (ViewAudit, Target::Practice, [false, false, false, true]),
             (ViewSecurity, Target::Practice, [false, false, false, true]),
+            (
+                ManageAssurance,
+                Target::Practice,
+                [false, false, false, true],
+            ),
+            (
+                AnswerAssessment,
+                Target::Practice,
+                [false, true, true, true],
+            ),
             (ReadClinical, cared_for, [false, true, false, false]),
             (ReadClinical, stranger, [false, false, false, false]),
             (ReadClinical, own_record, [true, false, false, false]),

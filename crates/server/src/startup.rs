@@ -257,6 +257,10 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         state.clone(),
         shutdown_rx.clone(),
     )));
+    loops.push(tokio::spawn(crate::assurance::checks::schedule(
+        state.clone(),
+        shutdown_rx.clone(),
+    )));
     // The sentinel digests events until every handle to it is gone; its alerts are
     // kept until shutdown.
     tokio::spawn(sentinel_engine.run());

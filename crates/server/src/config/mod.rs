@@ -72,6 +72,33 @@ pub struct Config {
     pub turn: TurnSettings,
     /// Traffic monitoring and defence (the sentinel).
     pub sentinel: SentinelSettings,
+    /// Continuous risk assessment: how often the checks run, where the advisory
+    /// database is, the formal review cycle.
+    pub assurance: AssuranceSettings,
+}
+
+/// The automated checks run on this schedule (and on demand); the formal review of the
+/// risk assessment comes round every `review_months`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AssuranceSettings {
+    /// Hours between scheduled runs of the automated checks (1 to 168; daily by default).
+    pub check_every_hours: u32,
+    /// A checkout of the RustSec advisory database (github.com/rustsec/advisory-db),
+    /// kept up to date by the operator. Default: `advisory-db` in the data directory.
+    pub advisory_db: Option<PathBuf>,
+    /// Months between formal reviews of the risk assessment (1 to 24).
+    pub review_months: u32,
+}
+
+impl Default for AssuranceSettings {
+    fn default() -> Self {
+        Self {
+            check_every_hours: 24,
+            advisory_db: None,
+            review_months: 12,
+        }
+    }
 }
 
 /// The sentinel watches every request and the security events of the domain code,
@@ -306,6 +333,7 @@ impl Default for Config {
             mail: MailSettings::default(),
             turn: TurnSettings::default(),
             sentinel: SentinelSettings::default(),
+            assurance: AssuranceSettings::default(),
         }
     }
 }

@@ -160,6 +160,18 @@ impl Config {
                 "must be an e-mail address, e.g. Clinic <telehealth@clinic.example>",
             ));
         }
+        if !(1..=168).contains(&self.assurance.check_every_hours) {
+            return Err(bad(
+                "assurance.check_every_hours",
+                "must be between 1 and 168 hours",
+            ));
+        }
+        if !(1..=24).contains(&self.assurance.review_months) {
+            return Err(bad(
+                "assurance.review_months",
+                "must be between 1 and 24 months",
+            ));
+        }
         let turn = &self.turn;
         if turn.ttl_secs == 0 || turn.ttl_secs > 600 {
             return Err(bad("turn.ttl_secs", "must be between 1 and 600 seconds"));

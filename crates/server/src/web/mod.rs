@@ -5,10 +5,12 @@
 
 pub mod account;
 pub mod assets;
+pub mod assurance;
 pub mod consult;
 pub mod enrol;
 pub mod fhir;
 pub mod forms;
+pub mod incidents;
 pub mod openapi;
 pub mod pages;
 pub mod people;

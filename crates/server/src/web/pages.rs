@@ -30,6 +30,8 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
             }
             Role::SecurityOfficer => {
                 nav.push(("/security", "Security"));
+                nav.push(("/security/assurance", "Assessment"));
+                nav.push(("/security/incidents", "Incidents"));
                 nav.push(("/people", "People"));
                 nav.push(("/security/break-glass", "Emergency access"));
             }
