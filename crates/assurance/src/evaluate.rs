@@ -512,7 +512,7 @@ fn one(id: CheckId, f: &Facts, t: &Thresholds) -> Result<Evaluated, String> {
             };
             let age = days(now - created);
             verdict(
-                age <= t.key_max_age_days,
+                age < t.key_max_age_days,
                 format!("The key-encryption key is {age} days old."),
                 format!(
                     "The key-encryption key is {age} days old; rotate it (`telewarden keys rotate`)."
@@ -690,7 +690,7 @@ fn one(id: CheckId, f: &Facts, t: &Thresholds) -> Result<Evaluated, String> {
                     ),
                 ));
             }
-            if db_age.is_none_or(|d| d > t.advisory_db_max_age_days) {
+            if db_age.is_none_or(|d| !(0..t.advisory_db_max_age_days).contains(&d)) {
                 return Ok((
                     Outcome::Fail,
                     format!(

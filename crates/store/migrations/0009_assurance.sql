@@ -2,8 +2,11 @@
 -- answers, the risk register with its history, formal and triggered reviews, and
 -- incidents (their record sealed: it describes what happened to whom).
 
+-- `seq` orders runs (and their results) even when the clock gives two runs the same
+-- millisecond.
 CREATE TABLE assurance_runs (
     id          TEXT PRIMARY KEY,
+    seq         BIGINT NOT NULL UNIQUE,
     started_ms  BIGINT NOT NULL,
     trigger     TEXT NOT NULL,
     actor       TEXT NOT NULL,
@@ -11,10 +14,10 @@ CREATE TABLE assurance_runs (
     failed      BIGINT NOT NULL,
     cannot_run  BIGINT NOT NULL
 );
-CREATE INDEX assurance_runs_by_time ON assurance_runs (started_ms);
 
 CREATE TABLE check_results (
     run_id       TEXT NOT NULL REFERENCES assurance_runs (id),
+    run_seq      BIGINT NOT NULL,
     check_id     TEXT NOT NULL,
     outcome      TEXT NOT NULL,
     summary      TEXT NOT NULL,
@@ -22,7 +25,7 @@ CREATE TABLE check_results (
     observed_ms  BIGINT NOT NULL,
     PRIMARY KEY (run_id, check_id)
 );
-CREATE INDEX check_results_by_check ON check_results (check_id, observed_ms);
+CREATE INDEX check_results_by_check ON check_results (check_id, run_seq);
 
 CREATE TABLE assessment_answers (
     question_id   TEXT PRIMARY KEY,

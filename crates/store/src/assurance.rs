@@ -173,9 +173,12 @@ impl Db {
         results: &[ResultRow],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
+        let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM assurance_runs")
+            .fetch_one(&mut *tx)
+            .await?;
         sqlx::query(
-            "INSERT INTO assurance_runs (id, started_ms, trigger, actor, passed, failed, cannot_run) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO assurance_runs (id, seq, started_ms, trigger, actor, passed, failed, cannot_run) \
+             VALUES ($1, $8, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&run.id)
         .bind(run.started_ms)
@@ -184,12 +187,13 @@ impl Db {
         .bind(run.passed)
         .bind(run.failed)
         .bind(run.cannot_run)
+        .bind(seq)
         .execute(&mut *tx)
         .await?;
         for r in results {
             sqlx::query(
-                "INSERT INTO check_results (run_id, check_id, outcome, summary, evidence, observed_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO check_results (run_id, run_seq, check_id, outcome, summary, evidence, observed_ms) \
+                 VALUES ($1, $7, $2, $3, $4, $5, $6)",
             )
             .bind(&r.run_id)
             .bind(&r.check_id)
@@ -197,6 +201,7 @@ impl Db {
             .bind(&r.summary)
             .bind(&r.evidence)
             .bind(r.observed_ms)
+            .bind(seq)
             .execute(&mut *tx)
             .await?;
         }
@@ -208,7 +213,7 @@ impl Db {
     pub async fn check_runs(&self, limit: i64) -> Result<Vec<RunRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, started_ms, trigger, actor, passed, failed, cannot_run FROM assurance_runs \
-             ORDER BY started_ms DESC, id DESC LIMIT $1",
+             ORDER BY seq DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(self.pool())
@@ -231,19 +236,11 @@ impl Db {
     pub async fn latest_check_results(&self) -> Result<Vec<ResultRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT r.run_id, r.check_id, r.outcome, r.summary, r.evidence, r.observed_ms FROM check_results r \
-             WHERE r.observed_ms = (SELECT MAX(o.observed_ms) FROM check_results o WHERE o.check_id = r.check_id)",
+             WHERE r.run_seq = (SELECT MAX(o.run_seq) FROM check_results o WHERE o.check_id = r.check_id)",
         )
         .fetch_all(self.pool())
         .await?;
-        let mut out: Vec<ResultRow> = Vec::new();
-        for r in rows.iter().map(result_from) {
-            let r = r?;
-            // Two runs in the same millisecond: keep one.
-            if !out.iter().any(|o| o.check_id == r.check_id) {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        rows.iter().map(result_from).collect()
     }
 
     /// One check's results over time, newest first.
@@ -254,7 +251,7 @@ impl Db {
     ) -> Result<Vec<ResultRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT run_id, check_id, outcome, summary, evidence, observed_ms FROM check_results \
-             WHERE check_id = $1 ORDER BY observed_ms DESC LIMIT $2",
+             WHERE check_id = $1 ORDER BY run_seq DESC LIMIT $2",
         )
         .bind(check_id)
         .bind(limit)
@@ -539,6 +536,19 @@ impl Db {
                 })
             })
             .collect()
+    }
+
+    /// Break-glass grants started since `since_ms`: id, start, when reviewed.
+    pub async fn break_glass_review_facts(
+        &self,
+        since_ms: i64,
+    ) -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, started_ms, reviewed_ms FROM break_glass WHERE started_ms >= $1 ORDER BY started_ms",
+        )
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// Account profiles still stored in clear (none once the directory is sealed).
