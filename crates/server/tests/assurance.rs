@@ -3,6 +3,8 @@
 //! register, reviews, incidents with their clocks, reports and the evidence pack, with
 //! bad input refused and nothing changed.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -400,4 +402,354 @@ async fn the_tls_check_reads_the_certificate_in_use_and_hsts_is_sent() {
     // Renewed for a year: passes.
     let (tls, _) = check(Some(certificate_until(2027, 1, 1))).await;
     assert_eq!(tls["outcome"], "pass", "{tls}");
+}
+
+fn risk<'a>(v: &'a Value, scenario: &str) -> &'a Value {
+    v["risks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["scenario"] == scenario)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn questionnaire_register_incidents_and_reports_work_and_refuse_bad_input() {
+    for url in common::database_choices().await {
+        let s = TestServer::start(url.clone()).await;
+        let (admin, cookie) = officer(&s).await;
+        assert_eq!(run_checks(&s, &cookie, None).await.status(), 303);
+
+        // Questionnaire: an answer out of range and an unknown question change nothing.
+        let res = s
+            .post_form(
+                "/assessment/questions/office_macros/answer",
+                &[("answer", "maybe")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 400, "{url:?}");
+        let res = s
+            .post_form(
+                "/assessment/questions/no_such_question/answer",
+                &[("answer", "yes")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 404);
+        let db = open_db(&s).await;
+        assert!(db.answers().await.unwrap().is_empty());
+        db.close().await;
+        // Delegated to the administrator, who answers it from their own page.
+        let admin_id = s.user_id(common::ADMIN_EMAIL).await;
+        let first = assurance::questionnaire::questions()[0].id;
+        let res = s
+            .post_form(
+                &format!("/security/assurance/questions/{first}/delegate"),
+                &[("user", &admin_id)],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let mine = s
+            .get_with_cookie("/assessment", &admin)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            mine.contains(assurance::questionnaire::questions()[0].text),
+            "the delegate sees the question"
+        );
+        let second = assurance::questionnaire::questions()[1].id;
+        let res = s
+            .post_form(
+                &format!("/assessment/questions/{second}/answer"),
+                &[("answer", "yes")],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 403, "a question not delegated to them");
+        let res = s
+            .post_form(
+                &format!("/assessment/questions/{first}/answer"),
+                &[
+                    ("answer", "dont_know"),
+                    ("note", "ask IT"),
+                    ("back", "mine"),
+                ],
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+
+        // Register: acceptance without an approver, a due date in the wrong order, a
+        // level out of range: refused, nothing changed.
+        let v = dashboard(&s, &cookie).await;
+        let backup = risk(&v, "backup_failure").clone();
+        let id = backup["id"].as_str().unwrap().to_owned();
+        // No backup yet: the failing checks raised its likelihood above the catalogue's 2.
+        assert!(backup["likelihood"].as_i64().unwrap() > 2, "{backup}");
+        for form in [
+            vec![
+                ("likelihood", "3"),
+                ("impact", "5"),
+                ("treatment", "accept"),
+                ("accept_until", "2027-01-01"),
+            ],
+            vec![
+                ("likelihood", "3"),
+                ("impact", "5"),
+                ("treatment", "mitigate"),
+                ("owner", "Sam"),
+                ("due", "2025-01-01"),
+            ],
+            vec![("likelihood", "9"), ("impact", "5"), ("treatment", "avoid")],
+            vec![
+                ("likelihood", "3"),
+                ("impact", "5"),
+                ("treatment", "ignore"),
+            ],
+        ] {
+            let res = s
+                .post_form(
+                    &format!("/security/assurance/risks/{id}/treatment"),
+                    &form,
+                    Some(&cookie),
+                )
+                .await;
+            assert_eq!(res.status(), 400, "{form:?}");
+        }
+        assert_eq!(
+            risk(&dashboard(&s, &cookie).await, "backup_failure")["status"],
+            "open"
+        );
+        // Mitigate: verified only once its linked checks pass.
+        let res = s
+            .post_form(
+                &format!("/security/assurance/risks/{id}/treatment"),
+                &[
+                    ("likelihood", "3"),
+                    ("impact", "5"),
+                    ("treatment", "mitigate"),
+                    ("owner", "Sam"),
+                    ("due", "2026-03-01"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        assert_eq!(
+            risk(&dashboard(&s, &cookie).await, "backup_failure")["status"],
+            "treating"
+        );
+        let db = open_db(&s).await;
+        db.record_backup(&store::backup::BackupRecord {
+            time_ms: s.clock.now_ms(),
+            size: 1,
+            digest: "ab".into(),
+        })
+        .await
+        .unwrap();
+        db.record_restore(&store::backup::RestoreRecord {
+            time_ms: s.clock.now_ms(),
+            backup_time_ms: s.clock.now_ms(),
+            digest: "ab".into(),
+        })
+        .await
+        .unwrap();
+        db.close().await;
+        assert_eq!(run_checks(&s, &cookie, None).await.status(), 303);
+        let r = risk(&dashboard(&s, &cookie).await, "backup_failure").clone();
+        assert_eq!(r["status"], "verified", "{r}");
+        assert!(
+            r["verified_by"].as_str().unwrap().contains("backup_age"),
+            "{r}"
+        );
+        let page = s
+            .get_with_cookie(&format!("/security/assurance/risks/{id}"), &cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("treatment set") || page.contains("checks run"),
+            "the history is shown"
+        );
+
+        // Incidents: dates in the wrong order refused; then opened, assessed, notified.
+        let res = s
+            .post_form(
+                "/security/incidents",
+                &[
+                    ("title", "Laptop stolen"),
+                    ("occurred", "2026-01-05T10:00"),
+                    ("aware_suspected", "2026-01-02T09:00"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 400);
+        let db = open_db(&s).await;
+        assert!(db.incidents().await.unwrap().is_empty());
+        db.close().await;
+        let res = s
+            .post_form(
+                "/security/incidents",
+                &[
+                    ("title", "Laptop stolen"),
+                    ("description", "A practice laptop was stolen from a car."),
+                    ("kinds", "names\nappointment times"),
+                    ("aware_suspected", "2025-12-20T09:00"),
+                    ("discovered", "2025-12-20T09:00"),
+                    ("affected_total", "620"),
+                    ("affected_by_state", "CA=510"),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        let page = s
+            .get_with_cookie(&location, &cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        // Aware 20 Dec 2025 in Sydney: the NDB assessment is due at the end of 19 January 2026.
+        assert!(page.contains("19 January 2026, 23:59"), "{page}");
+        // HIPAA: 60 days from discovery, HHS at once (≥ 500) and the media (> 500 in CA).
+        assert!(page.contains("18 February 2026, 23:59"), "HIPAA 60 days");
+        assert!(page.to_lowercase().contains("media"), "media notice for CA");
+        // The sealed record holds no plain text.
+        let db = open_db(&s).await;
+        let rows = db.incidents().await.unwrap();
+        assert!(!rows[0].record.contains("Laptop"), "sealed at rest");
+        db.close().await;
+        let version = rows[0].updated_ms.to_string();
+        let res = s
+            .post_form(
+                &format!("{location}/ndb"),
+                &[
+                    ("version", &version),
+                    ("likely_serious_harm", "yes"),
+                    (
+                        "rationale",
+                        "Names with appointment times of a sexual health clinic.",
+                    ),
+                ],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 303);
+        // The same stale version again: refused, the first change kept.
+        let res = s
+            .post_form(
+                &format!("{location}/containment"),
+                &[("version", &version), ("text", "Remote wipe sent")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 409);
+        let page = s
+            .get_with_cookie(&location, &cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("Dear [name]") || page.contains("[name]"),
+            "drafts are pre-filled, placeholders visible"
+        );
+        assert!(
+            page.contains("Names with appointment times"),
+            "the reasoning is kept"
+        );
+
+        // Reports: the PDF renders with its sections; the evidence pack verifies and its
+        // hash is in the ledger.
+        let res = s
+            .get_with_cookie("/security/reports/risk-assessment/pdf", &cookie)
+            .await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        let pdf = res.bytes().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.pdf");
+        std::fs::write(&path, &pdf).unwrap();
+        let render = std::process::Command::new("pdftoppm")
+            .arg("-png")
+            .arg("-r")
+            .arg("30")
+            .arg(&path)
+            .arg(dir.path().join("page"))
+            .status()
+            .expect("pdftoppm (poppler-utils) is needed: apt-get install poppler-utils");
+        assert!(render.success());
+        let text = std::process::Command::new("pdftotext")
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils)");
+        let text = String::from_utf8_lossy(&text.stdout);
+        for section in [
+            "Security risk assessment",
+            "Scope and method",
+            "Automated checks",
+            "Risk register",
+            "Reviews",
+        ] {
+            assert!(text.contains(section), "{section} missing from the PDF");
+        }
+        for kind in ["essential-eight", "hipaa-checklist", "incident-log"] {
+            let res = s
+                .get_with_cookie(&format!("/security/reports/{kind}"), &cookie)
+                .await;
+            assert_eq!(res.status(), 200, "{kind}");
+        }
+        let log = s
+            .get_with_cookie("/security/reports/incident-log", &cookie)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(log.contains("Laptop stolen"));
+        assert_eq!(
+            s.get_with_cookie("/security/reports/nope/pdf", &cookie)
+                .await
+                .status(),
+            404
+        );
+        let res = s
+            .post_form("/security/reports/evidence-pack", &[], Some(&cookie))
+            .await;
+        assert_eq!(res.status(), 200);
+        let sha = res.headers()["x-evidence-pack-sha256"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let archive = res.bytes().await.unwrap();
+        let names = reports::verify_pack(&archive).unwrap();
+        assert!(
+            names.iter().any(|n| n == "reports/risk-assessment.pdf"),
+            "{names:?}"
+        );
+        assert!(names.iter().any(|n| n == "data/incidents.json"));
+        let db = open_db(&s).await;
+        let entries = store::testing::texts(
+            &db,
+            "SELECT details FROM ledger_entries WHERE action = 'assurance.evidence_pack_exported'",
+        )
+        .await
+        .unwrap();
+        assert!(entries.iter().any(|d| d.contains(&sha)), "{entries:?}");
+        db.close().await;
+        // Only the security officer exports.
+        assert_eq!(
+            s.post_form("/security/reports/evidence-pack", &[], Some(&admin))
+                .await
+                .status(),
+            403
+        );
+    }
 }

@@ -479,6 +479,7 @@ pub async fn change(
     }
     validated(&incident)?;
     let sealed = seal(state, id, &incident)?;
+    // The version moves forward even when the clock has not (two changes in one ms).
     let audit = entry(
         meta,
         &actor(who),
@@ -489,7 +490,7 @@ pub async fn change(
     .detail("change", name);
     state
         .audited(audit, async {
-            if state.db.update_incident(id, &sealed, incident.closed_ms, seen_updated_ms, now).await? {
+            if state.db.update_incident(id, &sealed, incident.closed_ms, seen_updated_ms, now.max(seen_updated_ms + 1)).await? {
                 Ok(())
             } else {
                 Err(AppError::client(
