@@ -1,0 +1,5 @@
+mod assignment;
+mod lessons;
+mod metrics;
+mod quiz;
+mod simulation;
