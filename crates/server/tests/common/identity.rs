@@ -35,6 +35,27 @@ pub fn outbox_files(s: &TestServer) -> std::collections::HashSet<std::path::Path
         .collect()
 }
 
+/// The e-mails written since `before`, waiting up to 5 s for `want` of them: security
+/// notices are sent in the background, after the response.
+pub async fn mails_since(
+    s: &TestServer,
+    before: &std::collections::HashSet<std::path::PathBuf>,
+    want: usize,
+) -> Vec<String> {
+    let mut mails = Vec::new();
+    for _ in 0..50 {
+        mails = outbox_files(s)
+            .difference(before)
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        if mails.len() >= want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    mails
+}
+
 /// The enrolment link of the one e-mail written since `before` (file times are too
 /// coarse to order e-mails written close together).
 pub fn enrol_link_in_new_mail(
