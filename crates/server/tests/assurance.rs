@@ -8,10 +8,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use clock::Clock;
-use common::TestServer;
+use common::{TestServer, tls_client};
 use reqwest::header::{ACCEPT, COOKIE, ORIGIN};
 use serde_json::Value;
 use store::{Db, PoolSettings};
@@ -65,6 +64,25 @@ async fn open_db(s: &TestServer) -> Db {
     Db::connect(&s.db_url, &PoolSettings::default())
         .await
         .unwrap()
+}
+
+/// A backup written now and restored and verified now, as `telewarden backup` and
+/// `telewarden restore` record them.
+async fn backed_up_and_restored(db: &Db, now_ms: i64) {
+    db.record_backup(&store::backup::BackupRecord {
+        time_ms: now_ms,
+        size: 10,
+        digest: "ab".into(),
+    })
+    .await
+    .unwrap();
+    db.record_restore(&store::backup::RestoreRecord {
+        time_ms: now_ms,
+        backup_time_ms: now_ms,
+        digest: "ab".into(),
+    })
+    .await
+    .unwrap();
 }
 
 /// An advisory database with one advisory about `tar` (a library of this build), dated
@@ -151,20 +169,7 @@ async fn each_check_fails_when_the_system_fails_it_and_passes_when_fixed() {
                 .unwrap();
             }
             // A backup written now, and a verified restore.
-            db.record_backup(&store::backup::BackupRecord {
-                time_ms: s.clock.now_ms(),
-                size: 10,
-                digest: "ab".into(),
-            })
-            .await
-            .unwrap();
-            db.record_restore(&store::backup::RestoreRecord {
-                time_ms: s.clock.now_ms(),
-                backup_time_ms: s.clock.now_ms(),
-                digest: "ab".into(),
-            })
-            .await
-            .unwrap();
+            backed_up_and_restored(&db, s.clock.now_ms()).await;
             db.close().await;
         }
         let o = outcomes(&s, &cookie).await;
@@ -264,27 +269,6 @@ async fn db_runs(s: &TestServer) -> usize {
     let n = db.check_runs(1000).await.unwrap().len();
     db.close().await;
     n
-}
-
-fn tls_client(cert_pem: &[u8]) -> reqwest::Client {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(cert_pem) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(config)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
 }
 
 /// A certificate for localhost valid until `y-m-d`.
@@ -544,20 +528,7 @@ async fn questionnaire_register_incidents_and_reports_work_and_refuse_bad_input(
             "treating"
         );
         let db = open_db(&s).await;
-        db.record_backup(&store::backup::BackupRecord {
-            time_ms: s.clock.now_ms(),
-            size: 1,
-            digest: "ab".into(),
-        })
-        .await
-        .unwrap();
-        db.record_restore(&store::backup::RestoreRecord {
-            time_ms: s.clock.now_ms(),
-            backup_time_ms: s.clock.now_ms(),
-            digest: "ab".into(),
-        })
-        .await
-        .unwrap();
+        backed_up_and_restored(&db, s.clock.now_ms()).await;
         db.close().await;
         assert_eq!(run_checks(&s, &cookie, None).await.status(), 303);
         let r = risk(&dashboard(&s, &cookie).await, "backup_failure").clone();

@@ -285,3 +285,25 @@ pub fn assert_no_internals(body: &str, what: &str) {
         assert!(!lower.contains(leak), "{what} shows {leak:?}: {body}");
     }
 }
+
+/// A client that trusts only the certificates in `cert_pem` (a server's self-signed one).
+pub fn tls_client(cert_pem: &[u8]) -> reqwest::Client {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(cert_pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(config)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
