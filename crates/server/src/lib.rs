@@ -27,6 +27,7 @@ mod setup;
 mod startup;
 mod state;
 mod tls;
+mod training;
 mod web;
 
 pub use config::{Config, ConfigError, LogFormat, LogLevel, Secret, SentinelMode, VerifyOnStart};

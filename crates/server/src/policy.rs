@@ -56,6 +56,11 @@ pub enum Action {
     /// Answer assessment questions (the security officer, or the staff member a
     /// question is delegated to; the delegation itself is the assurance module's part).
     AnswerAssessment,
+    /// Take lessons and quizzes, acknowledge policies, report a suspicious message.
+    TakeTraining,
+    /// See who is overdue with training, send reminders, turn phishing simulations on,
+    /// and run simulation campaigns (the practice administrator and security officer).
+    ManageTraining,
     /// Put a clinician on a patient's care team, or take them off.
     AssignCare,
     /// The practice's directory of practitioners.
@@ -158,6 +163,11 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
         (ViewAudit | ViewSecurity | ManageAssurance, Target::Practice) => {
             allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
         }
+        (TakeTraining, Target::Practice) => Decision::Allow,
+        (ManageTraining, Target::Practice) => allow_if(
+            matches!(who.role, PracticeAdmin | SecurityOfficer),
+            NOT_YOUR_ROLE,
+        ),
         (AnswerAssessment, Target::Practice) => {
             allow_if(who.role != Patient, "assessment questions are for staff")
         }

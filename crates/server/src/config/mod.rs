@@ -75,6 +75,25 @@ pub struct Config {
     /// Continuous risk assessment: how often the checks run, where the advisory
     /// database is, the formal review cycle.
     pub assurance: AssuranceSettings,
+    /// Security training and phishing simulations.
+    pub training: TrainingSettings,
+}
+
+/// Security training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainingSettings {
+    /// Staff must pass their lessons before they first open patient records (on by
+    /// default; turning it off is for evaluation installs only).
+    pub required_before_records: bool,
+}
+
+impl Default for TrainingSettings {
+    fn default() -> Self {
+        Self {
+            required_before_records: true,
+        }
+    }
 }
 
 /// The automated checks run on this schedule (and on demand); the formal review of the
@@ -334,6 +353,7 @@ impl Default for Config {
             turn: TurnSettings::default(),
             sentinel: SentinelSettings::default(),
             assurance: AssuranceSettings::default(),
+            training: TrainingSettings::default(),
         }
     }
 }

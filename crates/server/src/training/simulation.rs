@@ -1,0 +1,1 @@
+//! Phishing simulations and "report suspicious" (being written).
