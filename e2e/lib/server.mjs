@@ -33,7 +33,9 @@ export async function startServer(extraArgs = [], extraEnv = {}) {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TW_'))),
     ...databaseEnv(),
   };
-  const childEnv = { ...env, ...extraEnv };
+  // Clinicians in most browser tests open records at once; the training test turns the
+  // gate (on by default) back on.
+  const childEnv = { ...env, TW_TRAINING__REQUIRED_BEFORE_RECORDS: 'false', ...extraEnv };
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--metrics-listen', 'off', ...extraArgs], {
     cwd: dir,
     env: childEnv,

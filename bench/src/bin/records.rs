@@ -251,6 +251,8 @@ async fn start_full(database_url: Option<String>) -> Full {
     // sentinel watches (its cost is in the figures) but would otherwise throttle the
     // harness itself. Its defence is measured by the sentinel benchmark.
     config.sentinel.mode = server::SentinelMode::Watch;
+    // The clinicians here are fixtures that read records; training is measured elsewhere.
+    config.training.required_before_records = false;
     let db_url = config.effective_database_url().expose().to_owned();
     let running = server::start(config, Arc::new(SystemClock)).await.unwrap();
     tw_bench::complete_setup(&running, &tw_bench::http_client()).await;

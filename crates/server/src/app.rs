@@ -20,7 +20,7 @@ use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
 use crate::web::{
     account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, records,
-    security, signin,
+    security, signin, training,
 };
 
 /// The web app: pages, health endpoints and static files behind the full middleware
@@ -215,6 +215,17 @@ pub fn router(state: AppState) -> Router {
         .route("/security/incidents/contact", post(incidents::set_contact))
         .route("/security/incidents/{id}", get(incidents::show))
         .route("/security/incidents/{id}/{what}", post(incidents::change))
+        .route("/training", get(training::home))
+        .route(
+            "/training/lessons/{id}",
+            get(training::lesson).post(training::quiz),
+        )
+        .route(
+            "/training/policy",
+            get(training::policy).post(training::acknowledge),
+        )
+        .route("/training/staff", get(training::staff))
+        .route("/training/staff/remind", post(training::remind))
         .route("/security/break-glass", get(records::queue))
         .route("/security/break-glass/{id}/review", post(records::review))
         .route("/fhir/metadata", get(fhir::metadata))

@@ -205,6 +205,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         throttles: SignInThrottles::default(),
         rooms: crate::consult::room::Rooms::default(),
         sentinel,
+        training_cleared: Default::default(),
     });
 
     record_start(&state, &ledger, addr).await?;
@@ -254,6 +255,10 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         shutdown_rx.clone(),
     )));
     loops.push(tokio::spawn(crate::consult::reminders::run(
+        state.clone(),
+        shutdown_rx.clone(),
+    )));
+    loops.push(tokio::spawn(crate::training::learning::run(
         state.clone(),
         shutdown_rx.clone(),
     )));

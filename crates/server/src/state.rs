@@ -41,6 +41,9 @@ pub struct Inner {
     pub rooms: crate::consult::room::Rooms,
     /// Watches traffic and security events; answers "how risky is this?".
     pub sentinel: sentinel::Sentinel,
+    /// Staff who have passed every lesson of their set once: they may open patient
+    /// records. Remembered here so a record read does not ask the database again.
+    pub training_cleared: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl AppState {

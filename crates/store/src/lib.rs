@@ -30,6 +30,7 @@ pub mod records;
 pub mod server_state;
 pub mod sessions;
 pub mod setup;
+pub mod training;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use assurance::advisories;
 use assurance::evaluate::{
     AccountFacts, AdvisoryFacts, AlertFacts, BreakGlassFacts, EncryptionFacts, Facts, HstsFacts,
-    LedgerFacts, Observed, TlsFacts,
+    LedgerFacts, Observed, TlsFacts, TrainingFacts,
 };
 use ledger::LedgerStore;
 
@@ -67,10 +67,14 @@ pub async fn facts(state: &AppState) -> Facts {
                 })
                 .collect()
         }),
-        training: Err(
-            "this version has no training records to measure (security training is not installed)"
-                .into(),
-        ),
+        training: observed(
+            crate::training::learning::completion_counts(state).await,
+            "training records",
+        )
+        .map(|(staff, completed_in_year)| TrainingFacts {
+            staff,
+            completed_in_year,
+        }),
         advisories: advisories(state, now_ms),
     }
 }

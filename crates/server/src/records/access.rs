@@ -69,6 +69,8 @@ pub async fn authorise(
         require(who, directory, Target::Practice)?;
         return Ok(Basis::Directory);
     }
+    // Staff open patient data only once trained (patients are never held back).
+    crate::training::learning::require_cleared(state, who).await?;
     let mut basis = Basis::Own;
     let mut care = false;
     if who.role() == Role::Clinician {

@@ -4,4 +4,5 @@
 //! "report suspicious" (`simulation`); the figures that measure both (`metrics`). The
 //! content and rules live in the `training` crate.
 
+pub mod learning;
 pub mod simulation;

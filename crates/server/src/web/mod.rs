@@ -18,3 +18,4 @@ pub mod records;
 pub mod security;
 pub mod signin;
 pub mod templates;
+pub mod training;

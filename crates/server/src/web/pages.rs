@@ -26,12 +26,14 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
             Role::PracticeAdmin => {
                 nav.push(("/appointments", "Appointments"));
                 nav.push(("/people", "People"));
+                nav.push(("/training/staff", "Training"));
                 nav.push(("/settings", "Settings"));
             }
             Role::SecurityOfficer => {
                 nav.push(("/security", "Security"));
                 nav.push(("/security/assurance", "Assessment"));
                 nav.push(("/security/incidents", "Incidents"));
+                nav.push(("/training/staff", "Training"));
                 nav.push(("/people", "People"));
                 nav.push(("/security/break-glass", "Emergency access"));
             }
@@ -40,6 +42,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/records", "Records"));
                 nav.push(("/waiting-room", "Waiting room"));
                 nav.push(("/people/invite", "Invite a patient"));
+                nav.push(("/training", "Training"));
             }
             Role::Patient => {
                 nav.push(("/appointments", "Appointments"));
@@ -96,7 +99,12 @@ pub async fn home(
         return Ok(Redirect::to("/account/second-factor").into_response());
     }
     let layout = layout(&state, user.as_ref()).await?;
+    let training = match user.as_ref() {
+        Some(u) => crate::web::training::home_card(&state, u).await?,
+        None => None,
+    };
     let page = HomePage {
+        training,
         setup_pending: layout.practice.is_none(),
         role_label: user.as_ref().map(|u| u.role().label()),
         layout,

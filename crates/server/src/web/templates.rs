@@ -33,6 +33,8 @@ pub struct HomePage {
     pub layout: Layout,
     pub setup_pending: bool,
     pub role_label: Option<&'static str>,
+    /// The training card: where to go, and why.
+    pub training: Option<(String, String)>,
 }
 
 #[derive(Template)]

@@ -58,6 +58,9 @@ pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Confi
     // try bad input on purpose: the sentinel watches (every event still goes through
     // it) but refuses nothing. The sentinel's own tests switch it to enforce.
     c.sentinel.mode = server::SentinelMode::Watch;
+    // Clinicians in these tests are fixtures that open records at once; the training
+    // gate has its own tests (tests/training.rs), which turn it back on.
+    c.training.required_before_records = false;
     c
 }
 
