@@ -101,7 +101,15 @@ async fn quizzes_acknowledgements_and_the_gate_before_patient_records() {
 
         // Before training, a clinician cannot open a patient's record; the patient can.
         let patient_id = s.user_id(PATIENT_EMAIL).await;
-        common::consult::booked(&s, &p).await;
+        let appointment = common::consult::booked(&s, &p).await;
+        // Before the consult, the patient is offered the lesson on checking a consult link.
+        let page = s
+            .get_with_cookie(&format!("/appointments/{appointment}"), &p.patient)
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("Before your consult, if you like"), "{page}");
         let body = serde_json::json!({"resourceType": "Patient", "id": patient_id, "name": [{"family": "Okafor", "given": ["Marguerite"]}], "birthDate": "1970-02-03"});
         let put = |cookie: String| {
             let body = body.to_string();

@@ -334,6 +334,8 @@ pub struct AppointmentPage {
     pub writes_notes: bool,
     pub note: String,
     pub files: Vec<String>,
+    /// For a patient before a consult: a short lesson offered (never required).
+    pub lesson: Option<(String, String)>,
 }
 
 #[derive(Template)]

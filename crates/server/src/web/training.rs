@@ -346,3 +346,27 @@ pub async fn home_card(state: &AppState, who: &CurrentUser) -> AppResult<Option<
         )
     }))
 }
+
+/// For a patient with a consult booked: the lesson on checking a consult link (or the
+/// next one suited), offered on the appointment page.
+pub async fn before_consult(
+    state: &AppState,
+    who: &CurrentUser,
+) -> AppResult<Option<(String, String)>> {
+    if who.role() != Role::Patient {
+        return Ok(None);
+    }
+    let passes = state.db.completions(Some(&who.user.id)).await?;
+    let done: Vec<&str> = passes.iter().map(|p| p.lesson_id.as_str()).collect();
+    Ok(
+        training::offer_for_patient(Moment::BeforeFirstConsult, &done).map(|l| {
+            (
+                format!("/training/lessons/{}", l.id),
+                format!(
+                    "Before your consult, if you like: {} ({} minutes)",
+                    l.title, l.minutes
+                ),
+            )
+        }),
+    )
+}

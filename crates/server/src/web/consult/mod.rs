@@ -389,6 +389,11 @@ async fn appointment_page(
             .into_iter()
             .map(|(n, size)| format!("{n} ({} KB)", (size + 1023) / 1024))
             .collect(),
+        lesson: if a.status == "booked" {
+            crate::web::training::before_consult(state, who).await?
+        } else {
+            None
+        },
     })
 }
 
