@@ -258,7 +258,21 @@ fn hipaa_thresholds(incident: &Incident, out: &mut Vec<NotRequired>) {
         .affected_by_state
         .values()
         .any(|n| *n > MEDIA_THRESHOLD);
-    if !over {
+    let counted: u64 = incident.affected_by_state.values().sum();
+    let undetermined =
+        incident.affected_total > MEDIA_THRESHOLD && counted < incident.affected_total;
+    if !over && undetermined {
+        // Not a finding: with people not yet counted by state, nobody can say the media
+        // threshold is not met. Say what is missing instead.
+        out.push(NotRequired {
+            duties: Vec::new(),
+            reason: format!(
+                "Media notice undetermined: {} of {} affected people are counted by state; enter people per state to know whether any state has more than {MEDIA_THRESHOLD}",
+                counted, incident.affected_total
+            ),
+            citation: "45 CFR §164.406",
+        });
+    } else if !over {
         let largest = incident
             .affected_by_state
             .iter()

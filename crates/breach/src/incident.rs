@@ -20,7 +20,7 @@ pub enum Source {
     /// Opened from a sentinel alert.
     Alert {
         /// The sentinel alert's id.
-        alert_id: u64,
+        alert_id: String,
     },
 }
 

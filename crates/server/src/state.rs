@@ -44,6 +44,9 @@ pub struct Inner {
     /// Staff who have passed every lesson of their set once: they may open patient
     /// records. Remembered here so a record read does not ask the database again.
     pub training_cleared: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// One run of the automated checks at a time (a scheduled run and an officer's
+    /// "run now" would otherwise race for the next run number).
+    pub assurance_run: tokio::sync::Mutex<()>,
 }
 
 impl AppState {

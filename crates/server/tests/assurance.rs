@@ -622,6 +622,67 @@ async fn questionnaire_register_incidents_and_reports_work_and_refuse_bad_input(
             )
             .await;
         assert_eq!(res.status(), 409);
+        // A hostile version number is a stale one, not a crash.
+        let res = s
+            .post_form(
+                &format!("{location}/containment"),
+                &[("version", "9223372036854775807"), ("text", "x")],
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(res.status(), 409);
+        // The current version: clearing the date that starts the NDB clock, or moving
+        // discovery into the future, is refused; correcting it is allowed and in the ledger.
+        let db = open_db(&s).await;
+        let current = db.incidents().await.unwrap()[0].updated_ms.to_string();
+        db.close().await;
+        let facts = |aware: &'static str, discovered: &'static str| {
+            vec![
+                ("version", current.clone()),
+                ("title", "Laptop stolen".to_owned()),
+                ("aware_suspected", aware.to_owned()),
+                ("discovered", discovered.to_owned()),
+                ("affected_total", "620".to_owned()),
+                ("affected_by_state", "CA=510".to_owned()),
+            ]
+        };
+        for (form, why) in [
+            (facts("", "2025-12-20T09:00"), "cannot be removed"),
+            (facts("2025-12-20T09:00", "2027-01-01T09:00"), "future"),
+        ] {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = s
+                .post_form(&format!("{location}/facts"), &pairs, Some(&cookie))
+                .await;
+            assert_eq!(res.status(), 400);
+            assert!(res.text().await.unwrap().contains(why), "{why}");
+        }
+        let form = facts("2025-12-19T09:00", "2025-12-20T09:00");
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            s.post_form(&format!("{location}/facts"), &pairs, Some(&cookie))
+                .await
+                .status(),
+            303
+        );
+        let db = open_db(&s).await;
+        let changes = store::testing::texts(
+            &db,
+            "SELECT details FROM ledger_entries WHERE action = 'assurance.incident_changed'",
+        )
+        .await
+        .unwrap();
+        assert!(
+            changes
+                .iter()
+                .any(|d| d.contains("aware of a suspected breach changed")),
+            "{changes:?}"
+        );
+        assert!(
+            !changes.iter().any(|d| d.contains("Laptop")),
+            "no content in the ledger"
+        );
+        db.close().await;
         let page = s
             .get_with_cookie(&location, &cookie)
             .await
@@ -714,6 +775,12 @@ async fn questionnaire_register_incidents_and_reports_work_and_refuse_bad_input(
         .await
         .unwrap();
         assert!(entries.iter().any(|d| d.contains(&sha)), "{entries:?}");
+        let viewed = store::testing::texts(&db, "SELECT action FROM ledger_entries WHERE action IN ('assurance.incident_viewed', 'assurance.report_viewed')").await.unwrap();
+        assert!(
+            viewed.iter().any(|a| a == "assurance.incident_viewed")
+                && viewed.iter().any(|a| a == "assurance.report_viewed"),
+            "{viewed:?}"
+        );
         db.close().await;
         // Only the security officer exports.
         assert_eq!(

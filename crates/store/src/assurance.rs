@@ -371,6 +371,87 @@ impl Db {
         Ok(())
     }
 
+    /// Adds a risk for a scenario not yet in the register (two first page loads at
+    /// once add it once). True if added.
+    pub async fn seed_risk(&self, r: &RiskRow, reason: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let n = sqlx::query(
+            "INSERT INTO risks (id, scenario_id, assessed_likelihood, impact, likelihood, level, plan, status, updated_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, '', $7, $8) ON CONFLICT (scenario_id) DO NOTHING",
+        )
+        .bind(&r.id)
+        .bind(&r.scenario_id)
+        .bind(r.assessed_likelihood)
+        .bind(r.impact)
+        .bind(r.likelihood)
+        .bind(r.level)
+        .bind(&r.status)
+        .bind(r.updated_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            sqlx::query(
+                "INSERT INTO risk_history (risk_id, at_ms, likelihood, impact, level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&r.id)
+            .bind(r.updated_ms)
+            .bind(r.likelihood)
+            .bind(r.impact)
+            .bind(r.level)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Stores what re-scoring computed — likelihood, level, status, verification and a
+    /// lapsed treatment — only if the risk is still as it was read (`seen_updated_ms`),
+    /// so a treatment saved meanwhile is never overwritten. True if stored.
+    pub async fn rescore_risk(&self, r: &RiskRow, seen_updated_ms: i64, reason: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let before: Option<(i64, i64, i64)> =
+            sqlx::query_as("SELECT likelihood, impact, level FROM risks WHERE id = $1 AND updated_ms = $2")
+                .bind(&r.id)
+                .bind(seen_updated_ms)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(before) = before else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE risks SET likelihood = $1, level = $2, status = $3, verified_ms = $4, verified_by = $5, \
+             treatment = $6, updated_ms = $7 WHERE id = $8",
+        )
+        .bind(r.likelihood)
+        .bind(r.level)
+        .bind(&r.status)
+        .bind(r.verified_ms)
+        .bind(&r.verified_by)
+        .bind(&r.treatment)
+        .bind(r.updated_ms)
+        .bind(&r.id)
+        .execute(&mut *tx)
+        .await?;
+        if before != (r.likelihood, r.impact, r.level) {
+            sqlx::query(
+                "INSERT INTO risk_history (risk_id, at_ms, likelihood, impact, level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&r.id)
+            .bind(r.updated_ms)
+            .bind(r.likelihood)
+            .bind(r.impact)
+            .bind(r.level)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// A risk's history, oldest first.
     pub async fn risk_history(&self, risk_id: &str) -> Result<Vec<RiskPoint>, StoreError> {
         let rows = sqlx::query(

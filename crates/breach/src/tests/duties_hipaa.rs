@@ -71,6 +71,20 @@ fn media_only_for_states_over_five_hundred() {
             .iter()
             .any(|d| matches!(d, Duty::Media { .. }))
     );
+    // 1,600 affected but only 500 counted by state: nobody can say the media are not
+    // owed a notice.
+    let nr = not_required(&i);
+    assert!(
+        nr.iter().any(|n| n
+            .reason
+            .starts_with("Media notice undetermined: 500 of 1600")),
+        "{nr:?}"
+    );
+    assert!(
+        !nr.iter()
+            .any(|n| n.reason.starts_with("Media notice not required"))
+    );
+    i.affected_total = 500;
     let nr = not_required(&i);
     assert!(
         nr.iter().any(|n| n.reason.contains("largest: 500 in NY")),

@@ -36,7 +36,9 @@ pub(super) fn full_incident() -> Incident {
         recommended_steps: vec![
             "Watch for letters or calls about services you did not receive.".into(),
         ],
-        source: Source::Alert { alert_id: 42 },
+        source: Source::Alert {
+            alert_id: "a1b2".into(),
+        },
         occurred_ms: Some(ms("2026-03-02T08:00:00+11:00")),
         aware_suspected_ms: Some(ms("2026-03-03T09:00:00+11:00")),
         reasonable_grounds_ms: Some(ms("2026-03-06T12:00:00+11:00")),

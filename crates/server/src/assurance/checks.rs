@@ -43,7 +43,12 @@ pub async fn run_now(
         "practice",
         LedgerOutcome::Success,
     );
-    run(state, base, "on demand", &actor(who), only).await
+    let trigger = if only.is_some() {
+        ONE_CHECK
+    } else {
+        "on demand"
+    };
+    run(state, base, trigger, &actor(who), only).await
 }
 
 /// Runs the checks and records them: the ledger entry (with the outcome counts) first,
@@ -55,6 +60,7 @@ pub async fn run(
     who: &Actor,
     only: Option<CheckId>,
 ) -> AppResult<()> {
+    let _one_at_a_time = state.assurance_run.lock().await;
     let facts = observe::facts(state).await;
     let results = evaluate(&facts, &Thresholds::default(), only);
     let count = |o: Outcome| results.iter().filter(|r| r.outcome == o).count() as i64;
@@ -104,6 +110,9 @@ pub async fn run(
     Ok(())
 }
 
+/// The trigger of a run of one check: it does not count as the daily run of all.
+const ONE_CHECK: &str = "on demand: one check";
+
 /// Quiet time after a start before the first scheduled run, so the run does not
 /// compete with start-up work (and with an operator's first steps).
 const FIRST_RUN_AFTER_START_MS: i64 = 5 * 60_000;
@@ -119,12 +128,11 @@ pub async fn schedule(state: AppState, mut shutdown: tokio::sync::watch::Receive
             _ = shutdown.changed() => return,
             _ = tokio::time::sleep(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0))) => {}
         }
-        let last = state
-            .db
-            .check_runs(1)
-            .await
-            .ok()
-            .and_then(|r| r.first().map(|r| r.started_ms));
+        let last = state.db.check_runs(100).await.ok().and_then(|runs| {
+            runs.iter()
+                .find(|r| r.trigger != ONE_CHECK)
+                .map(|r| r.started_ms)
+        });
         let now = state.clock.now_ms();
         if last.is_some_and(|l| now - l < every_ms) {
             wait_ms = last

@@ -38,6 +38,13 @@ pub struct Opened {
     pub incident: Incident,
 }
 
+fn stale() -> AppError {
+    AppError::client(
+        ErrorCode::Conflict,
+        "Someone changed this incident since you opened it: reload the page and make your change again.",
+    )
+}
+
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::client(ErrorCode::InvalidInput, message)
 }
@@ -98,6 +105,26 @@ pub async fn get(state: &AppState, who: &CurrentUser, id: &str) -> AppResult<Ope
         .await?
         .ok_or_else(|| AppError::client(ErrorCode::NotFound, "There is no such incident."))?;
     open(state, row)
+}
+
+/// One incident, for its page: the reading is in the ledger (its record is sealed
+/// because it says what happened to whom).
+pub async fn view(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    id: &str,
+) -> AppResult<Opened> {
+    let opened = get(state, who, id).await?;
+    let audit = entry(
+        meta,
+        &actor(who),
+        "assurance.incident_viewed",
+        &format!("incident:{id}"),
+        LedgerOutcome::Success,
+    );
+    state.audit(audit).await?;
+    Ok(opened)
 }
 
 /// Who notices name as the practice's contact.
@@ -274,8 +301,24 @@ fn apply_facts(incident: &mut Incident, form: &FactsForm, tz: &TimeZone) -> AppR
     Ok(())
 }
 
-fn validated(incident: &Incident) -> AppResult<()> {
-    incident.validate().map_err(|e| invalid(format!("{e}.")))
+fn validated(incident: &Incident, now_ms: i64) -> AppResult<()> {
+    incident.validate().map_err(|e| invalid(format!("{e}.")))?;
+    for (name, at) in clock_dates(incident) {
+        if at.is_some_and(|t| t > now_ms) {
+            return Err(invalid(format!("{name} cannot be in the future.")));
+        }
+    }
+    Ok(())
+}
+
+/// The dates that start or bear on the legal clocks, by the name the form gives them.
+fn clock_dates(i: &Incident) -> [(&'static str, Option<i64>); 4] {
+    [
+        ("When it happened", i.occurred_ms),
+        ("Aware of a suspected breach", i.aware_suspected_ms),
+        ("Reasonable grounds to believe", i.reasonable_grounds_ms),
+        ("Discovered (HIPAA)", i.discovered_ms),
+    ]
 }
 
 /// Opens an incident from the facts form (from an alert when `alert_id` is given), and a
@@ -297,17 +340,16 @@ pub async fn open_incident(
             .alert(alert_id)
             .await?
             .ok_or_else(|| invalid("There is no alert with that id."))?;
-        incident.source = match alert_id.parse::<u64>() {
-            Ok(n) => Source::Alert { alert_id: n },
-            Err(_) => Source::Manual,
+        incident.source = Source::Alert {
+            alert_id: alert_id.to_owned(),
         };
     }
     if incident.first_known_ms().is_none() {
         incident.aware_suspected_ms = Some(state.clock.now_ms());
     }
-    validated(&incident)?;
-    let id = new_id()?;
     let now = state.clock.now_ms();
+    validated(&incident, now)?;
+    let id = new_id()?;
     let row = IncidentRow {
         id: id.clone(),
         opened_ms: now,
@@ -328,7 +370,11 @@ pub async fn open_incident(
     state
         .audited(audit, async {
             state.db.insert_incident(&row).await?;
-            reviews::trigger(state, &format!("incident {} opened", &id[..8])).await?;
+            reviews::trigger(
+                state,
+                &format!("incident {} opened", id.get(..8).unwrap_or(&id)),
+            )
+            .await?;
             Ok(())
         })
         .await?;
@@ -403,6 +449,10 @@ pub async fn change(
             "This incident is closed; its record is kept as it was.",
         ));
     }
+    if seen_updated_ms != row.updated_ms {
+        return Err(stale());
+    }
+    let before = clock_dates(&incident);
     let tz = zone(state).await?;
     let now = state.clock.now_ms();
     let by = format!("user:{}", who.user.id);
@@ -477,10 +527,9 @@ pub async fn change(
             incident.closed_reason = Some(text("Why it is closed", &reason, 4000)?);
         }
     }
-    validated(&incident)?;
-    let sealed = seal(state, id, &incident)?;
-    // The version moves forward even when the clock has not (two changes in one ms).
-    let audit = entry(
+    // A date that starts a legal clock may be corrected, never removed; every change
+    // of one is in the ledger with both values (times only, no content).
+    let mut audit = entry(
         meta,
         &actor(who),
         "assurance.incident_changed",
@@ -488,15 +537,37 @@ pub async fn change(
         LedgerOutcome::Success,
     )
     .detail("change", name);
+    for ((label, old), (_, new)) in before.iter().zip(clock_dates(&incident)) {
+        if old.is_some() && new.is_none() {
+            return Err(invalid(format!(
+                "{label} was recorded and starts or bears on a legal clock: correct it, but it cannot be removed."
+            )));
+        }
+        if *old != new {
+            audit = audit.detail(
+                format!("{} changed", label.to_lowercase()),
+                format!(
+                    "{} -> {}",
+                    old.map_or("none".into(), |t| t.to_string()),
+                    new.map_or("none".into(), |t| t.to_string())
+                ),
+            );
+        }
+    }
+    validated(&incident, now)?;
+    let sealed = seal(state, id, &incident)?;
     state
         .audited(audit, async {
-            if state.db.update_incident(id, &sealed, incident.closed_ms, seen_updated_ms, now.max(seen_updated_ms + 1)).await? {
+            // The version moves forward even when the clock has not (two changes in one ms).
+            let next = now.max(seen_updated_ms.saturating_add(1));
+            if state
+                .db
+                .update_incident(id, &sealed, incident.closed_ms, seen_updated_ms, next)
+                .await?
+            {
                 Ok(())
             } else {
-                Err(AppError::client(
-                    ErrorCode::Conflict,
-                    "Someone changed this incident since you opened it: reload the page and make your change again.",
-                ))
+                Err(stale())
             }
         })
         .await

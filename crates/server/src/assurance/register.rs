@@ -85,7 +85,7 @@ pub async fn risks(state: &AppState) -> AppResult<Vec<RiskRow>> {
                 };
                 state
                     .db
-                    .put_risk(&row, "added from the scenario catalogue")
+                    .seed_risk(&row, "added from the scenario catalogue")
                     .await?;
             }
         }
@@ -134,21 +134,28 @@ pub async fn rescore(state: &AppState, reason: &str) -> AppResult<()> {
                     links.iter().map(|c| c.key()).collect::<Vec<_>>().join(", ")
                 ));
             }
+            // Verified by checks: falls back when one stops passing. Verified on
+            // evidence: falls back when a linked check is seen failing.
             "verified"
-                if !by_evidence && !assurance::register::remediation_verified(&linked, false) =>
+                if (!by_evidence && !assurance::register::remediation_verified(&linked, false))
+                    || (by_evidence && linked.contains(&Outcome::Fail)) =>
             {
                 r.status = "treating".into();
                 r.verified_ms = None;
                 r.verified_by = None;
             }
+            // An acceptance that expired is a decision no longer made: the risk is open
+            // and untreated again.
             "accepted" if r.accept_until_ms.is_some_and(|t| t <= now) => {
                 r.status = "open".into();
+                r.treatment = None;
             }
             _ => {}
         }
         if r != before {
-            r.updated_ms = now;
-            state.db.put_risk(&r, reason).await?;
+            r.updated_ms = now.max(before.updated_ms.saturating_add(1));
+            // A treatment saved meanwhile wins; the next re-scoring sees it.
+            state.db.rescore_risk(&r, before.updated_ms, reason).await?;
         }
     }
     Ok(())
@@ -296,6 +303,21 @@ pub async fn verify_with_evidence(
         return Err(AppError::client(
             ErrorCode::Conflict,
             "Only a risk being mitigated can be verified: set its treatment to mitigate first.",
+        ));
+    }
+    let outcomes = latest_outcomes(state).await?;
+    let failing: Vec<&str> = linked_checks(&r.scenario_id)
+        .into_iter()
+        .filter(|c| outcomes.get(c.key()) == Some(&Outcome::Fail))
+        .map(|c| c.key())
+        .collect();
+    if !failing.is_empty() {
+        return Err(AppError::client(
+            ErrorCode::Conflict,
+            format!(
+                "A linked check fails ({}): fix it first; evidence cannot outweigh what the server sees.",
+                failing.join(", ")
+            ),
         ));
     }
     let now = state.clock.now_ms();

@@ -76,7 +76,8 @@ struct Snapshot {
     incidents: Vec<incidents::Opened>,
 }
 
-async fn snapshot(state: &AppState) -> AppResult<Snapshot> {
+/// Everything the reports read; the incidents (decrypted) only when `with_incidents`.
+async fn snapshot(state: &AppState, with_incidents: bool) -> AppResult<Snapshot> {
     Ok(Snapshot {
         practice: state
             .db
@@ -96,7 +97,11 @@ async fn snapshot(state: &AppState) -> AppResult<Snapshot> {
             .collect(),
         risks: register::risks(state).await?,
         reviews: reviews::reviews(state).await?,
-        incidents: incidents::all(state).await?,
+        incidents: if with_incidents {
+            incidents::all(state).await?
+        } else {
+            Vec::new()
+        },
     })
 }
 
@@ -567,9 +572,34 @@ fn build(s: &Snapshot, kind: Kind) -> Document {
 }
 
 /// One report, for the security officer.
-pub async fn report(state: &AppState, who: &CurrentUser, kind: Kind) -> AppResult<Document> {
+/// Reading one is written to the ledger (the incident log holds incident content).
+pub async fn report(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    kind: Kind,
+    format: &str,
+) -> AppResult<Document> {
     require(who, Action::ViewSecurity, Target::Practice)?;
-    Ok(build(&snapshot(state).await?, kind))
+    let audit = entry(
+        meta,
+        &actor(who),
+        "assurance.report_viewed",
+        &format!("report:{}", kind.key()),
+        LedgerOutcome::Success,
+    )
+    .detail("format", format.to_owned());
+    state.audit(audit).await?;
+    Ok(build(
+        &snapshot(state, kind == Kind::IncidentLog).await?,
+        kind,
+    ))
+}
+
+/// How complete the assessment is now (for the dashboard).
+pub async fn completeness_now(state: &AppState, who: &CurrentUser) -> AppResult<u8> {
+    require(who, Action::ViewSecurity, Target::Practice)?;
+    Ok(completeness(&snapshot(state, false).await?))
 }
 
 /// The PDF of a report.
@@ -584,7 +614,7 @@ pub async fn evidence_pack(
     who: &CurrentUser,
 ) -> AppResult<(Vec<u8>, String)> {
     require(who, Action::ManageAssurance, Target::Practice)?;
-    let s = snapshot(state).await?;
+    let s = snapshot(state, true).await?;
     let internal = |e: reports::ReportError| AppError::internal(format!("evidence pack: {e}"));
     let json = |v: serde_json::Value| {
         serde_json::to_vec_pretty(&v).map_err(|e| AppError::internal(format!("evidence pack: {e}")))

@@ -111,7 +111,7 @@ pub async fn request(
         "practice",
         LedgerOutcome::Success,
     )
-    .detail("reason", reason.clone());
+    .detail("reason_chars", reason.chars().count() as u64);
     state.audited(audit, trigger(state, &reason)).await
 }
 

@@ -254,7 +254,7 @@ pub async fn staff(state: &AppState) -> AppResult<Vec<StaffLine>> {
 
 /// Sends the reminders now due, each level once per due date: to the person, then also
 /// to the administrators, then also to the security officers. Returns how many went.
-pub async fn send_reminders(state: &AppState) -> AppResult<usize> {
+pub async fn send_reminders(state: &AppState, by: &Actor) -> AppResult<usize> {
     let lines = staff(state).await?;
     let now = state.clock.now_ms();
     let admins: Vec<&StaffLine> = lines
@@ -316,7 +316,7 @@ pub async fn send_reminders(state: &AppState) -> AppResult<usize> {
             state
                 .audit(
                     ledger::NewEntry::new(
-                        "system",
+                        by.as_ledger_name(),
                         "training.reminder_sent",
                         format!("user:{}", l.user.id),
                         LedgerOutcome::Success,
@@ -332,7 +332,7 @@ pub async fn send_reminders(state: &AppState) -> AppResult<usize> {
 /// Sends due reminders for an administrator, now.
 pub async fn remind_now(state: &AppState, who: &CurrentUser) -> AppResult<usize> {
     require(who, Action::ManageTraining, Target::Practice)?;
-    send_reminders(state).await
+    send_reminders(state, &Actor::User(who.user.id.clone())).await
 }
 
 /// Sends due reminders every hour until shutdown.
@@ -343,7 +343,7 @@ pub async fn run(state: AppState, mut shutdown: tokio::sync::watch::Receiver<boo
         tokio::select! {
             _ = shutdown.changed() => return,
             _ = tick.tick() => {
-                if let Err(e) = send_reminders(&state).await {
+                if let Err(e) = send_reminders(&state, &Actor::System).await {
                     tracing::warn!(error = %e.code.as_str(), "training reminders could not be sent");
                 }
             }

@@ -90,10 +90,10 @@ async fn lines(state: &AppState, tz: &jiff::tz::TimeZone) -> AppResult<Vec<Check
             .and_then(|r| Outcome::parse(&r.outcome))
             .map_or("not run", Outcome::as_str);
         let changed = match (previous.as_deref(), outcome) {
-            (Some(p), now) if p != now => Some(if now == "pass" {
-                "now passing"
-            } else {
-                "newly failing"
+            (Some(p), now) if p != now => Some(match now {
+                "pass" => "now passing",
+                "fail" => "newly failing",
+                _ => "could not run this time",
             }),
             _ => None,
         };
@@ -133,8 +133,7 @@ struct ReviewLine {
 }
 
 async fn completeness(state: &AppState, who: &CurrentUser) -> AppResult<u8> {
-    let doc = reports::report(state, who, reports::Kind::RiskAssessment).await?;
-    Ok(doc.completeness_percent.unwrap_or(0))
+    reports::completeness_now(state, who).await
 }
 
 async fn review_lines(state: &AppState, tz: &jiff::tz::TimeZone) -> AppResult<Vec<ReviewLine>> {
@@ -705,11 +704,12 @@ struct ReportPage {
 /// `GET /security/reports/{kind}`: the report inside the app.
 pub async fn report(
     State(state): State<AppState>,
+    meta: RequestMeta,
     SignedIn(who): SignedIn,
     Path(kind): Path<String>,
 ) -> AppResult<Response> {
     let kind = reports::Kind::parse(&kind)?;
-    let doc = reports::report(&state, &who, kind).await?;
+    let doc = reports::report(&state, &meta, &who, kind, "page").await?;
     let page = ReportPage {
         layout: layout(&state, Some(&who)).await?,
         key: kind.key(),
@@ -736,11 +736,12 @@ fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Respons
 /// `GET /security/reports/{kind}/pdf`.
 pub async fn report_pdf(
     State(state): State<AppState>,
+    meta: RequestMeta,
     SignedIn(who): SignedIn,
     Path(kind): Path<String>,
 ) -> AppResult<Response> {
     let kind = reports::Kind::parse(&kind)?;
-    let doc = reports::report(&state, &who, kind).await?;
+    let doc = reports::report(&state, &meta, &who, kind, "pdf").await?;
     Ok(download(
         reports::pdf(&doc)?,
         "application/pdf",
@@ -751,11 +752,12 @@ pub async fn report_pdf(
 /// `GET /security/reports/{kind}/html`: the standalone, printable file.
 pub async fn report_html(
     State(state): State<AppState>,
+    meta: RequestMeta,
     SignedIn(who): SignedIn,
     Path(kind): Path<String>,
 ) -> AppResult<Response> {
     let kind = reports::Kind::parse(&kind)?;
-    let doc = reports::report(&state, &who, kind).await?;
+    let doc = reports::report(&state, &meta, &who, kind, "html").await?;
     Ok(download(
         ::reports::html_standalone(&doc).into_bytes(),
         "text/html; charset=utf-8",

@@ -163,10 +163,11 @@ struct IncidentPage {
 /// `GET /security/incidents/{id}`.
 pub async fn show(
     State(state): State<AppState>,
+    meta: RequestMeta,
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let o = incidents::get(&state, &who, &id).await?;
+    let o = incidents::view(&state, &meta, &who, &id).await?;
     let tz = incidents::zone(&state).await?;
     let now = state.clock.now_ms();
     let practice = incidents::contact(&state).await?;

@@ -196,6 +196,12 @@ struct PolicyPage {
 /// `GET /training/policy`.
 pub async fn policy(State(state): State<AppState>, SignedIn(who): SignedIn) -> AppResult<Response> {
     require(&who, Action::TakeTraining, Target::Practice)?;
+    if who.role() == Role::Patient {
+        return Err(crate::error::AppError::client(
+            proto::ErrorCode::NotFound,
+            "The practice policy is for staff.",
+        ));
+    }
     let p = training::policy();
     let tz = zone(&state).await?;
     let acks = state.db.acknowledgements(Some(&who.user.id)).await?;
@@ -341,7 +347,11 @@ pub async fn home_card(state: &AppState, who: &CurrentUser) -> AppResult<Option<
             if status.cleared {
                 "Your yearly security refresher is due: a few short lessons.".to_owned()
             } else {
-                format!("Complete your security training ({} short lessons) before you open patient records.", status.missing.len())
+                if state.config.training.required_before_records {
+                    format!("Complete your security training ({} short lessons) before you open patient records.", status.missing.len())
+                } else {
+                    format!("Please complete your security training ({} short lessons).", status.missing.len())
+                }
             },
         )
     }))
