@@ -410,14 +410,20 @@ impl Db {
     /// Stores what re-scoring computed — likelihood, level, status, verification and a
     /// lapsed treatment — only if the risk is still as it was read (`seen_updated_ms`),
     /// so a treatment saved meanwhile is never overwritten. True if stored.
-    pub async fn rescore_risk(&self, r: &RiskRow, seen_updated_ms: i64, reason: &str) -> Result<bool, StoreError> {
+    pub async fn rescore_risk(
+        &self,
+        r: &RiskRow,
+        seen_updated_ms: i64,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let before: Option<(i64, i64, i64)> =
-            sqlx::query_as("SELECT likelihood, impact, level FROM risks WHERE id = $1 AND updated_ms = $2")
-                .bind(&r.id)
-                .bind(seen_updated_ms)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let before: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT likelihood, impact, level FROM risks WHERE id = $1 AND updated_ms = $2",
+        )
+        .bind(&r.id)
+        .bind(seen_updated_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(before) = before else {
             return Ok(false);
         };
