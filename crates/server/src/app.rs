@@ -20,7 +20,7 @@ use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
 use crate::web::{
     account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, records,
-    security, signin, training,
+    reports, security, signin, training,
 };
 
 /// The web app: pages, health endpoints and static files behind the full middleware
@@ -200,14 +200,14 @@ pub fn router(state: AppState) -> Router {
             "/security/assurance/reviews/{id}/complete",
             post(assurance::complete_review),
         )
-        .route("/security/reports", get(assurance::reports_page))
+        .route("/security/reports", get(reports::reports_page))
         .route(
             "/security/reports/evidence-pack",
-            post(assurance::evidence_pack),
+            post(reports::evidence_pack),
         )
-        .route("/security/reports/{kind}", get(assurance::report))
-        .route("/security/reports/{kind}/pdf", get(assurance::report_pdf))
-        .route("/security/reports/{kind}/html", get(assurance::report_html))
+        .route("/security/reports/{kind}", get(reports::report))
+        .route("/security/reports/{kind}/pdf", get(reports::report_pdf))
+        .route("/security/reports/{kind}/html", get(reports::report_html))
         .route(
             "/security/incidents",
             get(incidents::list).post(incidents::open),

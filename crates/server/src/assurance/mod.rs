@@ -9,6 +9,7 @@ pub mod answers;
 pub mod checks;
 pub mod incidents;
 pub mod observe;
+pub mod pack;
 pub mod register;
 pub mod reports;
 pub mod reviews;

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod pages;
 pub mod people;
 pub mod records;
+pub mod reports;
 pub mod security;
 pub mod signin;
 pub mod templates;
