@@ -27,6 +27,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/appointments", "Appointments"));
                 nav.push(("/people", "People"));
                 nav.push(("/settings", "Settings"));
+                nav.push(("/training/simulations", "Simulations"));
             }
             Role::SecurityOfficer => {
                 nav.push(("/security", "Security"));
@@ -34,6 +35,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/security/incidents", "Incidents"));
                 nav.push(("/people", "People"));
                 nav.push(("/security/break-glass", "Emergency access"));
+                nav.push(("/training/simulations", "Simulations"));
             }
             Role::Clinician => {
                 nav.push(("/appointments", "Schedule"));
