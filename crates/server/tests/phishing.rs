@@ -15,7 +15,6 @@ use common::TestServer;
 use common::identity::{invite, mails_since, outbox_files};
 use reqwest::header::{COOKIE, ORIGIN, USER_AGENT};
 use serde_json::Value;
-use store::{Db, PoolSettings};
 
 const OFFICER_EMAIL: &str = "officer@clinic.example";
 const CLINICIAN_EMAIL: &str = "clin@clinic.example";
@@ -85,12 +84,6 @@ async fn post_as(s: &TestServer, path: &str, agent: &str, body: &[(&str, &str)])
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn open_db(s: &TestServer) -> Db {
-    Db::connect(&s.db_url, &PoolSettings::default())
-        .await
-        .unwrap()
 }
 
 /// Every file under `dir`, recursively.
