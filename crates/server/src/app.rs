@@ -19,8 +19,8 @@ use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
 use crate::web::{
-    account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, records,
-    reports, security, signin, training,
+    account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, phishing,
+    records, reports, security, signin, training,
 };
 
 /// The web app: pages, health endpoints and static files behind the full middleware
@@ -228,6 +228,32 @@ pub fn router(state: AppState) -> Router {
         .route("/training/staff/remind", post(training::remind))
         .route("/security/break-glass", get(records::queue))
         .route("/security/break-glass/{id}/review", post(records::review))
+        .route("/training/simulations", get(phishing::list))
+        .route("/training/simulations.json", get(phishing::list_json))
+        .route("/training/simulations/opt-in", post(phishing::opt_in))
+        .route("/training/simulations/campaigns", post(phishing::create))
+        .route("/training/simulations/{id}", get(phishing::campaign))
+        .route(
+            "/training/simulations/{id}/metrics.json",
+            get(phishing::campaign_json),
+        )
+        .route("/t/{campaign}/{recipient}/{token}", get(phishing::tracked))
+        .route(
+            "/t/{campaign}/{recipient}/{token}/open.gif",
+            get(phishing::open_pixel),
+        )
+        .route(
+            "/t/{campaign}/{recipient}/{token}/beacon",
+            post(phishing::beacon),
+        )
+        .route(
+            "/t/{campaign}/{recipient}/{token}/submit",
+            post(phishing::submit),
+        )
+        .route(
+            "/report-suspicious",
+            get(phishing::report_page).post(phishing::report_submit),
+        )
         .route("/fhir/metadata", get(fhir::metadata))
         .route("/fhir/openapi.json", get(openapi::openapi))
         .route("/fhir/AuditEvent", get(fhir::audit_events))

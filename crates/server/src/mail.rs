@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -93,6 +93,25 @@ impl Mailer {
     }
 
     pub async fn send(&self, email: &Email) -> Result<(), MailError> {
+        let message = self
+            .builder(email)?
+            .header(ContentType::TEXT_PLAIN)
+            .body(email.body.clone())
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.deliver(message).await
+    }
+
+    /// Sends `email` with an HTML alternative to its plain text (for messages that must
+    /// look like the ones people receive every day, such as phishing simulations).
+    pub async fn send_with_html(&self, email: &Email, html: String) -> Result<(), MailError> {
+        let message = self
+            .builder(email)?
+            .multipart(MultiPart::alternative_plain_html(email.body.clone(), html))
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        self.deliver(message).await
+    }
+
+    fn builder(&self, email: &Email) -> Result<lettre::message::MessageBuilder, MailError> {
         let to = Mailbox::new(
             email.to_name.clone(),
             email
@@ -100,13 +119,13 @@ impl Mailer {
                 .parse()
                 .map_err(|e| MailError::Build(format!("recipient address: {e}")))?,
         );
-        let message = Message::builder()
+        Ok(Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(email.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(email.body.clone())
-            .map_err(|e| MailError::Build(e.to_string()))?;
+            .subject(email.subject.clone()))
+    }
+
+    async fn deliver(&self, message: Message) -> Result<(), MailError> {
         match &self.transport {
             Transport::Outbox(t) => t
                 .send(message)

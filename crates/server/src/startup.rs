@@ -263,6 +263,10 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         state.clone(),
         shutdown_rx.clone(),
     )));
+    loops.push(tokio::spawn(crate::training::simulation::campaigns::run(
+        state.clone(),
+        shutdown_rx.clone(),
+    )));
     loops.push(tokio::spawn(crate::assurance::checks::schedule(
         state.clone(),
         shutdown_rx.clone(),
@@ -302,6 +306,12 @@ impl Running {
     /// every minute by itself); returns how many were sent.
     pub async fn send_due_reminders(&self) -> Result<usize, crate::error::AppError> {
         crate::consult::reminders::send_due(&self.state).await
+    }
+
+    /// Sends the phishing simulation campaigns that are due now (the server also does
+    /// this every minute by itself); returns how many were sent.
+    pub async fn send_due_simulations(&self) -> Result<usize, crate::error::AppError> {
+        crate::training::simulation::campaigns::send_due(&self.state).await
     }
 
     /// Rotates the key-encryption key (what the control socket's `keys/rotate` does).

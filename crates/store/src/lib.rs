@@ -26,6 +26,7 @@ pub mod envelope;
 pub mod invitations;
 pub mod keyring;
 pub mod notices;
+pub mod phishing;
 pub mod records;
 pub mod server_state;
 pub mod sessions;

@@ -65,10 +65,11 @@ impl Event {
 /// the change it reports).
 pub async fn notify(state: &AppState, user: &UserRow, event: Event) -> AppResult<()> {
     let now = state.clock.now_ms();
+    let notice_id = crate::setup::new_id()?;
     state
         .db
         .insert_notice(&NoticeRow {
-            id: crate::setup::new_id()?,
+            id: notice_id.clone(),
             user_id: user.id.clone(),
             created_ms: now,
             kind: event.kind().to_owned(),
@@ -79,7 +80,8 @@ pub async fn notify(state: &AppState, user: &UserRow, event: Event) -> AppResult
     let body = format!(
         "Hello {name},\n\n{message}\n\nWhen: {when} (UTC)\n\nIf this was you, there is nothing to do. If it was not, \
          sign in at {origin}/account/security to check your passkeys and sessions, and tell the practice.\n\n\
-         The practice will never ask you for your password, your codes or your recovery codes.\n",
+         The practice will never ask you for your password, your codes or your recovery codes.\n\n\
+         Not expecting this message? Report it as suspicious:\n{origin}/report-suspicious?ref=mail.{notice_id}\n",
         name = user.display_name,
         message = event.message(),
         when = clock::rfc3339_ms(now),

@@ -140,7 +140,7 @@ pub async fn keep(state: &AppState, alert: &Alert) -> AppResult<Raised> {
 }
 
 /// A notice and an e-mail to every security officer, and the webhook.
-async fn tell_people(state: &AppState, a: &AlertRow) -> AppResult<()> {
+pub(crate) async fn tell_people(state: &AppState, a: &AlertRow) -> AppResult<()> {
     let now = state.clock.now_ms();
     let message = format!(
         "Security alert ({}): {} Open the security dashboard to look into it.",

@@ -86,6 +86,7 @@ async fn security_page(
         notices: notices
             .into_iter()
             .map(|n| NoticeView {
+                id: n.id,
                 when: clock::rfc3339_ms(n.created_ms),
                 message: n.message,
                 unread: n.read_ms.is_none(),

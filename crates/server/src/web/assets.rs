@@ -51,6 +51,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/security.js"),
     },
     Asset {
+        name: "phishing.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/phishing.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../static/favicon.svg"),

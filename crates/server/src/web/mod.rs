@@ -14,6 +14,7 @@ pub mod incidents;
 pub mod openapi;
 pub mod pages;
 pub mod people;
+pub mod phishing;
 pub mod records;
 pub mod reports;
 pub mod security;

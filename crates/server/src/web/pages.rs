@@ -28,6 +28,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/people", "People"));
                 nav.push(("/training/staff", "Training"));
                 nav.push(("/settings", "Settings"));
+                nav.push(("/training/simulations", "Simulations"));
             }
             Role::SecurityOfficer => {
                 nav.push(("/security", "Security"));
@@ -36,6 +37,7 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/training/staff", "Training"));
                 nav.push(("/people", "People"));
                 nav.push(("/security/break-glass", "Emergency access"));
+                nav.push(("/training/simulations", "Simulations"));
             }
             Role::Clinician => {
                 nav.push(("/appointments", "Schedule"));

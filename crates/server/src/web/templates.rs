@@ -107,6 +107,7 @@ pub struct RegisterPage {
 
 #[derive(Debug, Clone)]
 pub struct NoticeView {
+    pub id: String,
     pub when: String,
     pub message: String,
     pub unread: bool,

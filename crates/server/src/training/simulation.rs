@@ -1,1 +1,0 @@
-//! Phishing simulations and "report suspicious" (being written).
