@@ -277,11 +277,34 @@ async fn a_campaign_end_to_end() {
         assert!(m["median_time_to_report_ms"].as_i64().unwrap() >= 60_000);
 
         // A real report (a notice the clinician did not expect) alerts the officer.
-        let notice_ref = format!("notice.{}", "ab".repeat(16));
+        let made_up = format!("notice.{}", "ab".repeat(16));
         let res = s
-            .post_form("/report-suspicious", &[("ref", &notice_ref)], None)
+            .post_form("/report-suspicious", &[("ref", &made_up)], None)
             .await;
         assert_eq!(res.status(), 401, "a real report needs to know who reports");
+        // Only a notice of one's own can be reported (no alert flood with made-up ids).
+        let res = s
+            .post_form("/report-suspicious", &[("ref", &made_up)], Some(&clinician))
+            .await;
+        assert_eq!(res.status(), 404);
+        // A notice the server gave the clinician (as a security notice is stored).
+        let clinician_id = s.user_id(CLINICIAN_EMAIL).await;
+        let notice_id = "cd".repeat(16);
+        let db = store::Db::connect(&s.db_url, &store::PoolSettings::default())
+            .await
+            .unwrap();
+        db.insert_notice(&store::notices::NoticeRow {
+            id: notice_id.clone(),
+            user_id: clinician_id,
+            created_ms: clock::Clock::now_ms(s.clock.as_ref()),
+            kind: "role_changed".into(),
+            message: "Your role at the practice was changed.".into(),
+            read_ms: None,
+        })
+        .await
+        .unwrap();
+        db.close().await;
+        let notice_ref = format!("notice.{notice_id}");
         let res = s
             .post_form(
                 "/report-suspicious",

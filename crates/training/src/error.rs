@@ -90,6 +90,15 @@ pub enum TrainingError {
         got: usize,
     },
     /// A line break in the subject would let the text add mail headers.
+    #[error(
+        "the {field} holds a web or mail address ({found}): a simulation's only link is {{{{link}}}}, so it can never send people elsewhere"
+    )]
+    OutsideLink {
+        /// Which part of the template.
+        field: &'static str,
+        /// The address-like text found.
+        found: String,
+    },
     #[error("the subject must be a single line")]
     MultilineSubject,
 }

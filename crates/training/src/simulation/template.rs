@@ -142,8 +142,42 @@ pub fn validate_template(subject: &str, body: &str, landing: &str) -> Result<(),
         if let Some(word) = forbidden_topic(text) {
             return Err(TrainingError::ForbiddenTopic { field, word });
         }
+        if let Some(found) = outside_link(text) {
+            return Err(TrainingError::OutsideLink { field, found });
+        }
     }
     Ok(())
+}
+
+/// The first web or mail address in `text`, if any: a template sent from the
+/// practice's own sender must not point anywhere but its tracked `{{link}}` (else an
+/// insider could send a real phish through the sanctioned channel).
+fn outside_link(text: &str) -> Option<String> {
+    for word in text.split_whitespace() {
+        let w =
+            word.trim_matches(|c: char| !c.is_alphanumeric() && c != '/' && c != ':' && c != '@');
+        let lower = w.to_ascii_lowercase();
+        if lower.contains("://")
+            || lower.starts_with("www.")
+            || lower.starts_with("mailto:")
+            || (lower.contains('@') && lower.contains('.'))
+        {
+            return Some(w.chars().take(80).collect());
+        }
+        // A bare domain: labels joined by dots, ending in a letters-only top-level label.
+        let labels: Vec<&str> = lower.split('.').collect();
+        if labels.len() >= 2
+            && labels
+                .iter()
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            && labels.last().is_some_and(|t| {
+                (2..=24).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphabetic())
+            })
+        {
+            return Some(w.chars().take(80).collect());
+        }
+    }
+    None
 }
 
 /// The names inside `{{ }}` in `text`, trimmed; `Err` on a `{{` that is never closed.

@@ -296,3 +296,34 @@ fn events_have_stable_names() {
     }
     assert_eq!(Event::parse("click"), None);
 }
+
+#[test]
+fn templates_cannot_point_anywhere_but_their_tracked_link() {
+    for body in [
+        "Sign in at https://evil.example/login {{link}}",
+        "Go to www.evil.example or {{link}}",
+        "Reset at evil-clinic.com today: {{link}}",
+        "Write to help@evil.example, then {{link}}",
+        "Or mailto:help@evil.example {{link}}",
+    ] {
+        match validate_template("Your consult", body, LANDING) {
+            Err(TrainingError::OutsideLink { field: "body", .. }) => {}
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+    match validate_template("Visit evil.example now", BODY, LANDING) {
+        Err(TrainingError::OutsideLink {
+            field: "subject", ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+    // Ordinary sentences with full stops are fine.
+    assert!(
+        validate_template(
+            "Your consult",
+            "Your consult is ready. Join here: {{link}}. Thanks.",
+            LANDING
+        )
+        .is_ok()
+    );
+}

@@ -165,7 +165,13 @@ pub async fn create(
         .audited(audit, async { Ok(state.db.insert_campaign(&row).await?) })
         .await?;
     if new.scheduled_ms.is_none() {
-        launch(state, &row.id).await?;
+        // Sent by a task of its own, awaited here: if the request is cut short (a
+        // timeout, a closed browser) the sending still finishes for every recipient
+        // instead of leaving the campaign half sent.
+        let (state, id) = (state.clone(), row.id.clone());
+        tokio::spawn(async move { launch(&state, &id).await })
+            .await
+            .map_err(|e| AppError::internal(format!("sending a campaign: {e}")))??;
     }
     Ok(row.id)
 }

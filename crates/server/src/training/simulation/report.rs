@@ -112,12 +112,29 @@ pub async fn report(
                 Reference::Mail(_) => ("email", "mail"),
                 _ => ("notice", "notice"),
             };
+            // Only a notice of one's own can be reported (the e-mail names its notice):
+            // the same answer whether it does not exist or is someone else's.
+            let own = state
+                .db
+                .notices_of_user(&who.user.id, NOTICES_LOOKED_AT)
+                .await?
+                .iter()
+                .any(|n| n.id == *id);
+            if !own {
+                return Err(AppError::client(
+                    ErrorCode::NotFound,
+                    "There is no such message of yours to report.",
+                ));
+            }
             real(state, meta, who, what, &format!("{label}.{id}"), now).await?;
             Ok(Reported::Real)
         }
         (_, None) => Err(AppError::internal("report without a reporter")),
     }
 }
+
+/// How many of a person's notices are looked through for the one reported.
+const NOTICES_LOOKED_AT: i64 = 500;
 
 /// A report that was not a simulation: kept, written to the ledger, and raised as an
 /// alert (folded with the same person's earlier reports of the same message).
@@ -139,7 +156,9 @@ async fn real(
     };
     let alert = AlertRow {
         id: new_id()?,
-        dedupe_key: format!("suspicious_report:account:{}:{reference}", who.user.id),
+        // One ongoing alert per reporter: repeats fold into it (and tell nobody again)
+        // until the security officer resolves it.
+        dedupe_key: format!("suspicious_report:account:{}", who.user.id),
         kind: "suspicious_report".into(),
         severity: "medium".into(),
         subject_kind: "account".into(),

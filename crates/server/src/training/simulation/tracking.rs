@@ -10,11 +10,11 @@
 //! (forged, or copied onto another recipient), gets the same "not valid" answer and
 //! records nothing.
 
-use ledger::Outcome as LedgerOutcome;
+use ledger::{NewEntry, Outcome as LedgerOutcome};
 use proto::ErrorCode;
 use store::phishing::{CampaignRow, Column, RecipientRow};
 
-use crate::audit::{Actor, entry};
+use crate::audit::Actor;
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
 use crate::state::AppState;
@@ -99,30 +99,37 @@ fn name(event: Column) -> &'static str {
 }
 
 /// Records `event` once: the ledger gets the campaign and the event's name (a count,
-/// not who, and never content). True if this was the first time.
+/// not who, and never content). The entry carries no address or request id, which
+/// could be matched with the person's own sign-ins; and it is written only after the
+/// database took the event, so two requests at once (two tabs, a repeated beacon) make
+/// one entry. (Unlike the house's write-ahead rule: the event is not an access to
+/// anyone's data, and a duplicate entry would claim an event twice.) True if this was
+/// the first time.
 pub async fn record(
     state: &AppState,
-    meta: &RequestMeta,
+    _meta: &RequestMeta,
     r: &RecipientRow,
     event: Column,
 ) -> AppResult<bool> {
     if has(r, event) {
         return Ok(false);
     }
-    let audit = entry(
-        meta,
-        &Actor::Anonymous,
-        "training.simulation_event",
-        &format!("campaign:{}", r.campaign_id),
-        LedgerOutcome::Success,
-    )
-    .detail("event", name(event).to_owned());
     let now = state.clock.now_ms();
+    if !state.db.record_event(&r.id, event, now).await? {
+        return Ok(false);
+    }
     state
-        .audited(audit, async {
-            Ok(state.db.record_event(&r.id, event, now).await?)
-        })
-        .await
+        .audit(
+            NewEntry::new(
+                Actor::System.as_ledger_name(),
+                "training.simulation_event",
+                format!("campaign:{}", r.campaign_id),
+                LedgerOutcome::Success,
+            )
+            .detail("event", name(event).to_owned()),
+        )
+        .await?;
+    Ok(true)
 }
 
 /// GET of the link: records `fetched` and returns the landing page.
