@@ -37,14 +37,14 @@ fn fragment_has_no_inline_style_or_document_wrapper() {
     assert!(!fragment.contains("<html"));
     assert!(!fragment.contains("<head>"));
     // Every attribute used is one of a known, harmless set (no on*= handlers).
-    for attr in fragment
-        .split('<')
-        .skip(1)
-        .filter_map(|tag| tag.split('>').next())
-    {
+    let mut tags = fragment.split('<');
+    tags.next(); // the text before the first tag
+    for attr in tags.filter_map(|tag| tag.split('>').next()) {
         // Drop quoted values (odd-numbered pieces) so only names remain.
         let unquoted: String = attr.split('"').step_by(2).collect::<Vec<_>>().join(" ");
-        for part in unquoted.split_whitespace().skip(1) {
+        let mut words = unquoted.split_whitespace();
+        words.next(); // the tag name
+        for part in words {
             let name = part.split('=').next().unwrap_or("");
             assert!(
                 ["class", "scope", "min", "max", "value"].contains(&name),

@@ -163,6 +163,26 @@ fn incident_from(r: &AnyRow) -> Result<IncidentRow, StoreError> {
     })
 }
 
+/// Appends a point to a risk's history, in the transaction that changed the risk.
+async fn history_point(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &RiskRow,
+    reason: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO risk_history (risk_id, at_ms, likelihood, impact, level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&r.id)
+    .bind(r.updated_ms)
+    .bind(r.likelihood)
+    .bind(r.impact)
+    .bind(r.level)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 const RISK_COLUMNS: &str = "id, scenario_id, assessed_likelihood, impact, likelihood, level, treatment, plan, owner, due_ms, approver, accept_until_ms, transfer_to, verified_ms, verified_by, status, updated_ms";
 
 impl Db {
@@ -355,17 +375,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         if before != Some((r.likelihood, r.impact, r.level)) {
-            sqlx::query(
-                "INSERT INTO risk_history (risk_id, at_ms, likelihood, impact, level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&r.id)
-            .bind(r.updated_ms)
-            .bind(r.likelihood)
-            .bind(r.impact)
-            .bind(r.level)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+            history_point(&mut tx, r, reason).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -391,17 +401,7 @@ impl Db {
         .await?
         .rows_affected();
         if n == 1 {
-            sqlx::query(
-                "INSERT INTO risk_history (risk_id, at_ms, likelihood, impact, level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&r.id)
-            .bind(r.updated_ms)
-            .bind(r.likelihood)
-            .bind(r.impact)
-            .bind(r.level)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+            history_point(&mut tx, r, reason).await?;
         }
         tx.commit().await?;
         Ok(n == 1)
@@ -442,17 +442,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         if before != (r.likelihood, r.impact, r.level) {
-            sqlx::query(
-                "INSERT INTO risk_history (risk_id, at_ms, likelihood, impact, level, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&r.id)
-            .bind(r.updated_ms)
-            .bind(r.likelihood)
-            .bind(r.impact)
-            .bind(r.level)
-            .bind(reason)
-            .execute(&mut *tx)
-            .await?;
+            history_point(&mut tx, r, reason).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -1,4 +1,4 @@
-//! The question texts. References follow /work/shared/research/anchors-risk-training.md;
+//! The question texts. References follow the team's research anchors on risk and training;
 //! ISM control numbers are given only where that document ties them to the requirement
 //! asked about, otherwise the Essential Eight strategy and maturity level alone.
 

@@ -2,8 +2,10 @@ use super::*;
 
 /// Square-bracket placeholders in a draft.
 fn placeholders(text: &str) -> Vec<String> {
-    text.split('[')
-        .skip(1)
+    // Everything after each `[` (the text before the first one is not a placeholder).
+    let mut parts = text.split('[');
+    parts.next();
+    parts
         .filter_map(|s| s.split_once(']').map(|(p, _)| p.to_string()))
         .collect()
 }

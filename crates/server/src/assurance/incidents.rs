@@ -69,9 +69,7 @@ fn open(state: &AppState, row: IncidentRow) -> AppResult<Opened> {
 }
 
 /// The practice's time zone, for the clocks.
-pub async fn zone(state: &AppState) -> AppResult<TimeZone> {
-    crate::consult::schedule::practice_zone(state).await
-}
+pub use crate::consult::schedule::practice_zone as zone;
 
 /// Every incident, newest first.
 pub async fn list(state: &AppState, who: &CurrentUser) -> AppResult<Vec<Opened>> {

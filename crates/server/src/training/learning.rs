@@ -68,6 +68,23 @@ pub async fn status_of(
     created_ms: i64,
     passes: &[CompletionRow],
 ) -> AppResult<Status> {
+    Ok(status_since(
+        state,
+        user_id,
+        created_ms,
+        passes,
+        since(state).await?,
+    ))
+}
+
+/// [`status_of`] with the practice's training start already read (once for a list).
+fn status_since(
+    state: &AppState,
+    user_id: &str,
+    created_ms: i64,
+    passes: &[CompletionRow],
+    since_ms: i64,
+) -> Status {
     let completions: Vec<Completion<'_>> = passes
         .iter()
         .filter(|c| c.user_id == user_id)
@@ -77,12 +94,7 @@ pub async fn status_of(
             passed_ms: c.passed_ms,
         })
         .collect();
-    let enrolled = created_ms.max(since(state).await?);
-    Ok(training::staff_status(
-        &completions,
-        state.clock.now_ms(),
-        enrolled,
-    ))
+    training::staff_status(&completions, state.clock.now_ms(), created_ms.max(since_ms))
 }
 
 /// The gate: a staff member opens patient data only once they have passed their set.
@@ -233,11 +245,12 @@ pub async fn staff(state: &AppState) -> AppResult<Vec<StaffLine>> {
     let acks = state.db.acknowledgements(None).await?;
     let p = training::policy();
     let mut out = Vec::new();
+    let since_ms = since(state).await?;
     for u in users
         .into_iter()
         .filter(|u| u.role != "patient" && u.disabled_ms.is_none())
     {
-        let status = status_of(state, &u.id, u.created_ms, &passes).await?;
+        let status = status_since(state, &u.id, u.created_ms, &passes, since_ms);
         let escalation = training::escalation(status.overdue_days);
         let acknowledged = acks
             .iter()

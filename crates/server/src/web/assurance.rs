@@ -21,6 +21,7 @@ use store::assurance::ResultRow;
 
 use crate::admin::require;
 use crate::assurance::{answers, checks, register, reports, reviews};
+use crate::consult::schedule::practice_zone as zone;
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
 use crate::identity::session::{CurrentUser, SignedIn};
@@ -33,10 +34,6 @@ use crate::web::templates::Layout;
 
 fn may_view(who: &CurrentUser) -> AppResult<()> {
     require(who, Action::ViewSecurity, Target::Practice)
-}
-
-async fn zone(state: &AppState) -> AppResult<jiff::tz::TimeZone> {
-    crate::consult::schedule::practice_zone(state).await
 }
 
 fn when(ms: i64, tz: &jiff::tz::TimeZone) -> String {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use training::{Audience, Block, Lesson, Moment, QuizResult, Rate};
 
 use crate::admin::require;
+use crate::consult::schedule::practice_zone as zone;
 use crate::error::AppResult;
 use crate::http::meta::RequestMeta;
 use crate::identity::Role;
@@ -60,10 +61,6 @@ struct TrainingPage {
     complete: bool,
     due: String,
     policy_acknowledged: bool,
-}
-
-async fn zone(state: &AppState) -> AppResult<jiff::tz::TimeZone> {
-    crate::consult::schedule::practice_zone(state).await
 }
 
 /// `GET /training`.
