@@ -20,7 +20,7 @@ use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
 use crate::web::{
     account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, phishing,
-    records, reports, security, signin, training,
+    records, reports, risks, security, signin, training,
 };
 
 /// The web app: pages, health endpoints and static files behind the full middleware
@@ -182,16 +182,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assessment", get(assurance::my_questions))
         .route("/assessment/questions/{id}/answer", post(assurance::answer))
-        .route("/security/assurance/risks", get(assurance::risks))
-        .route("/security/assurance/risks/{id}", get(assurance::risk))
+        .route("/security/assurance/risks", get(risks::risks))
+        .route("/security/assurance/risks/{id}", get(risks::risk))
         .route(
             "/security/assurance/risks/{id}/treatment",
-            post(assurance::treat),
+            post(risks::treat),
         )
-        .route(
-            "/security/assurance/risks/{id}/verify",
-            post(assurance::verify),
-        )
+        .route("/security/assurance/risks/{id}/verify", post(risks::verify))
         .route(
             "/security/assurance/reviews",
             post(assurance::request_review),

@@ -17,6 +17,7 @@ pub mod people;
 pub mod phishing;
 pub mod records;
 pub mod reports;
+pub mod risks;
 pub mod security;
 pub mod signin;
 pub mod templates;
