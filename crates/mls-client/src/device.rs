@@ -244,6 +244,14 @@ impl Device {
         self.signer.to_public_vec()
     }
 
+    /// Signs the approval of a new device of this account ([`crate::approval_message`]).
+    pub fn sign_approval(&self, device_id: &str, signature_key_hex: &str) -> Result<Vec<u8>> {
+        use openmls_traits::signatures::Signer;
+        self.signer
+            .sign(&crate::approval_message(device_id, signature_key_hex))
+            .map_err(|e| Error::Crypto(format!("{e:?}")))
+    }
+
     /// `n` fresh key packages (each a TLS-serialised `MlsMessageOut`) to upload; each lets
     /// one group add this device once. Their private keys stay in this device's state.
     pub fn key_packages(&mut self, n: usize) -> Result<Vec<Vec<u8>>> {
@@ -343,6 +351,32 @@ impl Device {
         Ok(Commit {
             commit: out_bytes(&commit)?,
             welcome: welcome.as_ref().map(out_bytes).transpose()?,
+            epoch,
+        })
+    }
+
+    /// Commits a fresh leaf key for this device and nothing else (an MLS "update"): it
+    /// heals the group after a suspected key compromise, and is the smallest commit.
+    /// Leaves a pending commit: see [`Commit`].
+    pub fn update(&mut self, group: &[u8]) -> Result<Commit> {
+        let Self {
+            provider,
+            signer,
+            groups,
+            ..
+        } = self;
+        let g = groups.get_mut(group).ok_or(Error::UnknownGroup)?;
+        let epoch = g.epoch().as_u64();
+        let bundle = g
+            .self_update(
+                &*provider,
+                &*signer,
+                openmls::prelude::LeafNodeParameters::default(),
+            )
+            .map_err(|e| Error::Group(msg(e)))?;
+        Ok(Commit {
+            commit: out_bytes(bundle.commit())?,
+            welcome: None,
             epoch,
         })
     }

@@ -29,6 +29,14 @@ pub use error::{Error, Result};
 pub use identity::DeviceIdentity;
 pub use payload::{AttachmentRef, MAX_ATTACHMENTS, MAX_PAYLOAD_BYTES, Payload};
 
+/// What an existing device signs to approve a new device of the same account: the
+/// server accepts a device approved this way without a fresh sign-in. The new device's
+/// id and its Ed25519 signature key (hex) are bound in, so an approval is good for that
+/// one key only.
+pub fn approval_message(device_id: &str, signature_key_hex: &str) -> Vec<u8> {
+    format!("telewarden-device-approval-v1:{device_id}:{signature_key_hex}").into_bytes()
+}
+
 /// The one MLS ciphersuite Telewarden uses: X25519 key exchange, AES-128-GCM, SHA-256 and
 /// Ed25519 signatures. It is the mandatory-to-implement suite of RFC 9420, supported by
 /// every MLS implementation and cheap in WebAssembly. Key packages and groups of any other

@@ -19,8 +19,8 @@ use crate::health;
 use crate::http::{csrf, errors, headers, meta, observe};
 use crate::state::AppState;
 use crate::web::{
-    account, assets, assurance, consult, enrol, fhir, incidents, openapi, pages, people, phishing,
-    records, reports, risks, security, signin, training,
+    account, assets, assurance, consult, enrol, fhir, incidents, messaging, openapi, pages, people,
+    phishing, records, reports, risks, security, signin, training,
 };
 
 /// The web app: pages, health endpoints and static files behind the full middleware
@@ -142,6 +142,42 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/appointments/{id}", get(consult::room_socket))
         .route("/waiting-room", get(consult::queue_page))
         .route("/ws/queue", get(consult::queue_socket))
+        .route("/api/messaging/devices", post(messaging::register_device))
+        .route(
+            "/api/messaging/devices/{id}/key-packages",
+            post(messaging::add_key_packages),
+        )
+        .route(
+            "/api/messaging/devices/{id}/remove",
+            post(messaging::remove_device),
+        )
+        .route(
+            "/api/messaging/devices/{id}/key-proof",
+            get(messaging::key_proof),
+        )
+        .route(
+            "/api/messaging/conversations",
+            get(messaging::conversations).post(messaging::start_conversation),
+        )
+        .route(
+            "/api/messaging/conversations/{id}",
+            get(messaging::conversation),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/claim",
+            post(messaging::claim),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/commits",
+            post(messaging::commit),
+        )
+        .route(
+            "/api/messaging/conversations/{id}/messages",
+            get(messaging::read).post(messaging::send),
+        )
+        .route("/api/messaging/welcomes", get(messaging::welcomes))
+        .route("/api/messaging/blobs/{id}", get(messaging::get_blob))
+        .route("/ws/messaging", get(messaging::socket))
         .route(
             "/guest/{token}",
             get(consult::guest_page).post(consult::guest_redeem),
@@ -274,6 +310,14 @@ pub fn router(state: AppState) -> Router {
             post(consult::keep_file).layer((
                 DefaultBodyLimit::disable(),
                 RequestBodyLimitLayer::new(notes::MAX_FILE_BYTES),
+            )),
+        )
+        // Encrypted attachments have their own, larger limit.
+        .route(
+            "/api/messaging/conversations/{id}/blobs",
+            post(messaging::put_blob).layer((
+                DefaultBodyLimit::disable(),
+                RequestBodyLimitLayer::new(state.config.messaging.max_attachment_bytes),
             )),
         )
         .fallback(pages::not_found)

@@ -19,6 +19,7 @@ mod http;
 mod identity;
 mod listen;
 mod mail;
+mod messaging;
 mod metrics;
 mod policy;
 pub mod records;

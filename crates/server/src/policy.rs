@@ -78,6 +78,9 @@ pub enum Action {
     JoinConsult,
     /// Write the consult's notes and keep files shared in it.
     WriteConsultNotes,
+    /// Add or remove the practice archive's messaging devices (the archive receives
+    /// every message so the practice keeps its clinical record).
+    ManageMessagingArchive,
 }
 
 /// What the action is done to.
@@ -221,7 +224,9 @@ pub fn decide(who: Subject<'_>, action: Action, target: Target<'_>) -> Decision 
             allow_if(who.role == SecurityOfficer, NOT_YOUR_ROLE)
         }
         // The administrator runs the practice: who looks after whom, not what is in the record.
-        (AssignCare, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
+        (AssignCare | ManageMessagingArchive, Target::Practice) => {
+            allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE)
+        }
         (ReadDirectory, Target::Practice) => Decision::Allow,
         (WriteDirectory, Target::Practice) => allow_if(who.role == PracticeAdmin, NOT_YOUR_ROLE),
         (ManageOwnSchedule, Target::Practice) => allow_if(who.role == Clinician, NOT_YOUR_ROLE),
@@ -363,6 +368,11 @@ mod tests {
                 [false, false, false, true],
             ),
             (AssignCare, Target::Practice, [false, false, true, false]),
+            (
+                ManageMessagingArchive,
+                Target::Practice,
+                [false, false, true, false],
+            ),
             (ReadDirectory, Target::Practice, [true, true, true, true]),
             (
                 WriteDirectory,

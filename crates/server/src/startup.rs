@@ -206,6 +206,7 @@ pub async fn start(config: Config, clock: SharedClock) -> Result<Running, StartE
         rooms: crate::consult::room::Rooms::default(),
         sentinel,
         training_cleared: Default::default(),
+        messaging: Default::default(),
         assurance_run: Default::default(),
     });
 

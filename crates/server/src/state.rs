@@ -47,6 +47,8 @@ pub struct Inner {
     /// One run of the automated checks at a time (a scheduled run and an officer's
     /// "run now" would otherwise race for the next run number).
     pub assurance_run: tokio::sync::Mutex<()>,
+    /// Fan-out of delivered messages to connected devices.
+    pub messaging: crate::messaging::hub::Hub,
 }
 
 impl AppState {

@@ -163,10 +163,11 @@ async fn the_fhir_api_keeps_its_openapi_contract() {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("{}: {e}", install_hint()));
-        // A bound, not a measurement: about 3 minutes on a quiet machine.
-        let out = tokio::time::timeout(Duration::from_secs(900), child.wait_with_output())
+        // A bound, not a measurement: about 3 minutes on a quiet machine, 12 in CI beside
+        // the other tests, and past 15 once on a 2-core machine busy compiling.
+        let out = tokio::time::timeout(Duration::from_secs(1800), child.wait_with_output())
             .await
-            .expect("schemathesis finishes within 15 minutes")
+            .expect("schemathesis finishes within 30 minutes")
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -11,8 +11,8 @@ mod common;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use common::TestServer;
 use common::identity::{invite, mails_since, outbox_files};
+use common::{TestServer, files_under as files};
 use reqwest::header::{COOKIE, ORIGIN, USER_AGENT};
 use serde_json::Value;
 
@@ -84,20 +84,6 @@ async fn post_as(s: &TestServer, path: &str, agent: &str, body: &[(&str, &str)])
         .unwrap()
         .status()
         .as_u16()
-}
-
-/// Every file under `dir`, recursively.
-fn files(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ pub mod directory;
 pub mod envelope;
 pub mod invitations;
 pub mod keyring;
+pub mod messaging;
 pub mod notices;
 pub mod phishing;
 pub mod records;

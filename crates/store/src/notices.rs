@@ -107,3 +107,17 @@ impl Db {
         Ok(())
     }
 }
+
+impl Db {
+    /// Whether `user_id` has an unread notice of `kind`.
+    pub async fn has_unread_notice(&self, user_id: &str, kind: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notices WHERE user_id = $1 AND kind = $2 AND read_ms IS NULL",
+        )
+        .bind(user_id)
+        .bind(kind)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+}

@@ -77,6 +77,24 @@ pub struct Config {
     pub assurance: AssuranceSettings,
     /// Security training and phishing simulations.
     pub training: TrainingSettings,
+    /// End-to-end encrypted messaging.
+    pub messaging: MessagingSettings,
+}
+
+/// End-to-end encrypted messaging (the server keeps only ciphertext).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessagingSettings {
+    /// Largest encrypted attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
+}
+
+impl Default for MessagingSettings {
+    fn default() -> Self {
+        Self {
+            max_attachment_bytes: 10 * 1024 * 1024,
+        }
+    }
 }
 
 /// Security training.
@@ -354,6 +372,7 @@ impl Default for Config {
             sentinel: SentinelSettings::default(),
             assurance: AssuranceSettings::default(),
             training: TrainingSettings::default(),
+            messaging: MessagingSettings::default(),
         }
     }
 }

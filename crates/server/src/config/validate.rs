@@ -119,6 +119,13 @@ impl Config {
         if l.max_connections == 0 {
             return Err(bad("limits.max_connections", "must be at least 1"));
         }
+        let attachment = self.messaging.max_attachment_bytes;
+        if !(1024..=100 * 1024 * 1024).contains(&attachment) {
+            return Err(bad(
+                "messaging.max_attachment_bytes",
+                "must be between 1024 and 104857600 bytes",
+            ));
+        }
         let sessions = &self.sessions;
         for (key, v, max) in [
             (

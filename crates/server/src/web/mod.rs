@@ -11,6 +11,7 @@ pub mod enrol;
 pub mod fhir;
 pub mod forms;
 pub mod incidents;
+pub mod messaging;
 pub mod openapi;
 pub mod pages;
 pub mod people;

@@ -266,6 +266,21 @@ pub async fn ledger_actions(db: &Db) -> Vec<(String, String, String)> {
 pub mod consult;
 pub mod fhir;
 pub mod identity;
+pub mod messaging;
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
 
 /// Fails when an error body shows internals: the database driver, SQL error text, table
 /// names or file paths.

@@ -1,0 +1,722 @@
+//! Conversations and what is delivered in them.
+//!
+//! A conversation is one MLS group about one patient: the patient, clinicians caring
+//! for them, and the practice archive. The server reads only the public framing of each
+//! MLS message (kind, group, epoch) and orders commits: one is accepted per epoch, and
+//! a second made for the same epoch is refused so its sender processes the winner and
+//! retries. An application message is accepted only for the current epoch, only from a
+//! current member, and only while the group holds no one who must leave and lacks no
+//! archive device — so the archive receives every message and a removed device or a
+//! clinician who left the care team reads nothing sent after.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ledger::Outcome;
+use mls_client::frame::FrameKind;
+use proto::ErrorCode;
+use serde::{Deserialize, Serialize};
+use store::messaging::{BlobRow, CommitChange, ConversationRow, DeviceRow, MemberRow};
+
+use super::devices::{DeviceKind, own_device};
+use super::hub::{Event, Published};
+use super::{MAX_MESSAGE_BYTES, bad, check_device_id, decode, encode, inspect};
+use crate::audit::{self, Actor};
+use crate::error::{AppError, AppResult};
+use crate::http::meta::RequestMeta;
+use crate::identity::Role;
+use crate::identity::session::CurrentUser;
+use crate::state::AppState;
+
+/// Messages returned by one read, at most.
+const PAGE: i64 = 200;
+
+#[derive(Debug, Deserialize)]
+pub struct NewConversation {
+    pub device_id: String,
+    pub patient_id: String,
+    /// The MLS group id the creator's device made, hex.
+    pub group_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CommitRequest {
+    pub device_id: String,
+    /// The MLS commit, base64.
+    pub commit: String,
+    /// The Welcome for the added devices, base64.
+    #[serde(default)]
+    pub welcome: Option<String>,
+    #[serde(default)]
+    pub added: Vec<String>,
+    #[serde(default)]
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SendRequest {
+    pub device_id: String,
+    /// The MLS application message, base64.
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberView {
+    pub device_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub signature_key: String,
+    /// The key-transparency entry of the device's key.
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConversationView {
+    pub id: String,
+    pub group_id: String,
+    pub patient_id: String,
+    pub epoch: i64,
+    pub next_seq: i64,
+    pub members: Vec<MemberView>,
+    /// Members who must be removed (device removed, or no longer on the care team)
+    /// before anyone may send.
+    pub pending_removals: Vec<String>,
+    /// Archive devices the group must add before anyone may send.
+    pub missing_archive: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Claimed {
+    pub device_id: String,
+    pub user_id: String,
+    pub kind: String,
+    pub signature_key: String,
+    pub ledger_seq: i64,
+    /// base64
+    pub key_package: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Accepted {
+    pub seq: i64,
+    pub epoch: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    pub seq: i64,
+    pub kind: String,
+    pub epoch: i64,
+    pub sender_device: String,
+    pub body: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WelcomeView {
+    pub conversation_id: String,
+    pub seq: i64,
+    pub body: String,
+}
+
+/// The group as the server sees it, with who must leave and who must join.
+struct Group {
+    conversation: ConversationRow,
+    /// Current members (not removed from the group).
+    members: Vec<MemberRow>,
+    pending_removals: BTreeSet<String>,
+    missing_archive: Vec<DeviceRow>,
+}
+
+impl Group {
+    fn is_member(&self, device_id: &str) -> bool {
+        self.members.iter().any(|m| m.device_id == device_id)
+    }
+}
+
+fn refused(message: &str) -> AppError {
+    AppError::client(ErrorCode::Forbidden, message)
+}
+
+/// Whether `user_id` may take part in a conversation about `patient_id`.
+async fn may_take_part(state: &AppState, patient_id: &str, user_id: &str) -> AppResult<bool> {
+    if user_id == patient_id {
+        return Ok(true);
+    }
+    let Some(user) = state.db.user_by_id(&state.keyring, user_id).await? else {
+        return Ok(false);
+    };
+    if user.disabled_ms.is_some() || Role::parse(&user.role) != Some(Role::Clinician) {
+        return Ok(false);
+    }
+    Ok(state.db.cares_for(user_id, patient_id).await?)
+}
+
+async fn load(state: &AppState, conversation_id: &str) -> AppResult<Group> {
+    let Some(conversation) = state.db.conversation(conversation_id).await? else {
+        return Err(AppError::not_found());
+    };
+    let members: Vec<MemberRow> = state
+        .db
+        .conversation_members(conversation_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.removed_ms.is_none())
+        .collect();
+    let mut eligible: BTreeMap<&str, bool> = BTreeMap::new();
+    for m in &members {
+        if m.kind == DeviceKind::Member.as_str() && !eligible.contains_key(m.user_id.as_str()) {
+            let ok = may_take_part(state, &conversation.patient_id, &m.user_id).await?;
+            eligible.insert(&m.user_id, ok);
+        }
+    }
+    let pending_removals = members
+        .iter()
+        .filter(|m| {
+            m.device_removed_ms.is_some() || eligible.get(m.user_id.as_str()) == Some(&false)
+        })
+        .map(|m| m.device_id.clone())
+        .collect();
+    let missing_archive = state
+        .db
+        .msg_archive_devices()
+        .await?
+        .into_iter()
+        .filter(|d| !members.iter().any(|m| m.device_id == d.id))
+        .collect();
+    Ok(Group {
+        conversation,
+        members,
+        pending_removals,
+        missing_archive,
+    })
+}
+
+/// Loads the group and checks that `device_id` is the caller's and may read it.
+async fn as_member(
+    state: &AppState,
+    who: &CurrentUser,
+    conversation_id: &str,
+    device_id: &str,
+) -> AppResult<(Group, DeviceRow)> {
+    let device = own_device(state, who, device_id).await?;
+    let group = load(state, conversation_id).await?;
+    if !group.is_member(device_id) || group.pending_removals.contains(device_id) {
+        return Err(refused(
+            "This device is not a member of that conversation (or no longer is).",
+        ));
+    }
+    Ok((group, device))
+}
+
+async fn view_of(state: &AppState, group: &Group) -> AppResult<ConversationView> {
+    let mut members = Vec::with_capacity(group.members.len());
+    for m in &group.members {
+        if let Some(d) = state.db.msg_device(&m.device_id).await? {
+            members.push(MemberView {
+                device_id: d.id,
+                user_id: d.user_id,
+                kind: d.kind,
+                signature_key: d.signature_key,
+                ledger_seq: d.ledger_seq,
+            });
+        }
+    }
+    Ok(ConversationView {
+        id: group.conversation.id.clone(),
+        group_id: group.conversation.group_id.clone(),
+        patient_id: group.conversation.patient_id.clone(),
+        epoch: group.conversation.epoch,
+        next_seq: group.conversation.next_seq,
+        members,
+        pending_removals: group.pending_removals.iter().cloned().collect(),
+        missing_archive: group.missing_archive.iter().map(|d| d.id.clone()).collect(),
+    })
+}
+
+/// Starts a conversation about `patient_id` whose group holds the creator's device.
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    req: NewConversation,
+) -> AppResult<ConversationView> {
+    let device = own_device(state, who, &req.device_id).await?;
+    let group_id = hex::decode(&req.group_id)
+        .ok()
+        .filter(|g| (16..=64).contains(&g.len()))
+        .ok_or_else(|| bad("group_id is 16 to 64 bytes in hex."))?;
+    if !may_take_part(state, &req.patient_id, &who.user.id).await? {
+        return Err(refused(
+            "You can start a conversation only as the patient, or as a clinician caring for them.",
+        ));
+    }
+    let id = crate::setup::new_id()?;
+    let row = ConversationRow {
+        id: id.clone(),
+        group_id: hex::encode(group_id),
+        patient_id: req.patient_id.clone(),
+        created_by: who.user.id.clone(),
+        created_ms: state.clock.now_ms(),
+        epoch: 0,
+        next_seq: 1,
+    };
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        "messaging.conversation_started",
+        &format!("conversation:{id}"),
+        Outcome::Success,
+    )
+    .detail("patient", req.patient_id.clone())
+    .detail("device", device.id.clone());
+    state
+        .audited(entry, async {
+            state
+                .db
+                .insert_conversation(&row, &device.id)
+                .await
+                .map_err(|e| {
+                    if state_conflict(&e) {
+                        AppError::client(
+                            ErrorCode::Conflict,
+                            "That group id is taken; make a new group.",
+                        )
+                    } else {
+                        e.into()
+                    }
+                })
+        })
+        .await?;
+    view(state, who, &id, &device.id).await
+}
+
+fn state_conflict(e: &store::StoreError) -> bool {
+    e.to_string().to_ascii_lowercase().contains("unique")
+}
+
+/// The conversation as one of its member devices sees it.
+pub async fn view(
+    state: &AppState,
+    who: &CurrentUser,
+    conversation_id: &str,
+    device_id: &str,
+) -> AppResult<ConversationView> {
+    let (group, _) = as_member(state, who, conversation_id, device_id).await?;
+    view_of(state, &group).await
+}
+
+/// The conversations a device of the caller is in.
+pub async fn list(
+    state: &AppState,
+    who: &CurrentUser,
+    device_id: &str,
+) -> AppResult<Vec<ConversationView>> {
+    own_device(state, who, device_id).await?;
+    let mut out = Vec::new();
+    for c in state.db.conversations_of_device(device_id).await? {
+        let group = load(state, &c.id).await?;
+        if !group.pending_removals.contains(device_id) {
+            out.push(view_of(state, &group).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// Hands out one key package for each device of `user_ids` (the literal `archive`
+/// stands for the practice archive) that is not in the group yet, so a member can add
+/// them. Each person must be allowed in the conversation.
+pub async fn claim(
+    state: &AppState,
+    who: &CurrentUser,
+    conversation_id: &str,
+    device_id: &str,
+    user_ids: &[String],
+) -> AppResult<Vec<Claimed>> {
+    let (group, _) = as_member(state, who, conversation_id, device_id).await?;
+    if user_ids.is_empty() || user_ids.len() > 20 {
+        return Err(bad("Name between 1 and 20 people."));
+    }
+    let mut devices = Vec::new();
+    for user_id in user_ids {
+        if user_id == "archive" {
+            devices.extend(state.db.msg_archive_devices().await?);
+            continue;
+        }
+        if !may_take_part(state, &group.conversation.patient_id, user_id).await? {
+            return Err(refused(
+                "Only the patient and clinicians caring for them can be in this conversation.",
+            ));
+        }
+        devices.extend(
+            state
+                .db
+                .msg_devices_of_user(user_id)
+                .await?
+                .into_iter()
+                .filter(|d| d.kind == DeviceKind::Member.as_str()),
+        );
+    }
+    let now = state.clock.now_ms();
+    let mut out = Vec::new();
+    for d in devices {
+        if group.is_member(&d.id) {
+            continue;
+        }
+        if let Some(key_package) = state.db.claim_key_package(&d.id, &who.user.id, now).await? {
+            out.push(Claimed {
+                device_id: d.id,
+                user_id: d.user_id,
+                kind: d.kind,
+                signature_key: d.signature_key,
+                ledger_seq: d.ledger_seq,
+                key_package,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Orders a commit: accepted if it was made in the group's current epoch (the epoch
+/// moves on by one), refused with a conflict if another commit took that epoch.
+pub async fn commit(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    conversation_id: &str,
+    req: CommitRequest,
+) -> AppResult<Accepted> {
+    let (group, device) = as_member(state, who, conversation_id, &req.device_id).await?;
+    let body = decode("commit", &req.commit, MAX_MESSAGE_BYTES)?;
+    let frame = inspect("commit", &body)?;
+    if frame.kind != FrameKind::Commit {
+        return Err(bad("commit is not an MLS commit."));
+    }
+    let epoch = epoch_in_group(&group, &frame)?;
+    let added = check_added(state, &group, &req.added).await?;
+    check_removed(&group, who, &req.removed)?;
+    let welcome = match (&req.welcome, added.is_empty()) {
+        (Some(w), false) => {
+            let bytes = decode("welcome", w, MAX_MESSAGE_BYTES)?;
+            if inspect("welcome", &bytes)?.kind != FrameKind::Welcome {
+                return Err(bad("welcome is not an MLS Welcome."));
+            }
+            Some(w.as_str())
+        }
+        (None, false) => return Err(bad("Adding devices needs their Welcome.")),
+        (Some(_), true) => return Err(bad("A Welcome was sent but no device is added.")),
+        (None, true) => None,
+    };
+    let mut welcomes = Vec::with_capacity(added.len());
+    for d in &added {
+        welcomes.push((crate::setup::new_id()?, d.clone()));
+    }
+    let before: Vec<String> = group.members.iter().map(|m| m.device_id.clone()).collect();
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        if added.is_empty() && req.removed.is_empty() {
+            "messaging.commit"
+        } else {
+            "messaging.membership_changed"
+        },
+        &format!("conversation:{conversation_id}"),
+        Outcome::Success,
+    )
+    .detail("device", device.id.clone())
+    .detail("epoch", epoch)
+    .detail("added", added.join(","))
+    .detail("removed", req.removed.join(","));
+    let now = state.clock.now_ms();
+    let change = CommitChange {
+        sender_device: &device.id,
+        body: &req.commit,
+        added: &welcomes,
+        welcome,
+        removed: &req.removed,
+    };
+    let seq = state
+        .audited(entry, async {
+            state
+                .db
+                .accept_commit(conversation_id, epoch, &change, now)
+                .await?
+                .ok_or_else(|| epoch_moved(group.conversation.epoch))
+        })
+        .await?;
+    state.messaging.publish(Published {
+        recipients: before,
+        event: Event::Message {
+            conversation: conversation_id.to_owned(),
+            seq,
+            kind: "commit".into(),
+            epoch,
+            sender_device: device.id.clone(),
+            body: req.commit.clone(),
+        },
+    });
+    if !added.is_empty() {
+        state.messaging.publish(Published {
+            recipients: added.clone(),
+            event: Event::Welcome {
+                conversation: conversation_id.to_owned(),
+            },
+        });
+    }
+    Ok(Accepted {
+        seq,
+        epoch: epoch + 1,
+    })
+}
+
+fn epoch_moved(current: i64) -> AppError {
+    AppError::client(
+        ErrorCode::Conflict,
+        format!(
+            "The conversation has moved on (it was at epoch {current}): fetch the latest changes, then try again."
+        ),
+    )
+}
+
+/// The message's epoch, checking it belongs to this group.
+fn epoch_in_group(group: &Group, frame: &mls_client::frame::Frame) -> AppResult<i64> {
+    let matches = frame
+        .group_id
+        .as_deref()
+        .is_some_and(|g| hex::encode(g) == group.conversation.group_id);
+    if !matches {
+        return Err(bad(
+            "The message belongs to another group than this conversation.",
+        ));
+    }
+    let epoch = frame
+        .epoch
+        .and_then(|e| i64::try_from(e).ok())
+        .ok_or_else(|| bad("The message carries no epoch."))?;
+    if epoch != group.conversation.epoch {
+        return Err(epoch_moved(group.conversation.epoch));
+    }
+    Ok(epoch)
+}
+
+async fn check_added(state: &AppState, group: &Group, added: &[String]) -> AppResult<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    for id in added {
+        check_device_id(id)?;
+        if !seen.insert(id.clone()) {
+            return Err(bad("A device is added twice."));
+        }
+        if group.is_member(id) {
+            return Err(bad("A device added is in the conversation already."));
+        }
+        let Some(d) = state.db.msg_device(id).await? else {
+            return Err(bad("A device added does not exist."));
+        };
+        if d.removed_ms.is_some() {
+            return Err(bad("A device added has been removed from its account."));
+        }
+        if d.kind == DeviceKind::Member.as_str()
+            && !may_take_part(state, &group.conversation.patient_id, &d.user_id).await?
+        {
+            return Err(refused(
+                "Only the patient and clinicians caring for them can be in this conversation.",
+            ));
+        }
+    }
+    Ok(added.to_vec())
+}
+
+/// A member may remove their own devices, and anyone who must leave; nobody else.
+fn check_removed(group: &Group, who: &CurrentUser, removed: &[String]) -> AppResult<()> {
+    let mut seen = BTreeSet::new();
+    for id in removed {
+        if !seen.insert(id) {
+            return Err(bad("A device is removed twice."));
+        }
+        let Some(m) = group.members.iter().find(|m| &m.device_id == id) else {
+            return Err(bad("A device removed is not in the conversation."));
+        };
+        if !(group.pending_removals.contains(id) || m.user_id == who.user.id) {
+            return Err(refused(
+                "You can remove only your own devices, or those that must leave.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Stores an application message and fans it out.
+pub async fn send(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    conversation_id: &str,
+    req: SendRequest,
+) -> AppResult<Accepted> {
+    let (group, device) = as_member(state, who, conversation_id, &req.device_id).await?;
+    let body = decode("message", &req.message, MAX_MESSAGE_BYTES)?;
+    let frame = inspect("message", &body)?;
+    if frame.kind != FrameKind::Application {
+        return Err(bad("message is not an MLS application message."));
+    }
+    let epoch = epoch_in_group(&group, &frame)?;
+    if !group.pending_removals.is_empty() || !group.missing_archive.is_empty() {
+        return Err(AppError::client(
+            ErrorCode::Conflict,
+            "The conversation's members must be brought up to date first (someone must be removed or the practice archive added).",
+        ));
+    }
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        "messaging.delivered",
+        &format!("conversation:{conversation_id}"),
+        Outcome::Success,
+    )
+    .detail("device", device.id.clone())
+    .detail("epoch", epoch)
+    .detail("bytes", body.len() as u64);
+    let now = state.clock.now_ms();
+    let seq = state
+        .audited(entry, async {
+            state
+                .db
+                .append_application(conversation_id, epoch, &device.id, &req.message, now)
+                .await?
+                .ok_or_else(|| epoch_moved(group.conversation.epoch))
+        })
+        .await?;
+    state.messaging.publish(Published {
+        recipients: group.members.iter().map(|m| m.device_id.clone()).collect(),
+        event: Event::Message {
+            conversation: conversation_id.to_owned(),
+            seq,
+            kind: "application".into(),
+            epoch,
+            sender_device: device.id.clone(),
+            body: req.message,
+        },
+    });
+    let people: BTreeSet<&str> = group
+        .members
+        .iter()
+        .filter(|m| m.kind == DeviceKind::Member.as_str() && m.user_id != who.user.id)
+        .map(|m| m.user_id.as_str())
+        .collect();
+    for user_id in people {
+        if let Err(e) = super::notify::new_message(state, user_id).await {
+            tracing::warn!(error = %e, "could not send a new-message notice");
+        }
+    }
+    Ok(Accepted { seq, epoch })
+}
+
+/// What a member device may read: from `from` on, never before it joined.
+pub async fn read(
+    state: &AppState,
+    who: &CurrentUser,
+    conversation_id: &str,
+    device_id: &str,
+    from: i64,
+) -> AppResult<Vec<MessageView>> {
+    let (group, _) = as_member(state, who, conversation_id, device_id).await?;
+    let joined = group
+        .members
+        .iter()
+        .find(|m| m.device_id == device_id)
+        .map_or(i64::MAX, |m| m.added_seq);
+    let rows = state
+        .db
+        .messages_from(conversation_id, from.max(joined), PAGE)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|m| MessageView {
+            seq: m.seq,
+            kind: m.kind,
+            epoch: m.epoch,
+            sender_device: m.sender_device,
+            body: m.body,
+            created_ms: m.created_ms,
+        })
+        .collect())
+}
+
+/// Welcomes waiting for one of the caller's devices, for conversations it is still in.
+pub async fn welcomes(
+    state: &AppState,
+    who: &CurrentUser,
+    device_id: &str,
+) -> AppResult<Vec<WelcomeView>> {
+    own_device(state, who, device_id).await?;
+    let mut out = Vec::new();
+    for w in state.db.welcomes_for(device_id).await? {
+        let group = load(state, &w.conversation_id).await?;
+        if group.is_member(device_id) && !group.pending_removals.contains(device_id) {
+            out.push(WelcomeView {
+                conversation_id: w.conversation_id,
+                seq: w.seq,
+                body: w.body,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps an encrypted attachment (already sealed by the client) for the conversation.
+pub async fn put_blob(
+    state: &AppState,
+    meta: &RequestMeta,
+    who: &CurrentUser,
+    conversation_id: &str,
+    device_id: &str,
+    bytes: &[u8],
+) -> AppResult<String> {
+    let (_, device) = as_member(state, who, conversation_id, device_id).await?;
+    let limit = state.config.messaging.max_attachment_bytes;
+    if bytes.is_empty() {
+        return Err(bad("The attachment is empty."));
+    }
+    if bytes.len() > limit {
+        return Err(AppError::client(
+            ErrorCode::BodyTooLarge,
+            format!("Attachments are limited to {limit} bytes."),
+        ));
+    }
+    let id = crate::setup::new_id()?;
+    let row = BlobRow {
+        id: id.clone(),
+        conversation_id: conversation_id.to_owned(),
+        device_id: device.id.clone(),
+        size: i64::try_from(bytes.len()).map_err(|_| AppError::internal("blob size"))?,
+        body: encode(bytes),
+        created_ms: state.clock.now_ms(),
+    };
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        "messaging.attachment_stored",
+        &format!("conversation:{conversation_id}"),
+        Outcome::Success,
+    )
+    .detail("device", device.id.clone())
+    .detail("blob", id.clone())
+    .detail("bytes", bytes.len() as u64);
+    state
+        .audited(entry, async { Ok(state.db.insert_blob(&row).await?) })
+        .await?;
+    Ok(id)
+}
+
+/// An encrypted attachment, for a device that is a member of its conversation.
+pub async fn get_blob(
+    state: &AppState,
+    who: &CurrentUser,
+    blob_id: &str,
+    device_id: &str,
+) -> AppResult<Vec<u8>> {
+    let Some(blob) = state.db.blob(blob_id).await? else {
+        return Err(AppError::not_found());
+    };
+    as_member(state, who, &blob.conversation_id, device_id).await?;
+    super::decode_stored(&blob.body)
+}

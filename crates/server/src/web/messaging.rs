@@ -1,0 +1,282 @@
+//! The messaging API (JSON over HTTPS, one WebSocket for delivery): thin handlers over
+//! `crate::messaging`. Every call names the caller's device; the session says whose it
+//! must be.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppResult;
+use crate::http::csrf::is_same_origin;
+use crate::http::meta::RequestMeta;
+use crate::identity::session::SignedIn;
+use crate::messaging::delivery::{
+    self, Accepted, Claimed, CommitRequest, ConversationView, MessageView, NewConversation,
+    SendRequest, WelcomeView,
+};
+use crate::messaging::devices::{self, Registration};
+use crate::messaging::hub::Event;
+use crate::state::AppState;
+use crate::web::forms::JsonBody;
+
+/// Which of the caller's devices is asking, and from where to read.
+#[derive(Debug, Deserialize)]
+pub struct DeviceQuery {
+    #[serde(default)]
+    device: String,
+    #[serde(default)]
+    from: Option<String>,
+}
+
+impl DeviceQuery {
+    fn start(&self) -> AppResult<i64> {
+        match self.from.as_deref() {
+            None | Some("") => Ok(0),
+            Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                crate::error::AppError::client(
+                    proto::ErrorCode::InvalidInput,
+                    "from is a sequence number (0 or more).",
+                )
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    device_id: String,
+    ledger_seq: i64,
+}
+
+pub async fn register_device(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    JsonBody(reg): JsonBody<Registration>,
+) -> AppResult<Response> {
+    let device = devices::register(&state, &meta, &who, reg).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            device_id: device.id,
+            ledger_seq: device.ledger_seq,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeyPackages {
+    key_packages: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Free {
+    free: i64,
+}
+
+pub async fn add_key_packages(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(device_id): Path<String>,
+    JsonBody(body): JsonBody<KeyPackages>,
+) -> AppResult<Json<Free>> {
+    let free = devices::add_key_packages(&state, &who, &device_id, &body.key_packages).await?;
+    Ok(Json(Free { free }))
+}
+
+pub async fn remove_device(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(device_id): Path<String>,
+) -> AppResult<StatusCode> {
+    devices::remove(&state, &meta, &who, &device_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn key_proof(
+    State(state): State<AppState>,
+    SignedIn(_who): SignedIn,
+    Path(device_id): Path<String>,
+) -> AppResult<Json<ledger::InclusionProof>> {
+    Ok(Json(devices::key_proof(&state, &device_id).await?))
+}
+
+pub async fn conversations(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Query(q): Query<DeviceQuery>,
+) -> AppResult<Json<Vec<ConversationView>>> {
+    Ok(Json(delivery::list(&state, &who, &q.device).await?))
+}
+
+pub async fn start_conversation(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    JsonBody(req): JsonBody<NewConversation>,
+) -> AppResult<Response> {
+    let view = delivery::create(&state, &meta, &who, req).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+pub async fn conversation(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> AppResult<Json<ConversationView>> {
+    Ok(Json(delivery::view(&state, &who, &id, &q.device).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClaimRequest {
+    device_id: String,
+    user_ids: Vec<String>,
+}
+
+pub async fn claim(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ClaimRequest>,
+) -> AppResult<Json<Vec<Claimed>>> {
+    Ok(Json(
+        delivery::claim(&state, &who, &id, &req.device_id, &req.user_ids).await?,
+    ))
+}
+
+pub async fn commit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<CommitRequest>,
+) -> AppResult<Json<Accepted>> {
+    Ok(Json(delivery::commit(&state, &meta, &who, &id, req).await?))
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<SendRequest>,
+) -> AppResult<Json<Accepted>> {
+    Ok(Json(delivery::send(&state, &meta, &who, &id, req).await?))
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> AppResult<Json<Vec<MessageView>>> {
+    let from = q.start()?;
+    Ok(Json(
+        delivery::read(&state, &who, &id, &q.device, from).await?,
+    ))
+}
+
+pub async fn welcomes(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Query(q): Query<DeviceQuery>,
+) -> AppResult<Json<Vec<WelcomeView>>> {
+    Ok(Json(delivery::welcomes(&state, &who, &q.device).await?))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stored {
+    blob_id: String,
+}
+
+pub async fn put_blob(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DeviceQuery>,
+    body: Bytes,
+) -> AppResult<Response> {
+    let blob_id = delivery::put_blob(&state, &meta, &who, &id, &q.device, &body).await?;
+    Ok((StatusCode::CREATED, Json(Stored { blob_id })).into_response())
+}
+
+pub async fn get_blob(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> AppResult<Response> {
+    let bytes = delivery::get_blob(&state, &who, &id, &q.device).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// The delivery socket of one device: what is accepted in its conversations is pushed
+/// as it happens (ciphertext only). The device reads nothing here it could not read
+/// over HTTP; a socket that falls behind is told to resync.
+pub async fn socket(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    SignedIn(who): SignedIn,
+    Query(q): Query<DeviceQuery>,
+    ws: WebSocketUpgrade,
+) -> AppResult<Response> {
+    // Browsers send cookies with cross-site WebSocket handshakes; only our pages may
+    // open one (non-browser clients send no Origin and no fetch metadata).
+    let from_browser =
+        headers.contains_key(header::ORIGIN) || headers.contains_key("sec-fetch-site");
+    if from_browser && !is_same_origin(&headers, &state.origin, meta.https) {
+        return Err(crate::error::AppError::client(
+            proto::ErrorCode::CrossOriginRequest,
+            "Only Telewarden's own pages may open this connection.",
+        ));
+    }
+    let device = devices::own_device(&state, &who, &q.device).await?;
+    Ok(crate::consult::socket::configure(ws)
+        .on_upgrade(move |socket| push(state, device.id, socket)))
+}
+
+async fn push(state: AppState, device_id: String, socket: WebSocket) {
+    use futures_util::{SinkExt, StreamExt};
+    let mut events = state.messaging.subscribe();
+    let (mut sink, mut stream) = socket.split();
+    let mut closing = state.rooms.closing();
+    loop {
+        tokio::select! {
+            event = events.next_for(&device_id) => {
+                let Some(event) = event else { break };
+                let Ok(text) = serde_json::to_string(&event) else { continue };
+                if sink.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+                if matches!(event, Event::Resync) {
+                    events = state.messaging.subscribe();
+                }
+            }
+            incoming = tokio::time::timeout(std::time::Duration::from_secs(75), stream.next()) => {
+                match incoming {
+                    // Pings and anything else from the device are only a sign of life.
+                    Ok(Some(Ok(Message::Close(_)) | Err(_))) | Ok(None) | Err(_) => break,
+                    Ok(Some(Ok(_))) => {}
+                }
+            }
+            _ = closing.changed() => break,
+        }
+    }
+    let _ = sink.close().await;
+}
