@@ -142,6 +142,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/appointments/{id}", get(consult::room_socket))
         .route("/waiting-room", get(consult::queue_page))
         .route("/ws/queue", get(consult::queue_socket))
+        .route("/messages", get(messaging::page))
         .route("/api/messaging/devices", post(messaging::register_device))
         .route(
             "/api/messaging/devices/{id}/key-packages",

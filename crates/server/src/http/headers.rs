@@ -10,8 +10,10 @@ use http::header;
 use crate::http::meta::RequestMeta;
 use crate::state::AppState;
 
-/// No inline script or style, nothing from other origins, no framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+/// No inline script or style, nothing from other origins, no framing. WebAssembly may
+/// be compiled (`'wasm-unsafe-eval'`, not `'unsafe-eval'`: no JS eval) for the
+/// messaging page's MLS core, itself served from 'self'.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
      img-src 'self' data:; font-src 'self'; connect-src 'self'; media-src 'self'; \
      manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 

@@ -280,3 +280,53 @@ async fn push(state: AppState, device_id: String, socket: WebSocket) {
     }
     let _ = sink.close().await;
 }
+
+/// `GET /messages`: the end-to-end encrypted messaging page (the browser does the
+/// cryptography; the page gives it the caller's account id and the names it may show).
+pub async fn page(State(state): State<AppState>, SignedIn(who): SignedIn) -> AppResult<Response> {
+    use crate::identity::Role;
+    use crate::web::pages::{layout, render};
+    use crate::web::templates::{MessagesPage, MessagingPerson};
+
+    let role = who.role();
+    if !matches!(role, Role::Patient | Role::Clinician) {
+        return Err(crate::error::AppError::client(
+            proto::ErrorCode::Forbidden,
+            "Messaging is for patients and their clinicians.",
+        ));
+    }
+    let mut people = Vec::new();
+    let users = state.db.list_users(&state.keyring).await?;
+    if role == Role::Patient {
+        let team = state.db.care_team_of(&who.user.id).await?;
+        for u in users {
+            if u.disabled_ms.is_none() && team.iter().any(|(id, _)| *id == u.id) {
+                people.push(MessagingPerson {
+                    id: u.id,
+                    name: u.display_name,
+                    role: "clinician",
+                });
+            }
+        }
+    } else {
+        for u in users {
+            if u.role == Role::Patient.as_str()
+                && u.disabled_ms.is_none()
+                && state.db.cares_for(&who.user.id, &u.id).await?
+            {
+                people.push(MessagingPerson {
+                    id: u.id,
+                    name: u.display_name,
+                    role: "patient",
+                });
+            }
+        }
+    }
+    let page = MessagesPage {
+        layout: layout(&state, Some(&who)).await?,
+        user_id: who.user.id.clone(),
+        patient: role == Role::Patient,
+        people,
+    };
+    Ok(render(&page)?.into_response())
+}

@@ -43,12 +43,14 @@ pub async fn layout(state: &AppState, user: Option<&CurrentUser>) -> AppResult<L
                 nav.push(("/appointments", "Schedule"));
                 nav.push(("/records", "Records"));
                 nav.push(("/waiting-room", "Waiting room"));
+                nav.push(("/messages", "Messages"));
                 nav.push(("/people/invite", "Invite a patient"));
                 nav.push(("/training", "Training"));
             }
             Role::Patient => {
                 nav.push(("/appointments", "Appointments"));
                 nav.push(("/records", "My record"));
+                nav.push(("/messages", "Messages"));
             }
         }
         nav.push(("/account/security", "Security"));

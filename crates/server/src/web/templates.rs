@@ -363,3 +363,22 @@ pub struct GuestPage {
     pub layout: Layout,
     pub error: Option<String>,
 }
+
+/// One person the messaging page may show by name: `(user id, name, on the caller's care
+/// team / cared for by the caller)`.
+#[derive(Debug, Clone)]
+pub struct MessagingPerson {
+    pub id: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "messages.html")]
+pub struct MessagesPage {
+    pub layout: Layout,
+    pub user_id: String,
+    pub patient: bool,
+    /// For a patient, their care team; for a clinician, the patients they care for.
+    pub people: Vec<MessagingPerson>,
+}
