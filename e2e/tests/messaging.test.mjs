@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { launch } from '../lib/browser.mjs';
 import { startServer } from '../lib/server.mjs';
 import { invite, setUpPractice } from '../lib/flows.mjs';
@@ -77,11 +78,11 @@ test(`a patient and their clinician message each other end to end (${process.env
   await waitForMessage(patient.page, 'The report');
   const download = clinician.page.getByRole('button', { name: `Download ${FILE.name}` });
   await download.waitFor({ timeout: 20_000 });
-  await download.click();
-  const saved = clinician.page.locator(`a[data-saved="${FILE.name}"]`);
-  await saved.waitFor();
-  const bytes = await saved.evaluate(async (a) => [...new Uint8Array(await (await fetch(a.href)).arrayBuffer())]);
-  assert.equal(Buffer.from(bytes).toString(), FILE_TEXT);
+  // The page decrypts it and offers it from a Blob URL (connect-src keeps the page
+  // itself from fetching blob: URLs, so read what the browser saved).
+  const [saved] = await Promise.all([clinician.page.waitForEvent('download'), download.click()]);
+  assert.equal(saved.suggestedFilename(), FILE.name);
+  assert.equal(readFileSync(await saved.path()).toString(), FILE_TEXT);
 
   // Safety numbers: one per other person, 60 digits, the same on both sides.
   await patient.page.getByText('Verify', { exact: true }).click();
