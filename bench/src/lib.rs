@@ -1,6 +1,8 @@
 //! What the load harnesses share: a practice set up the way its administrator does it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod messaging;
+
 /// An HTTP client that shows redirects instead of following them.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -43,19 +43,16 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use clock::{Clock, SystemClock};
 use futures_util::{SinkExt, StreamExt};
 use mls_client::{Device, DeviceIdentity, Payload, Received};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tw_bench::messaging::{Api, WAIT, Ws, b64, unb64};
 
 const ADMIN_EMAIL: &str = "admin@bench.example";
 const CLINICIAN_EMAIL: &str = "clinician@bench.example";
@@ -65,8 +62,6 @@ const PATIENT_EMAIL: &str = "patient@bench.example";
 const GROUP: usize = 20;
 /// Key packages each device uploads when registered.
 const KEY_PACKAGES: usize = 4;
-/// The longest any one wait may take before the run is abandoned.
-const WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy)]
 struct Plan {
@@ -74,63 +69,6 @@ struct Plan {
     messages_in_group: usize,
     rounds: usize,
     warm_up: usize,
-}
-
-// ---------------------------------------------------------------------------------
-// The server and HTTP.
-
-struct Server {
-    addr: SocketAddr,
-    origin: String,
-    http: reqwest::Client,
-}
-
-impl Server {
-    async fn post(&self, cookie: &str, path: &str, body: &Value) -> (u16, Value) {
-        let res = tokio::time::timeout(
-            WAIT,
-            self.http
-                .post(format!("http://{}{path}", self.addr))
-                .header("origin", &self.origin)
-                .header("cookie", cookie)
-                .json(body)
-                .send(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("POST {path} timed out"))
-        .unwrap_or_else(|e| panic!("POST {path}: {e}"));
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, cookie: &str, path: &str) -> (u16, Value) {
-        let res = tokio::time::timeout(
-            WAIT,
-            self.http
-                .get(format!("http://{}{path}", self.addr))
-                .header("cookie", cookie)
-                .send(),
-        )
-        .await
-        .unwrap_or_else(|_| panic!("GET {path} timed out"))
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
-    }
-}
-
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn unb64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
-}
-
-fn new_device_id() -> String {
-    let mut raw = [0u8; 16];
-    getrandom::fill(&mut raw).unwrap();
-    hex::encode(raw)
 }
 
 /// The fixtures' direct line to the database: accounts, care team and sessions.
@@ -235,37 +173,16 @@ impl Member {
 /// Registers a new device for the session's account with its key packages, and
 /// connects its delivery socket.
 async fn register(
-    s: &Arc<Server>,
+    s: &Arc<Api>,
     cookie: &str,
     user_id: &str,
     label: &str,
     kind: &str,
     reports: &mpsc::UnboundedSender<Report>,
 ) -> Member {
-    let device_id = new_device_id();
-    let mut device = Device::create(DeviceIdentity::new(user_id, &device_id).unwrap()).unwrap();
-    let packages: Vec<String> = device
-        .key_packages(KEY_PACKAGES)
-        .unwrap()
-        .iter()
-        .map(|k| b64(k))
-        .collect();
-    let (status, body) = s
-        .post(
-            cookie,
-            "/api/messaging/devices",
-            &json!({
-                "device_id": device_id,
-                "label": label,
-                "kind": kind,
-                "signature_key": hex::encode(device.signature_key()),
-                "key_packages": packages,
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "register {label}: {body}");
+    let (device_id, device) = s.register(cookie, user_id, label, kind, KEY_PACKAGES).await;
     let device = Arc::new(Mutex::new(device));
-    let ws = connect(s, &device_id, cookie).await;
+    let ws = s.connect(&device_id, cookie).await;
     let (stop_tx, stop_rx) = oneshot::channel();
     let task = tokio::spawn(run_device(
         s.clone(),
@@ -286,27 +203,10 @@ async fn register(
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(s: &Server, device_id: &str, cookie: &str) -> Ws {
-    let mut req = format!("ws://{}/ws/messaging?device={device_id}", s.addr)
-        .into_client_request()
-        .unwrap();
-    let headers = req.headers_mut();
-    headers.insert("origin", HeaderValue::from_str(&s.origin).unwrap());
-    headers.insert("cookie", HeaderValue::from_str(cookie).unwrap());
-    let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(req))
-        .await
-        .expect("the delivery socket connects in time")
-        .unwrap_or_else(|e| panic!("connect the delivery socket: {e}"));
-    ws
-}
-
 /// One device: processes what its socket pushes (others' commits and messages) and
 /// joins conversations whose Welcome is waiting, reporting each.
 async fn run_device(
-    s: Arc<Server>,
+    s: Arc<Api>,
     cookie: String,
     device_id: String,
     device: Arc<Mutex<Device>>,
@@ -462,7 +362,7 @@ struct Conversation {
 /// `creator` starts a conversation about `patient_id` and adds the devices claimed for
 /// `people`; waits until every added device has joined and every earlier member merged.
 async fn start_conversation(
-    s: &Server,
+    s: &Api,
     creator: &Member,
     patient_id: &str,
     people: &[&str],
@@ -508,7 +408,7 @@ async fn start_conversation(
 /// Claims key packages for the devices of `people` not yet in the group: `(device
 /// id, key package)` each, and how long the request took.
 async fn claim(
-    s: &Server,
+    s: &Api,
     by: &Member,
     c: &Conversation,
     people: &[&str],
@@ -540,7 +440,7 @@ async fn claim(
 /// Posts a commit (the committer merges only once this accepted it): its sequence
 /// number and how long the request took.
 async fn submit(
-    s: &Server,
+    s: &Api,
     by: &Member,
     c: &Conversation,
     commit: &mls_client::Commit,
@@ -572,7 +472,7 @@ async fn submit(
 /// One message each time from `sender`: from just before the encryption until `first`
 /// has decrypted it, and until every one of `receivers` has.
 async fn send_to_receive(
-    s: &Server,
+    s: &Api,
     sender: &Member,
     c: &Conversation,
     first: &str,
@@ -636,7 +536,7 @@ impl Change {
 /// it; every other member processes both.
 #[allow(clippy::too_many_arguments)]
 async fn add_and_remove(
-    s: &Arc<Server>,
+    s: &Arc<Api>,
     fixtures: &Fixtures,
     committer: &Member,
     others: &[&str],
@@ -781,15 +681,10 @@ async fn main() {
     let db_url = config.effective_database_url().expose().to_owned();
     let running = server::start(config, Arc::new(SystemClock)).await.unwrap();
     tw_bench::complete_setup(&running, &tw_bench::http_client()).await;
-    let s = Arc::new(Server {
-        addr: running.addr,
-        origin: running.origin.clone(),
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap(),
-    });
+    let s = Arc::new(Api::new(
+        &format!("http://{}", running.addr),
+        &running.origin,
+    ));
 
     // A clinician and a patient as if invited and enrolled, the clinician on the
     // patient's care team.

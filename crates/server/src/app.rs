@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
             get(account::step_up_page).post(account::step_up_with_password),
         )
         .route("/api/step-up/status", get(account::step_up_status_json))
+        .route("/api/me", get(account::me))
         .route(
             "/api/step-up/passkey/start",
             post(account::step_up_passkey_start),

@@ -251,29 +251,53 @@ async fn the_server_accepts_one_commit_per_epoch() {
             ..
         } = conversation(&s).await;
         phone.sync(&s, &id).await;
-        // Both make a commit (a key update) for the same epoch: the first wins.
+        // Both make a commit (a key update) for the same epoch and send it at the same
+        // moment: exactly one is accepted (the store's conditional update decides when
+        // both pass the first check), the other is refused.
         let group_c = clinician.group(&id);
         let group_p = phone.group(&id);
         let c1 = clinician.device.update(&group_c).unwrap();
         let c2 = phone.device.update(&group_p).unwrap();
         assert_eq!(c1.epoch, c2.epoch);
-        assert_eq!(clinician.submit(&s, &id, &c1, &[], &[]).await, 200);
-        assert_eq!(
-            phone.submit(&s, &id, &c2, &[], &[]).await,
-            409,
-            "a second commit for the same epoch is refused"
+        let (a, b) = tokio::join!(
+            clinician.submit(&s, &id, &c1, &[], &[]),
+            phone.submit(&s, &id, &c2, &[], &[])
         );
+        let mut statuses = [a, b];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 409], "one commit per epoch");
         // The loser processes the winner and retries in the new epoch.
-        let got = phone.sync(&s, &id).await;
+        let (winner, loser) = if a == 200 {
+            (&mut clinician, &mut phone)
+        } else {
+            (&mut phone, &mut clinician)
+        };
+        let got = loser.sync(&s, &id).await;
         assert!(matches!(&got[..], [Ok(Received::Commit { .. })]), "{got:?}");
-        let retry = phone.device.update(&group_p).unwrap();
+        let group = loser.group(&id);
+        let retry = loser.device.update(&group).unwrap();
         assert_eq!(retry.epoch, c1.epoch + 1);
-        assert_eq!(phone.submit(&s, &id, &retry, &[], &[]).await, 200);
-        // A message encrypted in an old epoch is refused too.
-        clinician.sync(&s, &id).await;
-        assert_eq!(clinician.send_text(&s, &id, "still here").await, 200);
-        assert_eq!(phone.texts(&s, &id).await, vec!["still here".to_owned()]);
+        assert_eq!(loser.submit(&s, &id, &retry, &[], &[]).await, 200);
+        // The winner catches up; a message in the current epoch flows.
+        winner.sync(&s, &id).await;
+        assert_eq!(winner.send_text(&s, &id, "still here").await, 200);
+        assert_eq!(loser.texts(&s, &id).await, vec!["still here".to_owned()]);
+        // A commit made for an epoch that has since passed is refused.
+        let group = winner.group(&id);
+        let stale = winner.device.update(&group).unwrap();
+        let group = loser.group(&id);
+        let fresh = loser.device.update(&group).unwrap();
+        assert_eq!(loser.submit(&s, &id, &fresh, &[], &[]).await, 200);
+        assert_eq!(winner.submit(&s, &id, &stale, &[], &[]).await, 409);
     }
+}
+
+/// The newest message of the conversation as `reader` receives it.
+async fn last_message(s: &TestServer, reader: &Member, id: &str) -> Vec<u8> {
+    let (status, messages) = reader.fetch(s, id, 0).await;
+    assert_eq!(status, 200);
+    let last = messages.as_array().unwrap().last().unwrap();
+    common::messaging::unb64(last["body"].as_str().unwrap())
 }
 
 #[tokio::test]
@@ -320,13 +344,22 @@ async fn a_removed_device_or_a_clinician_off_the_care_team_reads_nothing_after()
         assert_eq!(status, 200);
         assert_eq!(view["pending_removals"], json!([laptop.device_id]));
         assert_eq!(clinician.send_text(&s, &id, "blocked").await, 409);
-        // Any member commits the removal; then messages flow again.
+        // Any member commits the removal; then messages flow again. Even given the
+        // removal commit, the laptop learns only that it was removed.
         let laptop_id = laptop.device_id.clone();
         assert_eq!(
             clinician
                 .remove(&s, &id, &[(&patient_id, &laptop_id)])
                 .await,
             200
+        );
+        let removal = last_message(&s, &phone, &id).await;
+        assert!(
+            matches!(
+                laptop.device.process(&removal),
+                Ok(Received::RemovedSelf { .. })
+            ),
+            "the laptop processes its removal"
         );
         phone.sync(&s, &id).await;
         archive.sync(&s, &id).await;
@@ -355,6 +388,11 @@ async fn a_removed_device_or_a_clinician_off_the_care_team_reads_nothing_after()
                 .await,
             200
         );
+        let removal = last_message(&s, &archive, &id).await;
+        assert!(matches!(
+            clinician.device.process(&removal),
+            Ok(Received::RemovedSelf { .. })
+        ));
         archive.sync(&s, &id).await;
         let later = phone.encrypt(&id, &Payload::text("just us now"));
         assert_eq!(phone.send_raw(&s, &id, &later).await.0, 200);
@@ -557,6 +595,27 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
         .await;
         assert_eq!(status, 403);
 
+        // Claims cannot drain a device's key packages: the same conversation asking
+        // again for the same device gets the same one; people outside are refused.
+        let laptop = device(&s, PATIENT_EMAIL, "Laptop", "member").await;
+        let claim_path = format!("/api/messaging/conversations/{id}/claim");
+        let patient_id = phone.user_id.clone();
+        let body = json!({"device_id": dev, "user_ids": [patient_id, patient_id]});
+        let (status, first) = post(&s, &clinician.cookie, &claim_path, &body).await;
+        assert_eq!(status, 200, "{first}");
+        let (_, second) = post(&s, &clinician.cookie, &claim_path, &body).await;
+        assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
+        assert_eq!(first[0]["device_id"], json!(laptop.device_id));
+        assert_eq!(first, second);
+        let (status, _) = post(
+            &s,
+            &clinician.cookie,
+            &claim_path,
+            &json!({"device_id": dev, "user_ids": [stranger_id]}),
+        )
+        .await;
+        assert_eq!(status, 403, "another patient is not in this conversation");
+
         let db = s.stop().await;
         let stored = store::testing::texts(&db, "SELECT body FROM msg_messages")
             .await
@@ -567,6 +626,14 @@ async fn bad_input_is_refused_and_nothing_is_stored() {
             .await
             .unwrap();
         assert!(!devices.contains(&new_id));
+        let welcomes = store::testing::texts(&db, "SELECT id FROM msg_welcomes")
+            .await
+            .unwrap();
+        assert_eq!(
+            welcomes.len(),
+            2,
+            "the patient's phone and the archive, nothing else"
+        );
         let blobs = store::testing::texts(&db, "SELECT id FROM msg_blobs")
             .await
             .unwrap();

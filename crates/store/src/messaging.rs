@@ -266,14 +266,26 @@ impl Db {
         .await?)
     }
 
-    /// Hands out one unclaimed key package of `device_id` (each exactly once, also under
-    /// concurrent claims); None when the device has none left.
+    /// Hands out a key package of `device_id` to `claimed_by`: the one it was given
+    /// before if any, else an unclaimed one (each exactly once, also under concurrent
+    /// claims); None when the device has none left.
     pub async fn claim_key_package(
         &self,
         device_id: &str,
         claimed_by: &str,
         now_ms: i64,
     ) -> Result<Option<String>, StoreError> {
+        let before: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM msg_key_packages WHERE device_id = $1 AND claimed_by = $2 \
+             ORDER BY claimed_ms, id LIMIT 1",
+        )
+        .bind(device_id)
+        .bind(claimed_by)
+        .fetch_optional(self.pool())
+        .await?;
+        if before.is_some() {
+            return Ok(before);
+        }
         for _ in 0..8 {
             let Some(row) = sqlx::query(
                 "SELECT id, body FROM msg_key_packages WHERE device_id = $1 AND claimed_ms IS NULL \

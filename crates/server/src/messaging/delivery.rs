@@ -28,7 +28,7 @@ use crate::identity::session::CurrentUser;
 use crate::state::AppState;
 
 /// Messages returned by one read, at most.
-const PAGE: i64 = 200;
+const PAGE: i64 = 100;
 
 #[derive(Debug, Deserialize)]
 pub struct NewConversation {
@@ -139,16 +139,17 @@ fn refused(message: &str) -> AppError {
 
 /// Whether `user_id` may take part in a conversation about `patient_id`.
 async fn may_take_part(state: &AppState, patient_id: &str, user_id: &str) -> AppResult<bool> {
-    if user_id == patient_id {
-        return Ok(true);
-    }
     let Some(user) = state.db.user_by_id(&state.keyring, user_id).await? else {
         return Ok(false);
     };
-    if user.disabled_ms.is_some() || Role::parse(&user.role) != Some(Role::Clinician) {
+    if user.disabled_ms.is_some() {
         return Ok(false);
     }
-    Ok(state.db.cares_for(user_id, patient_id).await?)
+    match Role::parse(&user.role) {
+        Some(Role::Patient) => Ok(user_id == patient_id),
+        Some(Role::Clinician) => Ok(state.db.cares_for(user_id, patient_id).await?),
+        _ => Ok(false),
+    }
 }
 
 async fn load(state: &AppState, conversation_id: &str) -> AppResult<Group> {
@@ -327,12 +328,14 @@ pub async fn list(
 /// them. Each person must be allowed in the conversation.
 pub async fn claim(
     state: &AppState,
+    meta: &RequestMeta,
     who: &CurrentUser,
     conversation_id: &str,
     device_id: &str,
     user_ids: &[String],
 ) -> AppResult<Vec<Claimed>> {
     let (group, _) = as_member(state, who, conversation_id, device_id).await?;
+    let user_ids: BTreeSet<&String> = user_ids.iter().collect();
     if user_ids.is_empty() || user_ids.len() > 20 {
         return Err(bad("Name between 1 and 20 people."));
     }
@@ -362,7 +365,10 @@ pub async fn claim(
         if group.is_member(&d.id) {
             continue;
         }
-        if let Some(key_package) = state.db.claim_key_package(&d.id, &who.user.id, now).await? {
+        // One key package per device and conversation: a claim repeated after a
+        // refused commit gets the same one back, so nobody can drain a device's supply.
+        let claimant = format!("conversation:{conversation_id}");
+        if let Some(key_package) = state.db.claim_key_package(&d.id, &claimant, now).await? {
             out.push(Claimed {
                 device_id: d.id,
                 user_id: d.user_id,
@@ -373,6 +379,21 @@ pub async fn claim(
             });
         }
     }
+    let entry = audit::entry(
+        meta,
+        &Actor::User(who.user.id.clone()),
+        "messaging.key_packages_claimed",
+        &format!("conversation:{conversation_id}"),
+        Outcome::Success,
+    )
+    .detail(
+        "devices",
+        out.iter()
+            .map(|c| c.device_id.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    state.audit(entry).await?;
     Ok(out)
 }
 
@@ -553,6 +574,11 @@ pub async fn send(
     req: SendRequest,
 ) -> AppResult<Accepted> {
     let (group, device) = as_member(state, who, conversation_id, &req.device_id).await?;
+    if device.kind == DeviceKind::Archive.as_str() {
+        return Err(refused(
+            "The practice archive keeps messages; it does not send them.",
+        ));
+    }
     let body = decode("message", &req.message, MAX_MESSAGE_BYTES)?;
     let frame = inspect("message", &body)?;
     if frame.kind != FrameKind::Application {
@@ -651,7 +677,11 @@ pub async fn welcomes(
     let mut out = Vec::new();
     for w in state.db.welcomes_for(device_id).await? {
         let group = load(state, &w.conversation_id).await?;
-        if group.is_member(device_id) && !group.pending_removals.contains(device_id) {
+        let current = group
+            .members
+            .iter()
+            .any(|m| m.device_id == device_id && m.added_seq == w.seq);
+        if current && !group.pending_removals.contains(device_id) {
             out.push(WelcomeView {
                 conversation_id: w.conversation_id,
                 seq: w.seq,

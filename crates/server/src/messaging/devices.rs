@@ -9,7 +9,7 @@
 //! commit its removal before anyone may send again.
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
-use ledger::{InclusionProof, Outcome};
+use ledger::{InclusionProof, NewEntry, Outcome};
 use proto::ErrorCode;
 use serde::Deserialize;
 use store::messaging::DeviceRow;
@@ -149,11 +149,12 @@ pub async fn register(
         ));
     }
     let now = state.clock.now_ms();
-    let entry = audit::entry(
-        meta,
-        &Actor::User(who.user.id.clone()),
+    // The key-transparency entry is shown to anyone checking the key: it carries no
+    // address and no request id, only who, which device and which key.
+    let entry = NewEntry::new(
+        Actor::User(who.user.id.clone()).as_ledger_name(),
         "messaging.device_added",
-        &format!("device:{}", reg.device_id),
+        format!("device:{}", reg.device_id),
         Outcome::Success,
     )
     .detail("account", who.user.id.clone())

@@ -22,8 +22,10 @@ use proto::ErrorCode;
 
 use crate::error::{AppError, AppResult};
 
-/// Largest MLS message (commit, welcome, application message) accepted.
-pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// Largest MLS message (commit, welcome, application message) accepted: a payload is
+/// at most 64 KiB, and a pushed message (base64, in JSON) must fit a socket's write
+/// buffer.
+pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 /// Largest key package accepted.
 pub const MAX_KEY_PACKAGE_BYTES: usize = 16 * 1024;
 

@@ -479,6 +479,21 @@ async fn step_up_status(state: &AppState, who: &CurrentUser) -> AppResult<StepUp
     })
 }
 
+/// Who the session belongs to: what a native client needs to name its account (e.g.
+/// in its messaging device's credential). No name or address.
+#[derive(Serialize)]
+pub struct Me {
+    user_id: String,
+    role: &'static str,
+}
+
+pub async fn me(SignedIn(who): SignedIn) -> Json<Me> {
+    Json(Me {
+        role: who.role().as_str(),
+        user_id: who.user.id,
+    })
+}
+
 pub async fn step_up_status_json(
     State(state): State<AppState>,
     SignedIn(who): SignedIn,

@@ -142,12 +142,13 @@ pub struct ClaimRequest {
 
 pub async fn claim(
     State(state): State<AppState>,
+    meta: RequestMeta,
     SignedIn(who): SignedIn,
     Path(id): Path<String>,
     JsonBody(req): JsonBody<ClaimRequest>,
 ) -> AppResult<Json<Vec<Claimed>>> {
     Ok(Json(
-        delivery::claim(&state, &who, &id, &req.device_id, &req.user_ids).await?,
+        delivery::claim(&state, &meta, &who, &id, &req.device_id, &req.user_ids).await?,
     ))
 }
 
@@ -261,7 +262,13 @@ async fn push(state: AppState, device_id: String, socket: WebSocket) {
             event = events.next_for(&device_id) => {
                 let Some(event) = event else { break };
                 let Ok(text) = serde_json::to_string(&event) else { continue };
-                if sink.send(Message::Text(text.into())).await.is_err() {
+                // A device that stops reading is dropped, not waited for.
+                let sent = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    sink.send(Message::Text(text.into())),
+                )
+                .await;
+                if !matches!(sent, Ok(Ok(()))) {
                     break;
                 }
                 if matches!(event, Event::Resync) {
