@@ -148,6 +148,56 @@ fn message_from(r: &AnyRow) -> Result<MessageRow, StoreError> {
     })
 }
 
+/// A commit or application message about to be numbered and stored.
+struct NewMessage<'a> {
+    conversation_id: &'a str,
+    /// `commit` (moves the epoch on) or `application`.
+    kind: &'static str,
+    epoch: i64,
+    sender_device: &'a str,
+    body: &'a str,
+    now_ms: i64,
+}
+
+/// Numbers and stores `m` if the conversation is still at `m.epoch` (a commit also moves
+/// the epoch on); its sequence number, or None when the epoch has moved on. One
+/// conditional update decides, so of two racing commits exactly one gets the epoch.
+async fn append(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    m: &NewMessage<'_>,
+) -> Result<Option<i64>, StoreError> {
+    let sql = if m.kind == "commit" {
+        "UPDATE msg_conversations SET epoch = epoch + 1, next_seq = next_seq + 1 \
+         WHERE id = $1 AND epoch = $2 RETURNING next_seq"
+    } else {
+        "UPDATE msg_conversations SET next_seq = next_seq + 1 \
+         WHERE id = $1 AND epoch = $2 RETURNING next_seq"
+    };
+    let Some(row) = sqlx::query(sql)
+        .bind(m.conversation_id)
+        .bind(m.epoch)
+        .fetch_optional(&mut **tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let seq: i64 = row.try_get::<i64, _>("next_seq")? - 1;
+    sqlx::query(
+        "INSERT INTO msg_messages (conversation_id, seq, kind, epoch, sender_device, body, \
+         created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(m.conversation_id)
+    .bind(seq)
+    .bind(m.kind)
+    .bind(m.epoch)
+    .bind(m.sender_device)
+    .bind(m.body)
+    .bind(m.now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(Some(seq))
+}
+
 impl Db {
     pub async fn insert_msg_device(&self, d: &DeviceRow) -> Result<(), StoreError> {
         sqlx::query(
@@ -422,30 +472,17 @@ impl Db {
         now_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let Some(row) = sqlx::query(
-            "UPDATE msg_conversations SET epoch = epoch + 1, next_seq = next_seq + 1 \
-             WHERE id = $1 AND epoch = $2 RETURNING next_seq",
-        )
-        .bind(conversation_id)
-        .bind(epoch)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+        let message = NewMessage {
+            conversation_id,
+            kind: "commit",
+            epoch,
+            sender_device: change.sender_device,
+            body: change.body,
+            now_ms,
+        };
+        let Some(seq) = append(&mut tx, &message).await? else {
             return Ok(None);
         };
-        let seq: i64 = row.try_get::<i64, _>("next_seq")? - 1;
-        sqlx::query(
-            "INSERT INTO msg_messages (conversation_id, seq, kind, epoch, sender_device, body, \
-             created_ms) VALUES ($1, $2, 'commit', $3, $4, $5, $6)",
-        )
-        .bind(conversation_id)
-        .bind(seq)
-        .bind(epoch)
-        .bind(change.sender_device)
-        .bind(change.body)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
         for device in change.removed {
             sqlx::query(
                 "UPDATE msg_members SET removed_ms = $1 WHERE conversation_id = $2 \
@@ -504,32 +541,17 @@ impl Db {
         now_ms: i64,
     ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.pool().begin().await?;
-        let Some(row) = sqlx::query(
-            "UPDATE msg_conversations SET next_seq = next_seq + 1 \
-             WHERE id = $1 AND epoch = $2 RETURNING next_seq",
-        )
-        .bind(conversation_id)
-        .bind(epoch)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(None);
+        let message = NewMessage {
+            conversation_id,
+            kind: "application",
+            epoch,
+            sender_device,
+            body,
+            now_ms,
         };
-        let seq: i64 = row.try_get::<i64, _>("next_seq")? - 1;
-        sqlx::query(
-            "INSERT INTO msg_messages (conversation_id, seq, kind, epoch, sender_device, body, \
-             created_ms) VALUES ($1, $2, 'application', $3, $4, $5, $6)",
-        )
-        .bind(conversation_id)
-        .bind(seq)
-        .bind(epoch)
-        .bind(sender_device)
-        .bind(body)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+        let seq = append(&mut tx, &message).await?;
         tx.commit().await?;
-        Ok(Some(seq))
+        Ok(seq)
     }
 
     /// Messages of a conversation with `seq` from `from` on, oldest first, at most `limit`.

@@ -15,11 +15,11 @@ use ledger::Outcome;
 use mls_client::frame::FrameKind;
 use proto::ErrorCode;
 use serde::{Deserialize, Serialize};
-use store::messaging::{BlobRow, CommitChange, ConversationRow, DeviceRow, MemberRow};
+use store::messaging::{CommitChange, ConversationRow, DeviceRow, MemberRow};
 
 use super::devices::{DeviceKind, own_device};
 use super::hub::{Event, Published};
-use super::{MAX_MESSAGE_BYTES, bad, check_device_id, decode, encode, inspect};
+use super::{MAX_MESSAGE_BYTES, bad, check_device_id, decode, inspect};
 use crate::audit::{self, Actor};
 use crate::error::{AppError, AppResult};
 use crate::http::meta::RequestMeta;
@@ -119,7 +119,7 @@ pub struct WelcomeView {
 }
 
 /// The group as the server sees it, with who must leave and who must join.
-struct Group {
+pub(super) struct Group {
     conversation: ConversationRow,
     /// Current members (not removed from the group).
     members: Vec<MemberRow>,
@@ -193,7 +193,7 @@ async fn load(state: &AppState, conversation_id: &str) -> AppResult<Group> {
 }
 
 /// Loads the group and checks that `device_id` is the caller's and may read it.
-async fn as_member(
+pub(super) async fn as_member(
     state: &AppState,
     who: &CurrentUser,
     conversation_id: &str,
@@ -690,63 +690,4 @@ pub async fn welcomes(
         }
     }
     Ok(out)
-}
-
-/// Keeps an encrypted attachment (already sealed by the client) for the conversation.
-pub async fn put_blob(
-    state: &AppState,
-    meta: &RequestMeta,
-    who: &CurrentUser,
-    conversation_id: &str,
-    device_id: &str,
-    bytes: &[u8],
-) -> AppResult<String> {
-    let (_, device) = as_member(state, who, conversation_id, device_id).await?;
-    let limit = state.config.messaging.max_attachment_bytes;
-    if bytes.is_empty() {
-        return Err(bad("The attachment is empty."));
-    }
-    if bytes.len() > limit {
-        return Err(AppError::client(
-            ErrorCode::BodyTooLarge,
-            format!("Attachments are limited to {limit} bytes."),
-        ));
-    }
-    let id = crate::setup::new_id()?;
-    let row = BlobRow {
-        id: id.clone(),
-        conversation_id: conversation_id.to_owned(),
-        device_id: device.id.clone(),
-        size: i64::try_from(bytes.len()).map_err(|_| AppError::internal("blob size"))?,
-        body: encode(bytes),
-        created_ms: state.clock.now_ms(),
-    };
-    let entry = audit::entry(
-        meta,
-        &Actor::User(who.user.id.clone()),
-        "messaging.attachment_stored",
-        &format!("conversation:{conversation_id}"),
-        Outcome::Success,
-    )
-    .detail("device", device.id.clone())
-    .detail("blob", id.clone())
-    .detail("bytes", bytes.len() as u64);
-    state
-        .audited(entry, async { Ok(state.db.insert_blob(&row).await?) })
-        .await?;
-    Ok(id)
-}
-
-/// An encrypted attachment, for a device that is a member of its conversation.
-pub async fn get_blob(
-    state: &AppState,
-    who: &CurrentUser,
-    blob_id: &str,
-    device_id: &str,
-) -> AppResult<Vec<u8>> {
-    let Some(blob) = state.db.blob(blob_id).await? else {
-        return Err(AppError::not_found());
-    };
-    as_member(state, who, &blob.conversation_id, device_id).await?;
-    super::decode_stored(&blob.body)
 }

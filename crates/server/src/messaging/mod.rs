@@ -6,12 +6,14 @@
 //!   device's signature key in the ledger (key transparency) and keeps its key packages;
 //! - [`delivery`]: conversations about one patient with the patient, their care team
 //!   and the practice archive; commits ordered per group (one per epoch); application
-//!   messages and attachment blobs stored as opaque ciphertext and fanned out;
+//!   messages stored as opaque ciphertext and fanned out;
+//! - [`blobs`]: encrypted attachments, kept for the conversation's members;
 //! - [`hub`]: the in-memory fan-out to connected devices;
 //! - [`notify`]: "you have a new message", and nothing else.
 //!
 //! Every membership change, device change and delivery is in the ledger; no content is.
 
+pub mod blobs;
 pub mod delivery;
 pub mod devices;
 pub mod hub;

@@ -14,6 +14,7 @@ use crate::error::AppResult;
 use crate::http::csrf::is_same_origin;
 use crate::http::meta::RequestMeta;
 use crate::identity::session::SignedIn;
+use crate::messaging::blobs;
 use crate::messaging::delivery::{
     self, Accepted, Claimed, CommitRequest, ConversationView, MessageView, NewConversation,
     SendRequest, WelcomeView,
@@ -205,7 +206,7 @@ pub async fn put_blob(
     Query(q): Query<DeviceQuery>,
     body: Bytes,
 ) -> AppResult<Response> {
-    let blob_id = delivery::put_blob(&state, &meta, &who, &id, &q.device, &body).await?;
+    let blob_id = blobs::put_blob(&state, &meta, &who, &id, &q.device, &body).await?;
     Ok((StatusCode::CREATED, Json(Stored { blob_id })).into_response())
 }
 
@@ -215,7 +216,7 @@ pub async fn get_blob(
     Path(id): Path<String>,
     Query(q): Query<DeviceQuery>,
 ) -> AppResult<Response> {
-    let bytes = delivery::get_blob(&state, &who, &id, &q.device).await?;
+    let bytes = blobs::get_blob(&state, &who, &id, &q.device).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
