@@ -1,8 +1,9 @@
 // End-to-end encrypted messages. This page holds one MLS device (mls_wasm.js, built
 // from crates/mls-wasm): it encrypts and decrypts here; the server relays ciphertext.
-// Plaintext lives only in the DOM: never in storage, never in the console.
+// Plaintext lives only in the DOM and, encrypted under this browser's non-extractable
+// key, in IndexedDB (messaging-store.js): never plaintext in storage or the console.
 import init, { WasmDevice, openAttachment, safetyNumber, sealAttachment } from './mls_wasm.js';
-import { loadDevice, loadVerified, saveDevice, saveVerified } from './messaging-store.js';
+import { loadDevice, loadHistory, loadVerified, saveDeviceAndHistory, saveVerified } from './messaging-store.js';
 import { ensureRecent } from './step-up.js';
 
 const root = document.querySelector('[data-messaging]');
@@ -12,11 +13,11 @@ const $ = (sel) => root.querySelector(sel);
 const people = new Map([...root.querySelectorAll('[data-people] li')].map((li) => [li.dataset.id, li.textContent]));
 
 let device = null;
-let record = null; // { deviceId, registered, cursors: {conversation: next seq} }
+let record = null; // { deviceId, registered, cursors: {conversation: next seq}, removed: [conversation] }
 let verified = {};
 const views = new Map(); // conversation id → the server's view
-const shown = new Map(); // conversation id → [{ who, time, text, attachments, note }]
-const removedFrom = new Set();
+const shown = new Map(); // conversation id → [{ who, time, text, attachments, note, seq }]
+let removedFrom = new Set();
 let openId = null;
 
 // ---- small helpers ----
@@ -60,20 +61,27 @@ async function api(method, path, body, raw) {
   return json;
 }
 
-// Everything that touches the device runs one at a time, then saves it.
+// Everything that touches the device runs one at a time, then saves it — also when the
+// step failed part-way, since what it processed before failing changed the device.
 let queue = Promise.resolve();
 function serial(fn) {
   const run = queue.then(async () => {
-    const out = await fn();
-    await save();
-    return out;
+    try {
+      return await fn();
+    } finally {
+      if (device) await save();
+    }
   });
   queue = run.catch(() => {});
   return run;
 }
 
+/** Saves the device and the shown messages together (one IndexedDB transaction). */
 async function save() {
-  await saveDevice(me, { ...record, state: device.exportState() });
+  record.removed = [...removedFrom];
+  await saveDeviceAndHistory(me, { ...record, state: device.exportState() }, Object.fromEntries(shown));
+  // The encrypted backup (its own module) follows each save; the page works without it.
+  import('./messaging-backup.js').then((m) => m.scheduleBackup?.(me)).catch(() => {});
 }
 
 // ---- the device ----
@@ -84,6 +92,8 @@ async function setUp() {
   if (record) {
     device = WasmDevice.importState(record.state);
     delete record.state;
+    removedFrom = new Set(record.removed || []);
+    for (const [id, list] of Object.entries(await loadHistory(me))) shown.set(id, list);
   } else {
     const deviceId = hex(crypto.getRandomValues(new Uint8Array(16)));
     device = WasmDevice.create(me, deviceId);
