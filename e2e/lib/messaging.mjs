@@ -4,6 +4,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { watchedPage } from './browser.mjs';
+import { addAuthenticator } from './flows.mjs';
 
 /** The admin puts the clinician called `clinicianName` on `patientName`'s care team. */
 export async function addToCareTeam(page, origin, patientName, clinicianName) {
@@ -92,4 +94,119 @@ export function filesUnder(dir) {
     else if (st.isFile()) out.push({ path, bytes: readFileSync(path) });
   }
   return out;
+}
+
+/**
+ * Like consult.mjs's `enrolWithPasskey`, but keeps the virtual authenticator, so the
+ * same person can sign in again in another browser context (`signInElsewhere`).
+ */
+export async function enrolKeepingPasskey(browser, link) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const { page, problems } = await watchedPage(context);
+  const authenticator = await addAuthenticator(page);
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Create my passkey' }).click();
+  await page.waitForURL('**/account/security?welcome=1');
+  return { context, page, problems, authenticator };
+}
+
+/**
+ * The same person in a second, fresh browser context (another browser of theirs): their
+ * passkey copied into its authenticator, then a passkey sign-in. `prepare(page)` runs
+ * before anything is loaded (e.g. `page.route`).
+ */
+export async function signInElsewhere(browser, origin, authenticator, name, prepare) {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const { page, problems } = await watchedPage(context);
+  if (prepare) await prepare(page);
+  const copy = await addAuthenticator(page);
+  for (const credential of await authenticator.credentials()) {
+    await copy.cdp.send('WebAuthn.addCredential', { authenticatorId: copy.authenticatorId, credential });
+  }
+  await page.goto(`${origin}/sign-in`);
+  await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await page.waitForSelector(`h1:has-text("Welcome, ${name}")`);
+  return { context, page, problems, authenticator: copy };
+}
+
+/** The admin takes the clinician called `clinicianName` off `patientName`'s care team. */
+export async function takeOffCareTeam(page, origin, patientName, clinicianName) {
+  await page.goto(`${origin}/people`);
+  await page.getByRole('link', { name: patientName }).click();
+  await page.waitForURL(/\/people\/[^/]+$/);
+  await page.locator('li', { hasText: clinicianName }).getByRole('button', { name: 'Take off the care team' }).click();
+  const dialog = page.locator('dialog#step-up');
+  const shown = await Promise.race([
+    page.locator('li', { hasText: clinicianName }).getByRole('button', { name: 'Take off the care team' })
+      .waitFor({ state: 'detached' }).then(() => 'done'),
+    dialog.waitFor({ state: 'visible' }).then(() => 'step-up'),
+  ]);
+  if (shown === 'step-up') {
+    await dialog.getByRole('button', { name: 'Use my passkey' }).click();
+    await page.locator('li', { hasText: clinicianName }).getByRole('button', { name: 'Take off the care team' })
+      .waitFor({ state: 'detached' });
+  }
+}
+
+/** Opens the first (only) conversation in the list and waits until it is shown. */
+export async function openConversation(page, timeout = 20_000) {
+  const open = page.locator('[data-open]');
+  await open.first().waitFor({ timeout });
+  await open.first().click();
+  await page.locator('[data-conversation]:not([hidden])').waitFor();
+}
+
+/** Sends `text` from the open conversation and waits until it is shown there. */
+export async function sendMessage(page, text) {
+  await page.getByLabel('Your message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  await waitForMessage(page, text);
+}
+
+/**
+ * Everything this origin keeps in the messaging IndexedDB, as bytes per key (binary
+ * fields decoded, text as UTF-8; CryptoKey objects, which cannot be read out, left out):
+ * to look for plaintext in storage.
+ */
+export async function storedBytes(page) {
+  const parts = await page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const req = indexedDB.open('telewarden-messaging');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const out = {};
+    const b64 = (u8) => {
+      let s = '';
+      for (let i = 0; i < u8.length; i += 0x8000) s += String.fromCharCode(...u8.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    await new Promise((resolve, reject) => {
+      const tx = db.transaction('kv', 'readonly');
+      const cursor = tx.objectStore('kv').openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c) return;
+        const list = [];
+        const walk = (x) => {
+          if (x instanceof CryptoKey) return;
+          if (x instanceof ArrayBuffer) list.push({ b: b64(new Uint8Array(x)) });
+          else if (ArrayBuffer.isView(x)) list.push({ b: b64(new Uint8Array(x.buffer, x.byteOffset, x.byteLength)) });
+          else if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) { list.push({ s: k }); walk(y); }
+          else list.push({ s: String(x) });
+        };
+        walk(c.value);
+        out[String(c.key)] = list;
+        c.continue();
+      };
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+    return out;
+  });
+  return Object.fromEntries(Object.entries(parts).map(([key, list]) => [
+    key,
+    Buffer.concat(list.map((p) => (p.b !== undefined ? Buffer.from(p.b, 'base64') : Buffer.from(p.s)))),
+  ]));
 }

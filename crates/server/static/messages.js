@@ -4,6 +4,7 @@
 // key, in IndexedDB (messaging-store.js): never plaintext in storage or the console.
 import init, { WasmDevice, openAttachment, safetyNumber, sealAttachment } from './mls_wasm.js';
 import { loadDevice, loadHistory, loadVerified, saveDeviceAndHistory, saveVerified } from './messaging-store.js';
+import { checkMember, knownResult } from './key-transparency.js';
 import { ensureRecent } from './step-up.js';
 
 const root = document.querySelector('[data-messaging]');
@@ -116,6 +117,7 @@ async function register() {
     try {
       await api('POST', '/api/messaging/devices', body);
       record.registered = true;
+      record.keyPackages = body.key_packages.length;
       await save();
       return;
     } catch (e) {
@@ -160,15 +162,23 @@ function processOne(id, m) {
 
 async function syncNow() {
   const welcomes = await api('GET', `/api/messaging/welcomes?device=${record.deviceId}`);
+  let joined = 0;
   for (const w of welcomes) {
-    if (w.conversation_id in record.cursors) continue;
+    if (w.conversation_id in record.cursors && !removedFrom.has(w.conversation_id)) continue;
+    const tag = `${w.conversation_id}:${w.seq}`;
+    record.failedWelcomes ||= [];
+    if (record.failedWelcomes.includes(tag)) continue; // tried once: it will not open later
+    joined += 1; // each Welcome used up one of this device's key packages
     try {
       device.join(unb64(w.body));
       record.cursors[w.conversation_id] = w.seq;
+      removedFrom.delete(w.conversation_id);
     } catch {
+      record.failedWelcomes.push(tag);
       showError('An invitation to a conversation could not be opened on this device.');
     }
   }
+  await topUpKeyPackages(joined);
   const list = await api('GET', `/api/messaging/conversations?device=${record.deviceId}`);
   views.clear();
   for (const v of list) views.set(v.id, v);
@@ -181,29 +191,68 @@ async function syncNow() {
 }
 
 let syncing = null;
+let again = false;
 function sync() {
-  // Coalesce bursts of pushes into one sync at a time.
-  if (syncing) return syncing;
-  syncing = serial(syncNow)
+  // Coalesce bursts of pushes into one sync at a time; a push during a sync asks for one
+  // more after it, so nothing pushed meanwhile waits for the next push.
+  if (syncing) {
+    again = true;
+    return syncing;
+  }
+  syncing = serial(async () => { await syncNow(); await upkeep(); })
     .then(render, (e) => showError(`Could not fetch new messages: ${e.message}`))
-    .finally(() => { syncing = null; });
+    .finally(() => {
+      syncing = null;
+      if (again) {
+        again = false;
+        sync();
+      }
+    });
   return syncing;
+}
+
+// ---- key packages ----
+const KEY_PACKAGE_TARGET = 20;
+const KEY_PACKAGE_LOW = 10;
+
+/**
+ * Keeps this device's supply of key packages on the server (others claim one to add it
+ * to a conversation). The server tells the free count only on upload, so the page keeps
+ * an estimate: each Welcome used one; below KEY_PACKAGE_LOW, or after any Welcome, it
+ * uploads enough to be back at KEY_PACKAGE_TARGET and learns the real count.
+ */
+async function topUpKeyPackages(joined) {
+  const estimate = (record.keyPackages ?? KEY_PACKAGE_TARGET) - joined;
+  record.keyPackages = estimate;
+  if (!joined && estimate >= KEY_PACKAGE_LOW) return;
+  const n = Math.min(Math.max(joined, KEY_PACKAGE_TARGET - estimate), 50);
+  const packages = device.keyPackages(n).map(b64);
+  await save(); // the device must keep the private keys before the server hands them out
+  try {
+    const { free } = await api('POST', `/api/messaging/devices/${record.deviceId}/key-packages`, { key_packages: packages });
+    record.keyPackages = free;
+  } catch (e) {
+    // Not fatal: the next sync tries again (the estimate stays low).
+    showError(`Could not give the server new keys for this device: ${e.message}`);
+  }
 }
 
 // ---- writing ----
 async function commitWithRetry(id, makeCommit) {
   for (let attempt = 0; attempt < 4; attempt++) {
-    const group = unhex(views.get(id).group_id);
+    const view = views.get(id);
+    if (!view || removedFrom.has(id)) return; // this device is no longer in it
+    const group = unhex(view.group_id);
     const made = await makeCommit(group);
     if (!made) return;
-    const { commit, added } = made;
+    const { commit, added = [], removed = [] } = made;
     try {
       const accepted = await api('POST', `/api/messaging/conversations/${id}/commits`, {
         device_id: record.deviceId,
         commit: b64(commit.commit),
         welcome: commit.welcome ? b64(commit.welcome) : null,
         added,
-        removed: [],
+        removed,
       });
       device.mergePending(group);
       record.cursors[id] = accepted.seq + 1;
@@ -227,6 +276,92 @@ function addPeople(id, userIds) {
   });
 }
 
+// ---- membership upkeep ----
+// The server says who must leave a conversation (a removed device, a clinician off the
+// care team) and who is missing (the practice archive, new devices of its people); until
+// a member commits the change nobody may send. Every member's browser does it on sync:
+// the first commit wins, the others get 409, catch up and find nothing left to do.
+const upkeepBackoff = new Map(); // "conversation:what" → time before which not to retry
+const UPKEEP_RETRY_MS = 60_000;
+
+function due(key) {
+  return (upkeepBackoff.get(key) || 0) <= Date.now();
+}
+
+async function upkeepStep(id, what, makeCommit) {
+  const key = `${id}:${what}`;
+  if (!due(key)) return false;
+  try {
+    await commitWithRetry(id, makeCommit);
+    upkeepBackoff.delete(key);
+    return true;
+  } catch (e) {
+    upkeepBackoff.set(key, Date.now() + UPKEEP_RETRY_MS);
+    showError(`Could not update who is in a conversation: ${e.message}`);
+    return false;
+  }
+}
+
+/** Commits the removals and additions the server's view asks for, in each conversation. */
+async function upkeep() {
+  let changed = false;
+  for (const id of [...views.keys()]) {
+    if (!(id in record.cursors) || removedFrom.has(id)) continue;
+    const view = () => views.get(id);
+    if (!view()) continue;
+    if (view().pending_removals.length) {
+      changed = await upkeepStep(id, 'remove', async (group) => {
+        const v = view();
+        const leaving = new Set(v?.pending_removals || []);
+        leaving.delete(record.deviceId);
+        const inGroup = JSON.parse(device.members(group)).filter((m) => leaving.has(m.device));
+        if (!inGroup.length) return null;
+        const ids = inGroup.map((m) => ({ account: m.account, device: m.device }));
+        const commit = device.removeMembers(group, JSON.stringify(ids));
+        return { commit, removed: ids.map((m) => m.device) };
+      }) || changed;
+    }
+    if (view()?.missing_archive.length) {
+      changed = await upkeepStep(id, 'archive', (group) => claimAndAdd(id, group, ['archive'], new Set(view()?.missing_archive || []))) || changed;
+    }
+    if (missingDevices(view()).length) {
+      changed = await upkeepStep(id, 'devices', (group) => {
+        const v = view();
+        const missing = missingDevices(v);
+        const wanted = new Set(missing.map((d) => d.device_id));
+        // Whose devices to claim: the owners the server names, else the people in the
+        // conversation (not those leaving it: they may no longer take part).
+        let owners = missing.map((d) => d.user_id).filter(Boolean);
+        if (owners.length < missing.length) {
+          const leaving = new Set(v?.pending_removals || []);
+          owners = (v?.members || []).filter((m) => m.kind !== 'archive' && !leaving.has(m.device_id)).map((m) => m.user_id);
+        }
+        return claimAndAdd(id, group, [...new Set(owners)], wanted);
+      }) || changed;
+    }
+  }
+  if (changed) await syncNow();
+}
+
+/**
+ * Devices of people in the conversation that are not in its group yet, as
+ * [{ device_id, user_id? }]: the view's optional `missing_devices` (ids or objects).
+ */
+function missingDevices(view) {
+  const list = Array.isArray(view?.missing_devices) ? view.missing_devices : [];
+  return list.map((d) => (typeof d === 'string' ? { device_id: d } : d)).filter((d) => d && typeof d.device_id === 'string');
+}
+
+/** Claims key packages of `userIds` and commits adding those of the `wanted` devices. */
+async function claimAndAdd(id, group, userIds, wanted) {
+  if (!wanted.size || !userIds.length) return null;
+  const claimed = (await api('POST', `/api/messaging/conversations/${id}/claim`, { device_id: record.deviceId, user_ids: userIds }))
+    .filter((c) => wanted.has(c.device_id));
+  if (!claimed.length) return null;
+  const commit = device.addMembers(group, claimed.map((c) => unb64(c.key_package)));
+  return { commit, added: claimed.map((c) => c.device_id) };
+}
+
 async function start(patientId, userIds) {
   const group = device.createGroup();
   const view = await api('POST', '/api/messaging/conversations', { device_id: record.deviceId, patient_id: patientId, group_id: hex(group) });
@@ -240,6 +375,7 @@ async function start(patientId, userIds) {
 
 async function send(id, text, file) {
   await syncNow();
+  await upkeep();
   const view = views.get(id);
   const attachments = [];
   if (file) {
@@ -266,6 +402,34 @@ function safety(view) {
     others.get(m.user_id).push(unhex(m.signature_key));
   }
   return [...others].map(([account, keys]) => ({ account, number: safetyNumber(me, mine, account, keys) }));
+}
+
+/**
+ * The key-log check of `members` (key-transparency.js): `{ ok }` once all are proven,
+ * `{ reasons }` for those that are not; checks not finished yet re-render when they do.
+ */
+const checking = new Set();
+function keyLogStatus(members) {
+  const reasons = [];
+  let done = 0;
+  for (const m of members) {
+    const known = knownResult(m);
+    if (!known) {
+      const id = `${m.device_id}:${m.signature_key}`;
+      if (!checking.has(id)) {
+        checking.add(id);
+        checkMember(m).then(() => {
+          checking.delete(id);
+          const open = openId === null ? null : views.get(openId);
+          if (open) renderSafety(open);
+        });
+      }
+      continue;
+    }
+    done += 1;
+    if (!known.ok && !reasons.includes(known.reason)) reasons.push(known.reason);
+  }
+  return { ok: members.length > 0 && done === members.length && reasons.length === 0, reasons };
 }
 
 /** Whether the group's own member list (MLS) agrees with what the server shows. */
@@ -335,6 +499,7 @@ function renderAttachment(a, id) {
 function renderConversation() {
   const view = views.get(openId);
   if (!view) return;
+  root.dataset.openConversation = openId;
   $('[data-conversation-title]').textContent = `Conversation about ${view.patient_id === me ? 'you' : nameOf(view.patient_id, view)}`;
   const ol = $('[data-messages]');
   ol.replaceChildren();
@@ -376,6 +541,18 @@ function renderSafety(view) {
     code.dataset.safetyNumber = account;
     code.textContent = number.match(/.{1,5}/g).join(' ');
     li.append(name, code);
+    const logged = keyLogStatus(view.members.filter((m) => m.user_id === account));
+    if (logged.ok) {
+      const mark = document.createElement('span');
+      mark.className = 'hint';
+      mark.dataset.keyLogged = account;
+      mark.textContent = 'Key logged';
+      mark.title = 'This key is in the practice\'s signed key log.';
+      li.append(mark);
+    } else if (logged.reasons.length) {
+      li.dataset.keyNotLogged = account;
+      warnings.push(`${nameOf(account, view)}'s key is not in the practice's key log (${logged.reasons.join('; ')}). Do not share anything sensitive until this is resolved.`);
+    }
     if (verified[account] === number) {
       const ok = document.createElement('span');
       ok.textContent = 'Verified';
@@ -395,6 +572,8 @@ function renderSafety(view) {
     }
     ul.append(li);
   }
+  const own = keyLogStatus(view.members.filter((m) => m.user_id === me && m.device_id !== record.deviceId));
+  if (own.reasons.length) warnings.push(`A device on your own account has a key that is not in the practice's key log (${own.reasons.join('; ')}).`);
   const warning = $('[data-key-warning]');
   warning.textContent = warnings.join(' ');
   warning.hidden = warnings.length === 0;
@@ -471,6 +650,7 @@ function wire() {
     wire();
     await setUp();
     status('Secure messaging is on for this browser.');
+    root.dataset.device = record.deviceId;
     root.dataset.ready = 'yes';
     await sync();
     connect();
