@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use openmls::prelude::{
     BasicCredential, Credential, CredentialWithKey, GroupId, KeyPackage, KeyPackageIn,
     LeafNodeIndex, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn,
-    MlsMessageIn, MlsMessageOut, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY, ProcessedMessageContent,
-    ProtocolVersion, Sender, SenderRatchetConfiguration, StagedWelcome, WireFormatPolicy,
+    MlsMessageIn, MlsMessageOut, PURE_PLAINTEXT_WIRE_FORMAT_POLICY, ProcessedMessageContent,
+    Proposal, ProtocolVersion, Sender, SenderRatchetConfiguration, StagedWelcome, WireFormatPolicy,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::{MemoryStorage, RustCrypto};
@@ -28,12 +28,20 @@ pub const MAX_PAST_EPOCHS: usize = 3;
 const OUT_OF_ORDER_TOLERANCE: u32 = 32;
 const MAXIMUM_FORWARD_DISTANCE: u32 = 1000;
 
-/// Every group uses ciphertext for everything, commits and proposals included
-/// ([`PURE_CIPHERTEXT_WIRE_FORMAT_POLICY`]): the server learns the kind, group and epoch of
-/// each message from its clear header (see [`crate::frame`]), which is all it needs to
-/// order commits, and never who was added or removed.
+/// Handshake messages (commits) are PublicMessages, application messages are
+/// PrivateMessages ([`PURE_PLAINTEXT_WIRE_FORMAT_POLICY`]: its "plaintext" applies to
+/// handshake messages only — OpenMLS always encrypts application messages, and checks
+/// the incoming policy only for handshake messages, so encrypted application messages
+/// are accepted and encrypted commits refused).
+///
+/// Commits are signed but readable by the server: it checks what each one adds and
+/// removes (see [`crate::frame::inspect_commit`]) against what the committer declared
+/// and what it handed out, so a member cannot silently remove the practice archive or a
+/// patient, add a forged key package, or send a commit the server cannot read and that
+/// would wedge the group. Commits reveal membership, which the server knows anyway; the
+/// content of messages stays encrypted.
 fn wire_format_policy() -> WireFormatPolicy {
-    PURE_CIPHERTEXT_WIRE_FORMAT_POLICY
+    PURE_PLAINTEXT_WIRE_FORMAT_POLICY
 }
 
 fn sender_ratchet() -> SenderRatchetConfiguration {
@@ -94,7 +102,8 @@ impl OpenMlsProvider for Provider {
 /// process the winner, and try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Commit {
-    /// The commit (TLS-serialised `MlsMessageOut`, a PrivateMessage).
+    /// The commit (TLS-serialised `MlsMessageOut`, a signed PublicMessage the server can
+    /// inspect with [`crate::frame::inspect_commit`]).
     pub commit: Vec<u8>,
     /// The Welcome for added members (TLS-serialised `MlsMessageOut`), if any were added.
     pub welcome: Option<Vec<u8>>,
@@ -171,7 +180,7 @@ impl std::fmt::Debug for Device {
     }
 }
 
-fn identity_of(credential: &Credential) -> Result<DeviceIdentity> {
+pub(crate) fn identity_of(credential: &Credential) -> Result<DeviceIdentity> {
     let basic = BasicCredential::try_from(credential.clone())
         .map_err(|_| Error::InvalidIdentity("not a basic credential"))?;
     DeviceIdentity::from_credential_bytes(basic.identity())
@@ -447,8 +456,10 @@ impl Device {
 
     /// Decrypts and applies one message from the server: an application message or another
     /// member's commit (merged at once). Tampered, replayed, unknown-group and undecryptable
-    /// messages are errors. A commit whose added devices do not carry Telewarden identities
-    /// is refused and not merged.
+    /// messages are errors. A commit is refused and not merged when its added devices do
+    /// not carry Telewarden identities, when it adds a device that is already a member,
+    /// when its committer's new leaf names another identity, or when it carries any
+    /// proposal but Add and Remove.
     pub fn process(&mut self, message: &[u8]) -> Result<Received> {
         let protocol = parse_message(message)?
             .try_into_protocol_message()
@@ -479,6 +490,27 @@ impl Device {
                 })
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
+                // Telewarden commits add and remove devices, nothing else; a commit that
+                // does more is not from a Telewarden client.
+                if staged
+                    .queued_proposals()
+                    .any(|p| !matches!(p.proposal(), Proposal::Add(_) | Proposal::Remove(_)))
+                {
+                    return Err(Error::Rejected(
+                        "the commit carries a proposal other than Add and Remove".into(),
+                    ));
+                }
+                // The committer may refresh its keys but not become someone else.
+                if let Some(leaf) = staged.update_path_leaf_node() {
+                    let committer = identity_of(&sender_credential)?;
+                    let claimed = identity_of(leaf.credential())
+                        .map_err(|e| Error::Rejected(format!("the committer's new leaf: {e}")))?;
+                    if claimed != committer {
+                        return Err(Error::Rejected(format!(
+                            "{committer} tried to change its identity to {claimed}"
+                        )));
+                    }
+                }
                 let added = staged
                     .add_proposals()
                     .map(|p| identity_of(p.add_proposal().key_package().leaf_node().credential()))
@@ -489,6 +521,21 @@ impl Device {
                     .filter_map(|p| g.member(p.remove_proposal().removed()))
                     .map(identity_of)
                     .collect::<Result<Vec<_>>>()?;
+                // One leaf per device: adding a device that is (and stays) a member
+                // would give its identity two leaves, one of them possibly forged.
+                let staying: Vec<DeviceIdentity> = g
+                    .members()
+                    .filter_map(|m| identity_of(&m.credential).ok())
+                    .filter(|id| !removed.contains(id))
+                    .collect();
+                let mut seen = std::collections::BTreeSet::new();
+                for id in &added {
+                    if staying.contains(id) || !seen.insert(id) {
+                        return Err(Error::Rejected(format!(
+                            "the commit adds {id}, who is already a member"
+                        )));
+                    }
+                }
                 let self_removed = staged.self_removed();
                 g.merge_staged_commit(&*provider, *staged)
                     .map_err(|e| Error::Group(msg(e)))?;
@@ -591,6 +638,15 @@ impl Device {
             let group = MlsGroup::load(&provider.storage, &GroupId::from_slice(&id))
                 .map_err(|e| Error::State(msg(e)))?
                 .ok_or_else(|| Error::State("a group's state is missing".into()))?;
+            let mut group = group;
+            // Groups saved before commits became PublicMessages still have the old
+            // ciphertext-only policy: bring them to the current one, or they would send
+            // commits the server refuses and refuse everyone else's.
+            if group.configuration().wire_format_policy() != wire_format_policy() {
+                group
+                    .set_configuration(&provider.storage, &join_config())
+                    .map_err(|e| Error::State(msg(e)))?;
+            }
             groups.insert(id, group);
         }
         Ok(Device {
@@ -600,5 +656,62 @@ impl Device {
             identity,
             groups,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn device(account: &str, name: &str) -> Device {
+        Device::create(DeviceIdentity::new(account, name).unwrap()).unwrap()
+    }
+
+    /// A member that commits a new leaf naming someone else (same key, other identity)
+    /// is refused by the others, and they stay in the epoch they were in.
+    #[test]
+    fn a_commit_changing_the_committers_identity_is_refused() {
+        let mut a = device("alice", "phone");
+        let mut m = device("mallory", "laptop");
+        let group = a.create_group().unwrap();
+        let km = m.key_packages(1).unwrap();
+        let c = a.add_members(&group, &km).unwrap();
+        a.merge_pending(&group).unwrap();
+        m.join(c.welcome.as_ref().unwrap()).unwrap();
+
+        let as_alice = CredentialWithKey {
+            credential: BasicCredential::new(b"tw1:alice:tablet".to_vec()).into(),
+            signature_key: m.signer.to_public_vec().into(),
+        };
+        let params = openmls::prelude::LeafNodeParameters::builder()
+            .with_credential_with_key(as_alice)
+            .build();
+        let Device {
+            provider,
+            signer,
+            groups,
+            ..
+        } = &mut m;
+        let g = groups.get_mut(&group).unwrap();
+        let bundle = g.self_update(&*provider, &*signer, params).unwrap();
+        let commit = out_bytes(bundle.commit()).unwrap();
+        // The server would see it too.
+        let info = crate::frame::inspect_commit(&commit).unwrap();
+        assert_eq!(
+            info.path_leaf.unwrap().0,
+            DeviceIdentity::new("alice", "tablet").unwrap()
+        );
+        let err = a.process(&commit).unwrap_err().to_string();
+        assert!(err.contains("change its identity"), "{err}");
+        assert_eq!(a.epoch(&group).unwrap(), 1);
+        // An honest update is still accepted.
+        m.discard_pending(&group).unwrap();
+        let honest = m.update(&group).unwrap();
+        assert!(matches!(
+            a.process(&honest.commit).unwrap(),
+            Received::Commit { epoch: 2, .. }
+        ));
     }
 }

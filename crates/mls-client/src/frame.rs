@@ -9,8 +9,10 @@
 use openmls::prelude::{ContentType, MlsMessageBodyIn};
 use openmls_rust_crypto::RustCrypto;
 
+use openmls::prelude::tls_codec as tls_codec_error;
+
 use crate::device::{parse_message, validate_key_package};
-use crate::error::Result;
+use crate::error::{Error, Result, msg};
 use crate::identity::DeviceIdentity;
 
 /// The kind of an MLS message.
@@ -99,4 +101,157 @@ pub fn inspect_key_package(bytes: &[u8]) -> Result<KeyPackageInfo> {
         identity,
         signature_key: kp.leaf_node().signature_key().as_slice().to_vec(),
     })
+}
+
+/// A device added by a commit, as its key package says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitAdd {
+    /// The key package as uploaded: a TLS-serialised `MlsMessage` (re-encoded
+    /// canonically), so the server can compare it with the one it handed out.
+    pub key_package: Vec<u8>,
+    /// The device the key package is for.
+    pub identity: DeviceIdentity,
+    /// Its Ed25519 signature public key.
+    pub signature_key: Vec<u8>,
+}
+
+/// What a commit does, read from its PublicMessage framing without any key.
+///
+/// This is what the committer claims; the signature and membership tag are checked by
+/// every member when it processes the commit (the server has no key to check them).
+/// The server compares it with the commit's declared `added` and `removed` devices, so
+/// a member cannot slip in an add or a remove the server did not agree to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitInfo {
+    /// The group.
+    pub group_id: Vec<u8>,
+    /// The epoch the commit was made in.
+    pub epoch: u64,
+    /// The committer's leaf index.
+    pub sender_leaf: u32,
+    /// Add proposals, in the commit's order (the order their leaves are assigned in).
+    pub adds: Vec<CommitAdd>,
+    /// Leaf indices removed, in the commit's order.
+    pub removes: Vec<u32>,
+    /// The committer's new leaf from the UpdatePath, if the commit has one: who it says
+    /// it is and its signature key.
+    pub path_leaf: Option<(DeviceIdentity, Vec<u8>)>,
+}
+
+/// `MlsMessage.wire_format` of a PublicMessage and of a KeyPackage (RFC 9420 §6).
+const WIRE_FORMAT_PUBLIC_MESSAGE: u16 = 1;
+const WIRE_FORMAT_KEY_PACKAGE: u16 = 5;
+/// `SenderType.member` and `ContentType.commit` (RFC 9420 §6).
+const SENDER_MEMBER: u8 = 1;
+const CONTENT_COMMIT: u8 = 3;
+
+/// Reads what a commit does from its PublicMessage framing (RFC 9420 §6, §12.4).
+///
+/// Refused: anything that is not a well-formed MLS PublicMessage commit (so encrypted
+/// commits too: Telewarden sends handshake messages in the clear, see `Device`), a
+/// sender that is not a member, proposals by reference, and any proposal other than
+/// Add and Remove — Telewarden never sends Update, PreSharedKey, ReInit,
+/// ExternalInit, GroupContextExtensions or custom proposals, so a commit carrying one
+/// is not from a Telewarden client. Added key packages are validated (signatures,
+/// ciphersuite, lifetime, Telewarden credential).
+pub fn inspect_commit(bytes: &[u8]) -> Result<CommitInfo> {
+    use openmls::prelude::tls_codec::{Deserialize, Serialize, VLBytes};
+    use openmls::prelude::{Credential, ProposalIn, ProposalOrRefIn};
+
+    // OpenMLS parses the whole message first: afterwards the structure is known to be
+    // well formed to its last byte, and we only read the parts we need.
+    let message = parse_message(bytes)?;
+    if !matches!(message.extract(), MlsMessageBodyIn::PublicMessage(_)) {
+        return Err(Error::Malformed("a commit must be a PublicMessage".into()));
+    }
+    let fail = |e: tls_codec_error::Error| Error::Malformed(msg(e));
+    let mut r: &[u8] = bytes;
+    let _version = u16::tls_deserialize(&mut r).map_err(fail)?;
+    if u16::tls_deserialize(&mut r).map_err(fail)? != WIRE_FORMAT_PUBLIC_MESSAGE {
+        return Err(Error::Malformed("a commit must be a PublicMessage".into()));
+    }
+    // FramedContent.
+    let group_id = VLBytes::tls_deserialize(&mut r).map_err(fail)?;
+    let epoch = u64::tls_deserialize(&mut r).map_err(fail)?;
+    if u8::tls_deserialize(&mut r).map_err(fail)? != SENDER_MEMBER {
+        return Err(Error::Malformed("the commit is not from a member".into()));
+    }
+    let sender_leaf = u32::tls_deserialize(&mut r).map_err(fail)?;
+    let _authenticated_data = VLBytes::tls_deserialize(&mut r).map_err(fail)?;
+    if u8::tls_deserialize(&mut r).map_err(fail)? != CONTENT_COMMIT {
+        return Err(Error::Malformed("the message is not a commit".into()));
+    }
+    // Commit.proposals.
+    let proposals = Vec::<ProposalOrRefIn>::tls_deserialize(&mut r).map_err(fail)?;
+    let crypto = RustCrypto::default();
+    let mut adds = Vec::new();
+    let mut removes = Vec::new();
+    for p in proposals {
+        let ProposalOrRefIn::Proposal(p) = p else {
+            return Err(Error::Malformed(
+                "the commit refers to a proposal by reference".into(),
+            ));
+        };
+        match *p {
+            ProposalIn::Add(add) => {
+                // An Add proposal is exactly a KeyPackage on the wire.
+                let mut framed = Vec::new();
+                framed.extend_from_slice(&1u16.to_be_bytes());
+                framed.extend_from_slice(&WIRE_FORMAT_KEY_PACKAGE.to_be_bytes());
+                framed.extend(add.tls_serialize_detached().map_err(fail)?);
+                let (kp, identity) = validate_key_package(&crypto, &framed)?;
+                adds.push(CommitAdd {
+                    key_package: framed,
+                    identity,
+                    signature_key: kp.leaf_node().signature_key().as_slice().to_vec(),
+                });
+            }
+            ProposalIn::Remove(remove) => removes.push(remove.removed().u32()),
+            other => {
+                return Err(Error::Malformed(format!(
+                    "the commit carries a {:?} proposal; only Add and Remove are allowed",
+                    other.proposal_type()
+                )));
+            }
+        }
+    }
+    // Commit.path: optional<UpdatePath>, whose LeafNode starts with encryption_key,
+    // signature_key and credential.
+    let path_leaf = match u8::tls_deserialize(&mut r).map_err(fail)? {
+        0 => None,
+        1 => {
+            let _encryption_key = VLBytes::tls_deserialize(&mut r).map_err(fail)?;
+            let signature_key = VLBytes::tls_deserialize(&mut r).map_err(fail)?;
+            let credential = Credential::tls_deserialize(&mut r).map_err(fail)?;
+            let identity = crate::device::identity_of(&credential)?;
+            Some((identity, signature_key.as_slice().to_vec()))
+        }
+        _ => return Err(Error::Malformed("the commit's path is malformed".into())),
+    };
+    Ok(CommitInfo {
+        group_id: group_id.as_slice().to_vec(),
+        epoch,
+        sender_leaf,
+        adds,
+        removes,
+        path_leaf,
+    })
+}
+
+/// The canonical encoding of an uploaded key package (a TLS-serialised `MlsMessage`), as
+/// [`CommitAdd::key_package`] gives it, so the two compare byte for byte.
+pub fn canonical_key_package(bytes: &[u8]) -> Result<Vec<u8>> {
+    use openmls::prelude::tls_codec::Serialize;
+    let kp = match parse_message(bytes)?.extract() {
+        MlsMessageBodyIn::KeyPackage(kp) => kp,
+        _ => return Err(Error::InvalidKeyPackage("not a key package".into())),
+    };
+    let mut framed = Vec::new();
+    framed.extend_from_slice(&1u16.to_be_bytes());
+    framed.extend_from_slice(&WIRE_FORMAT_KEY_PACKAGE.to_be_bytes());
+    framed.extend(
+        kp.tls_serialize_detached()
+            .map_err(|e| Error::InvalidKeyPackage(msg(e)))?,
+    );
+    Ok(framed)
 }

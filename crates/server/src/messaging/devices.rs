@@ -319,7 +319,12 @@ pub async fn remove(
                 .await?;
             Ok(())
         })
-        .await
+        .await?;
+    // Its delivery sockets close now, not at their next check.
+    state
+        .messaging
+        .revoke(super::hub::Revocation::Device(device_id.to_owned()));
+    Ok(())
 }
 
 /// The proof that a device's key was published: its ledger entry, the path to a
