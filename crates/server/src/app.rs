@@ -144,7 +144,12 @@ pub fn router(state: AppState) -> Router {
         .route("/waiting-room", get(consult::queue_page))
         .route("/ws/queue", get(consult::queue_socket))
         .route("/messages", get(messaging::page))
-        .route("/api/messaging/devices", post(messaging::register_device))
+        .route("/messages/devices", get(messaging::devices_page))
+        .route(
+            "/api/messaging/devices",
+            get(messaging::list_devices).post(messaging::register_device),
+        )
+        .route("/api/messaging/backups", get(messaging::list_backups))
         .route(
             "/api/messaging/devices/{id}/key-packages",
             post(messaging::add_key_packages),
@@ -321,6 +326,16 @@ pub fn router(state: AppState) -> Router {
                 DefaultBodyLimit::disable(),
                 RequestBodyLimitLayer::new(state.config.messaging.max_attachment_bytes),
             )),
+        )
+        // An encrypted device backup (base64 in JSON) is larger than any form.
+        .route(
+            "/api/messaging/devices/{id}/backup",
+            get(messaging::get_backup)
+                .put(messaging::put_backup)
+                .layer((
+                    DefaultBodyLimit::disable(),
+                    RequestBodyLimitLayer::new(crate::messaging::backup::MAX_BACKUP_REQUEST_BYTES),
+                )),
         )
         .fallback(pages::not_found)
         .layer(from_fn_with_state(state.clone(), csrf::protect))

@@ -26,6 +26,7 @@ pub mod envelope;
 pub mod invitations;
 pub mod keyring;
 pub mod messaging;
+pub mod messaging_backups;
 pub mod notices;
 pub mod phishing;
 pub mod records;

@@ -11,7 +11,7 @@
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use ledger::{InclusionProof, NewEntry, Outcome};
 use proto::ErrorCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::messaging::DeviceRow;
 
 use super::{MAX_KEY_PACKAGE_BYTES, bad, check_device_id, decode};
@@ -317,6 +317,8 @@ pub async fn remove(
                 .db
                 .remove_msg_device(device_id, state.clock.now_ms())
                 .await?;
+            // A removed device cannot come back, so its backup is of no use to anyone.
+            state.db.delete_msg_backup(device_id).await?;
             Ok(())
         })
         .await?;
@@ -340,4 +342,46 @@ pub async fn key_proof(state: &AppState, device_id: &str) -> AppResult<Inclusion
         _ => state.ledger.checkpoint_now().await?,
     };
     Ok(ledger::prove_inclusion(&state.db, seq, &head).await?)
+}
+
+/// One of the caller's devices as their device list shows it.
+#[derive(Debug, Serialize)]
+pub struct DeviceView {
+    pub id: String,
+    pub label: String,
+    pub kind: String,
+    pub created_ms: i64,
+    pub removed_ms: Option<i64>,
+    /// Whether an encrypted backup of the device is stored (never for removed ones).
+    pub has_backup: bool,
+    /// The stored backup's version and time, when there is one.
+    pub backup_version: Option<i64>,
+    pub backup_updated_ms: Option<i64>,
+}
+
+/// The caller's devices, removed ones included (so a person sees what was removed and
+/// when), oldest first.
+pub async fn list(state: &AppState, who: &CurrentUser) -> AppResult<Vec<DeviceView>> {
+    let backups = state.db.msg_backups_of_user(&who.user.id).await?;
+    Ok(state
+        .db
+        .msg_devices_of_user_all(&who.user.id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            let backup = backups
+                .iter()
+                .find(|b| b.device_id == d.id && d.removed_ms.is_none());
+            DeviceView {
+                has_backup: backup.is_some(),
+                backup_version: backup.map(|b| b.version),
+                backup_updated_ms: backup.map(|b| b.updated_ms),
+                id: d.id,
+                label: d.label,
+                kind: d.kind,
+                created_ms: d.created_ms,
+                removed_ms: d.removed_ms,
+            }
+        })
+        .collect())
 }

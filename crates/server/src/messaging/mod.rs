@@ -13,6 +13,7 @@
 //!
 //! Every membership change, device change and delivery is in the ledger; no content is.
 
+pub mod backup;
 pub mod blobs;
 pub mod delivery;
 pub mod devices;

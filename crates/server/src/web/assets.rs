@@ -56,6 +56,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/phishing.js"),
     },
     Asset {
+        name: "messaging-backup.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/messaging-backup.js"),
+    },
+    Asset {
+        name: "messaging-devices.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/messaging-devices.js"),
+    },
+    Asset {
         name: "messages.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/messages.js"),

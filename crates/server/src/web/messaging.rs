@@ -338,3 +338,69 @@ pub async fn page(State(state): State<AppState>, SignedIn(who): SignedIn) -> App
     };
     Ok(render(&page)?.into_response())
 }
+
+/// `GET /api/messaging/devices`: the caller's devices (removed ones too) and whether
+/// each has a backup.
+pub async fn list_devices(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> AppResult<Json<Vec<devices::DeviceView>>> {
+    Ok(Json(devices::list(&state, &who).await?))
+}
+
+/// `PUT /api/messaging/devices/{id}/backup`: stores an encrypted backup of one of the
+/// caller's devices (a higher version than the stored one, or 409).
+pub async fn put_backup(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(device_id): Path<String>,
+    JsonBody(body): JsonBody<crate::messaging::backup::NewBackup>,
+) -> AppResult<Json<crate::messaging::backup::BackupView>> {
+    Ok(Json(
+        crate::messaging::backup::store(&state, &meta, &who, &device_id, body).await?,
+    ))
+}
+
+/// `GET /api/messaging/backups`: the backups of the caller's devices, without bodies.
+pub async fn list_backups(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> AppResult<Json<Vec<crate::messaging::backup::BackupView>>> {
+    Ok(Json(crate::messaging::backup::list(&state, &who).await?))
+}
+
+/// `GET /api/messaging/devices/{id}/backup`: one backup with its body, to restore it
+/// (needs a fresh sign-in).
+pub async fn get_backup(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    SignedIn(who): SignedIn,
+    Path(device_id): Path<String>,
+) -> AppResult<Response> {
+    let backup = crate::messaging::backup::fetch(&state, &meta, &who, &device_id).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(backup)).into_response())
+}
+
+/// `GET /messages/devices`: the caller's messaging devices, their backups, and restoring
+/// one in this browser (the page's script does the cryptography).
+pub async fn devices_page(
+    State(state): State<AppState>,
+    SignedIn(who): SignedIn,
+) -> AppResult<Response> {
+    use crate::identity::Role;
+    use crate::web::pages::{layout, render};
+    use crate::web::templates::MessagingDevicesPage;
+
+    if !matches!(who.role(), Role::Patient | Role::Clinician) {
+        return Err(crate::error::AppError::client(
+            proto::ErrorCode::Forbidden,
+            "Messaging is for patients and their clinicians.",
+        ));
+    }
+    let page = MessagingDevicesPage {
+        layout: layout(&state, Some(&who)).await?,
+        user_id: who.user.id.clone(),
+    };
+    Ok(render(&page)?.into_response())
+}

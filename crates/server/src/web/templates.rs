@@ -382,3 +382,11 @@ pub struct MessagesPage {
     /// For a patient, their care team; for a clinician, the patients they care for.
     pub people: Vec<MessagingPerson>,
 }
+
+/// `/messages/devices`: the account's messaging devices, backups and restoring.
+#[derive(Template)]
+#[template(path = "messaging-devices.html")]
+pub struct MessagingDevicesPage {
+    pub layout: Layout,
+    pub user_id: String,
+}
