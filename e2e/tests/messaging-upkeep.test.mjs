@@ -70,11 +70,17 @@ test(`messages survive a reload, stored only encrypted; each member's key is che
 
   await openMessages(clinician.page, server.origin);
   await openMessages(patient.page, server.origin);
+  // Joining by the Welcome used one of the clinician's 20 key packages: the page tops
+  // the supply up again (the server answers with the free count).
+  const topUp = clinician.page.waitForResponse((r) => r.url().endsWith('/key-packages') && r.request().method() === 'POST', { timeout: 20_000 });
   await patient.page.getByRole('button', { name: 'Message my care team' }).click();
   await patient.page.locator('[data-conversation]:not([hidden])').waitFor();
   await sendMessage(patient.page, FIRST);
   await openConversation(clinician.page);
   await waitForMessage(clinician.page, FIRST);
+  const toppedUp = await topUp;
+  assert.equal(toppedUp.status(), 200);
+  assert.equal((await toppedUp.json()).free, 20, 'back to 20 free key packages');
   await sendMessage(clinician.page, ANSWER);
   await waitForMessage(patient.page, ANSWER);
   await patient.page.getByLabel('Attach a file').setInputFiles(FILE);
