@@ -297,7 +297,9 @@ async function upkeepStep(id, what, makeCommit) {
     return true;
   } catch (e) {
     upkeepBackoff.set(key, Date.now() + UPKEEP_RETRY_MS);
-    showError(`Could not update who is in a conversation: ${e.message}`);
+    // A device with no key package left cannot be added yet: try again later, quietly
+    // (each claim is an audit entry, so not on every sync).
+    if (!(e instanceof NothingToClaim)) showError(`Could not update who is in a conversation: ${e.message}`);
     return false;
   }
 }
@@ -352,12 +354,14 @@ function missingDevices(view) {
   return list.map((d) => (typeof d === 'string' ? { device_id: d } : d)).filter((d) => d && typeof d.device_id === 'string');
 }
 
+class NothingToClaim extends Error {}
+
 /** Claims key packages of `userIds` and commits adding those of the `wanted` devices. */
 async function claimAndAdd(id, group, userIds, wanted) {
   if (!wanted.size || !userIds.length) return null;
   const claimed = (await api('POST', `/api/messaging/conversations/${id}/claim`, { device_id: record.deviceId, user_ids: userIds }))
     .filter((c) => wanted.has(c.device_id));
-  if (!claimed.length) return null;
+  if (!claimed.length) throw new NothingToClaim('None of the missing devices has a key package left.');
   const commit = device.addMembers(group, claimed.map((c) => unb64(c.key_package)));
   return { commit, added: claimed.map((c) => c.device_id) };
 }
