@@ -310,7 +310,7 @@ async function upkeep() {
   for (const id of [...views.keys()]) {
     if (!(id in record.cursors) || removedFrom.has(id)) continue;
     const view = () => views.get(id);
-    if (!view()) continue;
+    if (!view() || view().pending_removals.includes(record.deviceId)) continue; // leaving: not ours to change
     if (view().pending_removals.length) {
       changed = await upkeepStep(id, 'remove', async (group) => {
         const v = view();
