@@ -468,7 +468,13 @@ pub async fn revoke_session(
                 Err(AppError::not_found())
             }
         })
-        .await
+        .await?;
+    state
+        .messaging
+        .revoke(crate::messaging::hub::Revocation::Session(
+            id_hash.to_owned(),
+        ));
+    Ok(())
 }
 
 /// Signs out every other browser of this account.

@@ -561,5 +561,12 @@ pub async fn sign_out(
                 .await?;
             Ok(())
         })
-        .await
+        .await?;
+    // Its messaging sockets close now, not at their next check.
+    state
+        .messaging
+        .revoke(crate::messaging::hub::Revocation::Session(
+            current.session.id_hash.clone(),
+        ));
+    Ok(())
 }

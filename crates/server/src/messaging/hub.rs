@@ -1,14 +1,21 @@
 //! Fan-out to connected devices: one broadcast channel; each device's socket keeps what
 //! is addressed to it. Only ciphertext and sequence numbers pass through here. A socket
 //! that falls behind is told to catch up over HTTP rather than being sent everything.
+//!
+//! The hub also counts each account's open sockets (a cap, so one account cannot hold
+//! the server's memory with thousands of idle sockets) and carries revocations: when a
+//! device is removed or a session ends, the sockets opened with it close at once.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
 
 /// Events queued for all sockets together before the slowest start missing some.
 const CAPACITY: usize = 1024;
+/// Delivery sockets one account may hold open at once (a few devices, a few tabs each).
+pub const MAX_SOCKETS_PER_ACCOUNT: usize = 8;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
@@ -36,15 +43,28 @@ pub struct Published {
     pub event: Event,
 }
 
+/// What ends sockets before their next check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// The device was removed from its account.
+    Device(String),
+    /// The session (by its id hash) ended.
+    Session(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct Hub {
     tx: broadcast::Sender<Arc<Published>>,
+    revoked: broadcast::Sender<Revocation>,
+    open: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 impl Default for Hub {
     fn default() -> Self {
         Self {
             tx: broadcast::channel(CAPACITY).0,
+            revoked: broadcast::channel(64).0,
+            open: Arc::default(),
         }
     }
 }
@@ -58,6 +78,50 @@ impl Hub {
     pub fn subscribe(&self) -> Subscription {
         Subscription {
             rx: self.tx.subscribe(),
+        }
+    }
+
+    /// Closes the sockets of a removed device or an ended session.
+    pub fn revoke(&self, revocation: Revocation) {
+        let _ = self.revoked.send(revocation);
+    }
+
+    /// Revocations from now on.
+    pub fn revocations(&self) -> broadcast::Receiver<Revocation> {
+        self.revoked.subscribe()
+    }
+
+    /// A slot for one more socket of `account`, or `None` when it holds
+    /// [`MAX_SOCKETS_PER_ACCOUNT`] already. The slot is given back when dropped.
+    pub fn open_socket(&self, account: &str) -> Option<SocketSlot> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(account.to_owned()).or_default();
+        if *n >= MAX_SOCKETS_PER_ACCOUNT {
+            return None;
+        }
+        *n += 1;
+        Some(SocketSlot {
+            open: Arc::clone(&self.open),
+            account: account.to_owned(),
+        })
+    }
+}
+
+/// One open socket of an account, counted until dropped.
+#[derive(Debug)]
+pub struct SocketSlot {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    account: String,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.account) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.account);
+            }
         }
     }
 }
@@ -80,5 +144,28 @@ impl Subscription {
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_holds_at_most_the_cap_of_sockets_and_gets_slots_back() {
+        let hub = Hub::default();
+        let slots: Vec<_> = (0..MAX_SOCKETS_PER_ACCOUNT)
+            .map(|_| hub.open_socket("a").expect("under the cap"))
+            .collect();
+        assert!(hub.open_socket("a").is_none(), "over the cap");
+        assert!(
+            hub.open_socket("b").is_some(),
+            "other accounts are not affected"
+        );
+        drop(slots);
+        assert!(
+            hub.open_socket("a").is_some(),
+            "slots come back when sockets close"
+        );
     }
 }

@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod devices;
 pub mod hub;
 pub mod notify;
+pub mod socket;
 
 use base64::Engine;
 use proto::ErrorCode;

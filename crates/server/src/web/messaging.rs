@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode, header};
@@ -20,7 +20,7 @@ use crate::messaging::delivery::{
     SendRequest, WelcomeView,
 };
 use crate::messaging::devices::{self, Registration};
-use crate::messaging::hub::Event;
+use crate::messaging::socket::Opened;
 use crate::state::AppState;
 use crate::web::forms::JsonBody;
 
@@ -227,9 +227,7 @@ pub async fn get_blob(
         .into_response())
 }
 
-/// The delivery socket of one device: what is accepted in its conversations is pushed
-/// as it happens (ciphertext only). The device reads nothing here it could not read
-/// over HTTP; a socket that falls behind is told to resync.
+/// The delivery socket of one device (see [`crate::messaging::socket`]).
 pub async fn socket(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -249,44 +247,20 @@ pub async fn socket(
         ));
     }
     let device = devices::own_device(&state, &who, &q.device).await?;
+    let Some(slot) = state.messaging.open_socket(&who.user.id) else {
+        return Err(crate::error::AppError::client(
+            proto::ErrorCode::TooManyAttempts,
+            "Too many messaging connections are open for this account: close some tabs or devices.",
+        ));
+    };
+    let opened = Opened {
+        device_id: device.id,
+        user_id: who.user.id.clone(),
+        session_hash: who.session.id_hash.clone(),
+        slot,
+    };
     Ok(crate::consult::socket::configure(ws)
-        .on_upgrade(move |socket| push(state, device.id, socket)))
-}
-
-async fn push(state: AppState, device_id: String, socket: WebSocket) {
-    use futures_util::{SinkExt, StreamExt};
-    let mut events = state.messaging.subscribe();
-    let (mut sink, mut stream) = socket.split();
-    let mut closing = state.rooms.closing();
-    loop {
-        tokio::select! {
-            event = events.next_for(&device_id) => {
-                let Some(event) = event else { break };
-                let Ok(text) = serde_json::to_string(&event) else { continue };
-                // A device that stops reading is dropped, not waited for.
-                let sent = tokio::time::timeout(
-                    std::time::Duration::from_secs(10),
-                    sink.send(Message::Text(text.into())),
-                )
-                .await;
-                if !matches!(sent, Ok(Ok(()))) {
-                    break;
-                }
-                if matches!(event, Event::Resync) {
-                    events = state.messaging.subscribe();
-                }
-            }
-            incoming = tokio::time::timeout(std::time::Duration::from_secs(75), stream.next()) => {
-                match incoming {
-                    // Pings and anything else from the device are only a sign of life.
-                    Ok(Some(Ok(Message::Close(_)) | Err(_))) | Ok(None) | Err(_) => break,
-                    Ok(Some(Ok(_))) => {}
-                }
-            }
-            _ = closing.changed() => break,
-        }
-    }
-    let _ = sink.close().await;
+        .on_upgrade(move |socket| crate::messaging::socket::serve(state, opened, socket)))
 }
 
 /// `GET /messages`: the end-to-end encrypted messaging page (the browser does the
