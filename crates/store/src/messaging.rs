@@ -51,6 +51,9 @@ pub struct MemberRow {
     pub removed_ms: Option<i64>,
     /// When the device itself was removed from the account (it must leave every group).
     pub device_removed_ms: Option<i64>,
+    /// The device's leaf index in the MLS ratchet tree; None for members of
+    /// conversations started before leaves were kept.
+    pub leaf_index: Option<i64>,
 }
 
 /// A commit or application message, as delivered.
@@ -89,13 +92,23 @@ pub struct BlobRow {
     pub created_ms: i64,
 }
 
+/// A device added by a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedDevice {
+    /// The id of its Welcome row.
+    pub welcome_id: String,
+    pub device_id: String,
+    /// The leaf the commit gives it.
+    pub leaf_index: i64,
+}
+
 /// An accepted commit: who it adds (with their Welcome) and who it removes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitChange<'a> {
     pub sender_device: &'a str,
     pub body: &'a str,
-    /// `(welcome id, device id)` of each added device; they share `welcome`.
-    pub added: &'a [(String, String)],
+    /// Each added device; they share `welcome`.
+    pub added: &'a [AddedDevice],
     pub welcome: Option<&'a str>,
     pub removed: &'a [String],
 }
@@ -365,7 +378,25 @@ impl Db {
         Ok(None)
     }
 
-    /// Creates a conversation whose group holds only its creator's device, at epoch 0.
+    /// The key packages of `device_id` handed out to `claimed_by` (base64, as uploaded),
+    /// oldest first: a commit may add the device only with one of these.
+    pub async fn claimed_key_packages(
+        &self,
+        device_id: &str,
+        claimed_by: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT body FROM msg_key_packages WHERE device_id = $1 AND claimed_by = $2 \
+             ORDER BY claimed_ms, id",
+        )
+        .bind(device_id)
+        .bind(claimed_by)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Creates a conversation whose group holds only its creator's device (leaf 0), at
+    /// epoch 0.
     pub async fn insert_conversation(
         &self,
         c: &ConversationRow,
@@ -386,8 +417,8 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO msg_members (conversation_id, device_id, added_ms, added_seq) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO msg_members (conversation_id, device_id, added_ms, added_seq, leaf_index) \
+             VALUES ($1, $2, $3, $4, 0)",
         )
         .bind(&c.id)
         .bind(creator_device)
@@ -438,7 +469,7 @@ impl Db {
     ) -> Result<Vec<MemberRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.device_id, d.user_id, d.kind, m.added_ms, m.added_seq, m.removed_ms, \
-             d.removed_ms AS device_removed_ms FROM msg_members m \
+             d.removed_ms AS device_removed_ms, m.leaf_index FROM msg_members m \
              JOIN msg_devices d ON d.id = m.device_id WHERE m.conversation_id = $1 \
              ORDER BY m.added_seq, m.device_id",
         )
@@ -455,6 +486,7 @@ impl Db {
                     added_seq: r.try_get("added_seq")?,
                     removed_ms: r.try_get("removed_ms")?,
                     device_removed_ms: r.try_get("device_removed_ms")?,
+                    leaf_index: r.try_get("leaf_index")?,
                 })
             })
             .collect()
@@ -494,21 +526,22 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
-        for (welcome_id, device) in change.added {
+        for added in change.added {
             // A device added again after removal starts over from this commit.
             sqlx::query("DELETE FROM msg_members WHERE conversation_id = $1 AND device_id = $2")
                 .bind(conversation_id)
-                .bind(device)
+                .bind(&added.device_id)
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO msg_members (conversation_id, device_id, added_ms, added_seq) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO msg_members (conversation_id, device_id, added_ms, added_seq, \
+                 leaf_index) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(conversation_id)
-            .bind(device)
+            .bind(&added.device_id)
             .bind(now_ms)
             .bind(seq + 1)
+            .bind(added.leaf_index)
             .execute(&mut *tx)
             .await?;
             if let Some(welcome) = change.welcome {
@@ -516,9 +549,9 @@ impl Db {
                     "INSERT INTO msg_welcomes (id, conversation_id, device_id, seq, body, created_ms) \
                      VALUES ($1, $2, $3, $4, $5, $6)",
                 )
-                .bind(welcome_id)
+                .bind(&added.welcome_id)
                 .bind(conversation_id)
-                .bind(device)
+                .bind(&added.device_id)
                 .bind(seq + 1)
                 .bind(welcome)
                 .bind(now_ms)

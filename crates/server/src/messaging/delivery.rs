@@ -1,21 +1,29 @@
 //! Conversations and what is delivered in them.
 //!
 //! A conversation is one MLS group about one patient: the patient, clinicians caring
-//! for them, and the practice archive. The server reads only the public framing of each
-//! MLS message (kind, group, epoch) and orders commits: one is accepted per epoch, and
-//! a second made for the same epoch is refused so its sender processes the winner and
-//! retries. An application message is accepted only for the current epoch, only from a
-//! current member, and only while the group holds no one who must leave and lacks no
-//! archive device — so the archive receives every message and a removed device or a
-//! clinician who left the care team reads nothing sent after.
+//! for them, and the practice archive. Application messages are opaque ciphertext
+//! (PrivateMessages); the server reads only their public framing (kind, group, epoch).
+//! Commits are signed PublicMessages: the server reads who sent each one, whom it adds
+//! and whom it removes, and accepts it only if that is exactly what the sender declared,
+//! from the sender's own leaf, adding only key packages the server handed out for the
+//! conversation and keeping the sender's identity — so no member can silently remove
+//! the archive or the patient, add a forged device or send a commit nobody can process.
+//! It orders commits: one is accepted per epoch, and a second made for the same epoch
+//! is refused so its sender processes the winner and retries. An application message is
+//! accepted only for the current epoch, only from a current member, and only while the
+//! group holds no one who must leave and lacks no archive device — so the archive
+//! receives every message and a removed device or a clinician who left the care team
+//! reads nothing sent after.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ledger::Outcome;
+use mls_client::DeviceIdentity;
+use mls_client::frame::CommitInfo;
 use mls_client::frame::FrameKind;
 use proto::ErrorCode;
 use serde::{Deserialize, Serialize};
-use store::messaging::{CommitChange, ConversationRow, DeviceRow, MemberRow};
+use store::messaging::{AddedDevice, CommitChange, ConversationRow, DeviceRow, MemberRow};
 
 use super::devices::{DeviceKind, own_device};
 use super::hub::{Event, Published};
@@ -82,6 +90,9 @@ pub struct ConversationView {
     pub pending_removals: Vec<String>,
     /// Archive devices the group must add before anyone may send.
     pub missing_archive: Vec<String>,
+    /// Devices of people already in the conversation (and still allowed in it) that the
+    /// group does not hold yet, e.g. a browser registered since: any member may add them.
+    pub missing_devices: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,6 +136,7 @@ pub(super) struct Group {
     members: Vec<MemberRow>,
     pending_removals: BTreeSet<String>,
     missing_archive: Vec<DeviceRow>,
+    missing_devices: Vec<String>,
 }
 
 impl Group {
@@ -184,11 +196,21 @@ async fn load(state: &AppState, conversation_id: &str) -> AppResult<Group> {
         .into_iter()
         .filter(|d| !members.iter().any(|m| m.device_id == d.id))
         .collect();
+    let mut missing_devices = Vec::new();
+    for (user_id, _) in eligible.iter().filter(|(_, ok)| **ok) {
+        for d in state.db.msg_devices_of_user(user_id).await? {
+            if d.kind == DeviceKind::Member.as_str() && !members.iter().any(|m| m.device_id == d.id)
+            {
+                missing_devices.push(d.id);
+            }
+        }
+    }
     Ok(Group {
         conversation,
         members,
         pending_removals,
         missing_archive,
+        missing_devices,
     })
 }
 
@@ -231,6 +253,7 @@ async fn view_of(state: &AppState, group: &Group) -> AppResult<ConversationView>
         members,
         pending_removals: group.pending_removals.iter().cloned().collect(),
         missing_archive: group.missing_archive.iter().map(|d| d.id.clone()).collect(),
+        missing_devices: group.missing_devices.clone(),
     })
 }
 
@@ -415,6 +438,9 @@ pub async fn commit(
     let epoch = epoch_in_group(&group, &frame)?;
     let added = check_added(state, &group, &req.added).await?;
     check_removed(&group, who, &req.removed)?;
+    let info = mls_client::frame::inspect_commit(&body)
+        .map_err(|e| bad(format!("commit is not a commit this server accepts: {e}")))?;
+    let leaves = check_commit(state, &group, &device, &info, &added, &req.removed).await?;
     let welcome = match (&req.welcome, added.is_empty()) {
         (Some(w), false) => {
             let bytes = decode("welcome", w, MAX_MESSAGE_BYTES)?;
@@ -428,8 +454,12 @@ pub async fn commit(
         (None, true) => None,
     };
     let mut welcomes = Vec::with_capacity(added.len());
-    for d in &added {
-        welcomes.push((crate::setup::new_id()?, d.clone()));
+    for (d, leaf_index) in added.iter().zip(leaves) {
+        welcomes.push(AddedDevice {
+            welcome_id: crate::setup::new_id()?,
+            device_id: d.clone(),
+            leaf_index,
+        });
     }
     let before: Vec<String> = group.members.iter().map(|m| m.device_id.clone()).collect();
     let entry = audit::entry(
@@ -544,6 +574,110 @@ async fn check_added(state: &AppState, group: &Group, added: &[String]) -> AppRe
         }
     }
     Ok(added.to_vec())
+}
+
+/// Checks what the commit does (read from its public framing) against what its sender
+/// declared and what the server handed out: it comes from the sender's own leaf, adds
+/// exactly the key packages claimed for the declared `added` devices, removes exactly
+/// the declared `removed` devices' leaves, and its new leaf (if any) keeps the sender's
+/// identity and published key. Returns the leaf of each added device, in `added`'s
+/// order. Members check signatures and the rest when they process the commit; this
+/// keeps one member from deciding alone who is in the group.
+async fn check_commit(
+    state: &AppState,
+    group: &Group,
+    device: &DeviceRow,
+    info: &CommitInfo,
+    added: &[String],
+    removed: &[String],
+) -> AppResult<Vec<i64>> {
+    let mut leaves: BTreeMap<i64, &str> = BTreeMap::new();
+    for m in &group.members {
+        let Some(leaf) = m.leaf_index else {
+            return Err(bad(
+                "This conversation was started before the server kept members' places in the group; start a new conversation.",
+            ));
+        };
+        leaves.insert(leaf, m.device_id.as_str());
+    }
+    let leaf_of = |id: &str| {
+        leaves
+            .iter()
+            .find(|(_, d)| **d == id)
+            .map(|(leaf, _)| *leaf)
+    };
+    if leaf_of(&device.id) != Some(i64::from(info.sender_leaf)) {
+        return Err(bad(
+            "The commit was made by another member than this device.",
+        ));
+    }
+    if let Some((identity, key)) = &info.path_leaf {
+        let own = DeviceIdentity::new(&device.user_id, &device.id).ok();
+        if own.as_ref() != Some(identity)
+            || !hex::encode(key).eq_ignore_ascii_case(&device.signature_key)
+        {
+            return Err(bad(
+                "The commit gives its sender another identity or key than the device's own.",
+            ));
+        }
+    }
+    // Removes: exactly the declared devices' leaves, never the sender's own.
+    let declared: BTreeSet<i64> = removed.iter().filter_map(|id| leaf_of(id)).collect();
+    let mut removes = BTreeSet::new();
+    for leaf in &info.removes {
+        if !removes.insert(i64::from(*leaf)) {
+            return Err(bad("The commit removes a device twice."));
+        }
+    }
+    if removes != declared || declared.len() != removed.len() {
+        return Err(bad(
+            "The commit removes other devices than those declared in removed.",
+        ));
+    }
+    if removes.contains(&i64::from(info.sender_leaf)) {
+        return Err(bad("A device cannot remove itself with its own commit."));
+    }
+    // Adds: each is a key package handed out to this conversation for exactly one
+    // declared device, and each declared device is added once.
+    if info.adds.len() != added.len() {
+        return Err(bad(
+            "The commit adds other devices than those declared in added.",
+        ));
+    }
+    let claimant = format!("conversation:{}", group.conversation.id);
+    let mut by_package: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+    for (i, id) in added.iter().enumerate() {
+        for body in state.db.claimed_key_packages(id, &claimant).await? {
+            let bytes = super::decode_stored(&body)?;
+            if let Ok(canonical) = mls_client::frame::canonical_key_package(&bytes) {
+                by_package.insert(canonical, i);
+            }
+        }
+    }
+    let mut leaf_for: Vec<Option<i64>> = vec![None; added.len()];
+    let mut occupied: BTreeSet<i64> = leaves
+        .keys()
+        .copied()
+        .filter(|l| !removes.contains(l))
+        .collect();
+    for add in &info.adds {
+        let Some(&i) = by_package.get(&add.key_package) else {
+            return Err(bad(
+                "The commit adds a key package this server did not hand out for the devices declared in added.",
+            ));
+        };
+        if leaf_for[i].is_some() {
+            return Err(bad("The commit adds a device twice."));
+        }
+        // RFC 9420 §12.1.1: the leftmost blank leaf, else a new one at the end.
+        let leaf = (0..).find(|l| !occupied.contains(l)).unwrap_or(0);
+        occupied.insert(leaf);
+        leaf_for[i] = Some(leaf);
+    }
+    leaf_for
+        .into_iter()
+        .map(|l| l.ok_or_else(|| bad("The commit does not add every device declared in added.")))
+        .collect()
 }
 
 /// A member may remove their own devices, and anyone who must leave; nobody else.
