@@ -160,7 +160,22 @@ export async function openConversation(page, timeout = 20_000) {
 export async function sendMessage(page, text) {
   await page.getByLabel('Your message').fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
-  await waitForMessage(page, text);
+  await shownOrError(page, waitForMessage(page, text));
+}
+
+/** Waits for `shown`, or fails with the page's error message if one appears first. */
+export async function shownOrError(page, shown) {
+  const error = page.locator('[data-error]:not([hidden])');
+  const failed = error.waitFor({ timeout: 60_000 }).then(async () => error.innerText(), () => null);
+  const outcome = await Promise.race([shown.then(() => null), failed.then((text) => text && { text })]);
+  if (outcome?.text) throw new Error(`the page says: ${outcome.text}`);
+  await shown;
+}
+
+/** The patient starts "Message my care team" and waits until the conversation is open. */
+export async function startWithCareTeam(page) {
+  await page.getByRole('button', { name: 'Message my care team' }).click();
+  await shownOrError(page, page.locator('[data-conversation]:not([hidden])').waitFor());
 }
 
 /**
