@@ -688,3 +688,196 @@ async fn device_keys_are_published_in_the_transparency_log() {
     .await;
     assert_eq!(status, 201, "{answer}");
 }
+
+/// The conversation as `m` sees it.
+async fn view_of(s: &TestServer, m: &Member, id: &str) -> serde_json::Value {
+    let (status, view) = get(
+        s,
+        &m.cookie,
+        &format!("/api/messaging/conversations/{id}?device={}", m.device_id),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+/// Posts `commit` as `by`'s device with the declared lists; the status and answer.
+async fn post_commit(
+    s: &TestServer,
+    by: &Member,
+    id: &str,
+    commit: &mls_client::Commit,
+    added: &[&str],
+    removed: &[&str],
+) -> (u16, serde_json::Value) {
+    post(
+        s,
+        &by.cookie,
+        &format!("/api/messaging/conversations/{id}/commits"),
+        &json!({
+            "device_id": by.device_id,
+            "commit": b64(&commit.commit),
+            "welcome": commit.welcome.as_deref().map(b64),
+            "added": added,
+            "removed": removed,
+        }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_server_checks_what_each_commit_adds_and_removes() {
+    for db in common::database_choices().await {
+        let s = TestServer::start(db).await;
+        with_care_team(&s).await;
+        // Leaves: clinician 0, then the phone and the archive (1 and 2, in the order
+        // the server handed out their key packages).
+        let Conversation {
+            id,
+            mut clinician,
+            mut phone,
+            mut archive,
+        } = conversation(&s).await;
+        phone.sync(&s, &id).await;
+        archive.sync(&s, &id).await;
+        let patient_id = phone.user_id.clone();
+        let mut tablet = device(&s, PATIENT_EMAIL, "Tablet", "member").await;
+        let view = view_of(&s, &clinician, &id).await;
+        assert_eq!(view["missing_devices"], json!([tablet.device_id]));
+        assert_eq!(view["epoch"], 1);
+        let group = clinician.group(&id);
+        let refused = |status: u16, body: &serde_json::Value, words: &str| {
+            assert_eq!(status, 400, "{body}");
+            let text = body.to_string();
+            assert!(text.contains(words), "{text}");
+        };
+
+        // A key package the server did not hand out (one the tablet made but never
+        // uploaded, and one forged under the tablet's name with another key).
+        let unclaimed = tablet.device.key_packages(1).unwrap();
+        let mut forger = Device::create(tablet.identity()).unwrap();
+        let forged = forger.key_packages(1).unwrap();
+        for kp in [unclaimed, forged] {
+            let c = clinician.device.add_members(&group, &kp).unwrap();
+            let (status, body) =
+                post_commit(&s, &clinician, &id, &c, &[&tablet.device_id], &[]).await;
+            refused(status, &body, "did not hand out");
+            clinician.device.discard_pending(&group).unwrap();
+        }
+
+        // Removing the archive without declaring it, and declaring another device
+        // than the one removed.
+        let c = clinician
+            .device
+            .remove_members(&group, &[archive.identity()])
+            .unwrap();
+        let (status, body) = post_commit(&s, &clinician, &id, &c, &[], &[]).await;
+        refused(status, &body, "removes other devices");
+        let (status, body) =
+            post_commit(&s, &clinician, &id, &c, &[], &[&clinician.device_id]).await;
+        refused(status, &body, "removes other devices");
+        clinician.device.discard_pending(&group).unwrap();
+
+        // The phone's commit sent as the clinician's device.
+        let phone_group = phone.group(&id);
+        let c = phone.device.update(&phone_group).unwrap();
+        let phone_leaf = mls_client::frame::inspect_commit(&c.commit)
+            .unwrap()
+            .sender_leaf;
+        assert!(phone_leaf == 1 || phone_leaf == 2, "added with the archive");
+        let (status, body) = post_commit(&s, &clinician, &id, &c, &[], &[]).await;
+        refused(status, &body, "another member");
+        phone.device.discard_pending(&phone_group).unwrap();
+
+        // Well-formed MLS, framed as a commit, but with a proposal by reference.
+        let c = clinician.device.update(&group).unwrap();
+        let mut forged = c.clone();
+        forged.commit = with_proposal_reference(&c.commit);
+        assert_eq!(
+            mls_client::frame::inspect(&forged.commit).unwrap().kind,
+            mls_client::frame::FrameKind::Commit
+        );
+        let (status, body) = post_commit(&s, &clinician, &id, &forged, &[], &[]).await;
+        refused(status, &body, "by reference");
+        clinician.device.discard_pending(&group).unwrap();
+        assert_eq!(
+            view_of(&s, &clinician, &id).await["epoch"],
+            1,
+            "nothing moved"
+        );
+
+        // Leaves through several rounds: the tablet takes leaf 3; the tablet removes
+        // the retired phone; a new laptop takes the phone's freed leaf, which the
+        // server knows: the laptop's own commit is accepted, and everyone follows.
+        assert_eq!(clinician.add(&s, &id, &[&patient_id]).await, 200);
+        assert_eq!(
+            view_of(&s, &clinician, &id).await["missing_devices"],
+            json!([])
+        );
+        tablet.join(&s).await;
+        for m in [&mut phone, &mut archive] {
+            assert!(m.sync(&s, &id).await.iter().all(|r| r.is_ok()));
+        }
+        // The patient retires the phone; the tablet commits its removal.
+        let (status, _) = post(
+            &s,
+            &phone.cookie,
+            &format!("/api/messaging/devices/{}/remove", phone.device_id),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(status, 204);
+        let phone_id = phone.device_id.clone();
+        assert_eq!(
+            tablet.remove(&s, &id, &[(&patient_id, &phone_id)]).await,
+            200
+        );
+        let mut laptop = device(&s, PATIENT_EMAIL, "Laptop", "member").await;
+        clinician.sync(&s, &id).await;
+        assert_eq!(
+            view_of(&s, &clinician, &id).await["missing_devices"],
+            json!([laptop.device_id])
+        );
+        assert_eq!(clinician.add(&s, &id, &[&patient_id]).await, 200);
+        laptop.join(&s).await;
+        for m in [&mut tablet, &mut archive] {
+            assert!(m.sync(&s, &id).await.iter().all(|r| r.is_ok()));
+        }
+        let laptop_group = laptop.group(&id);
+        let c = laptop.device.update(&laptop_group).unwrap();
+        let info = mls_client::frame::inspect_commit(&c.commit).unwrap();
+        assert_eq!(
+            info.sender_leaf, 1,
+            "OpenMLS put the laptop in the freed leaf"
+        );
+        assert_eq!(laptop.submit(&s, &id, &c, &[], &[]).await, 200);
+        for m in [&mut tablet, &mut archive, &mut clinician] {
+            assert!(m.sync(&s, &id).await.iter().all(|r| r.is_ok()));
+        }
+        assert_eq!(laptop.send_text(&s, &id, "from the laptop").await, 200);
+        assert_eq!(
+            archive.texts(&s, &id).await,
+            vec!["from the laptop".to_owned()]
+        );
+        assert_eq!(
+            clinician.texts(&s, &id).await,
+            vec!["from the laptop".to_owned()]
+        );
+    }
+}
+
+/// An update commit (no proposals) with a proposal by reference put in: well-formed
+/// MLS, but nothing a Telewarden client sends.
+fn with_proposal_reference(update_commit: &[u8]) -> Vec<u8> {
+    // version, wire format, group id <V> (16 bytes), epoch, sender (type and leaf),
+    // authenticated data <V> (empty), content type, then the empty proposals vector.
+    let gid_len = usize::from(update_commit[4]);
+    let at = 4 + 1 + gid_len + 8 + 5 + 1 + 1;
+    assert_eq!(update_commit[at - 1], 3, "a commit");
+    assert_eq!(update_commit[at], 0, "no proposals");
+    let mut forged = update_commit[..at].to_vec();
+    forged.extend([34, 2, 32]);
+    forged.extend([7u8; 32]);
+    forged.extend(&update_commit[at + 1..]);
+    forged
+}
