@@ -1,10 +1,14 @@
 //! What the server may learn from a message without any key.
 //!
-//! MLS messages carry a clear header: a PrivateMessage shows its group id, epoch and
-//! content type (application, proposal or commit) and nothing else; a Welcome and a
-//! KeyPackage show their kind. The server uses [`inspect`] to route messages and to accept
-//! exactly one commit per epoch, and [`inspect_key_package`] to check that an uploaded key
-//! package is valid and names the account and device that uploads it.
+//! MLS messages carry a clear header: a PrivateMessage (every application message)
+//! shows its group id, epoch and content type and nothing else; a Welcome and a
+//! KeyPackage show their kind. The server uses [`inspect`] to route messages and to
+//! accept exactly one commit per epoch, and [`inspect_key_package`] to check that an
+//! uploaded key package is valid and names the account and device that uploads it.
+//!
+//! Commits are signed PublicMessages, not encrypted: [`inspect_commit`] reads who sent
+//! one, whom it adds and removes, and the committer's new leaf, so the server can hold
+//! each commit to what its sender declared (see `Device` for why).
 
 use openmls::prelude::{ContentType, MlsMessageBodyIn};
 use openmls_rust_crypto::RustCrypto;

@@ -11,7 +11,8 @@
 //!   MLS-encrypted [`Payload`], the ciphertext goes to the blob store.
 //! * [`safety`]: safety numbers that two people compare out of band.
 //! * [`frame`]: what the server may learn from a message without any key (kind, group,
-//!   epoch), and validation of uploaded key packages.
+//!   epoch; for commits, which are PublicMessages, also who is added and removed), and
+//!   validation of uploaded key packages.
 //!
 //! Only one ciphersuite is used: [`CIPHERSUITE`].
 
