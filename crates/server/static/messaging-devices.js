@@ -101,11 +101,17 @@ function renderRestore(backups) {
   const form = $('[data-restore-phrase]');
   form.hidden = true;
   let chosen = null;
+  // A backup is fetched once per visit (each fetch is a restore in the ledger); a
+  // mistyped phrase is tried again against the copy in hand.
+  const fetched = new Map();
   const run = async (backupInfo, options) => {
     showError('');
     status('Restoring…');
     try {
-      const full = await withStepUp(() => api('GET', `/api/messaging/devices/${backupInfo.device_id}/backup`));
+      if (!fetched.has(backupInfo.device_id)) {
+        fetched.set(backupInfo.device_id, await withStepUp(() => api('GET', `/api/messaging/devices/${backupInfo.device_id}/backup`)));
+      }
+      const full = fetched.get(backupInfo.device_id);
       await restore(me, full, options);
       status('Restored. Opening your messages…');
       window.location.assign('/messages');

@@ -41,6 +41,10 @@ function creationOptions(options) {
   pk.challenge = b64urlToBuffer(pk.challenge);
   pk.user.id = b64urlToBuffer(pk.user.id);
   pk.excludeCredentials = (pk.excludeCredentials || []).map((c) => ({ ...c, id: b64urlToBuffer(c.id) }));
+  // Ask for the PRF extension (hmac-secret) so the passkey can later unlock the
+  // encrypted messaging backup (messaging-backup.js); authenticators without it ignore
+  // the request, and the server does not depend on it.
+  pk.extensions = { ...(pk.extensions || {}), prf: {} };
   return { publicKey: pk };
 }
 
