@@ -41,12 +41,14 @@ struct Practice {
 }
 
 impl Practice {
-    async fn start() -> Self {
+    /// A server on SQLite (`None`) or on the PostgreSQL database at the given URL.
+    async fn start(database_url: Option<String>) -> Self {
         let data = tempfile::tempdir().unwrap();
         let mut config = server::Config {
             data_dir: data.path().to_path_buf(),
             listen: "127.0.0.1:0".parse().unwrap(),
             metrics_listen: None,
+            database_url: database_url.map(server::Secret::new),
             ..server::Config::default()
         };
         config.log_level = server::LogLevel::Error;
@@ -326,9 +328,26 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// SQLite always; PostgreSQL too when `TW_TEST_POSTGRES_URL` is set.
+async fn database_choices() -> Vec<Option<String>> {
+    let mut v = vec![None];
+    if let Ok(base) = std::env::var(store::testing::POSTGRES_ENV)
+        && !base.is_empty()
+    {
+        v.push(Some(store::testing::fresh_postgres_database(&base).await));
+    }
+    v
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_archive_survives_a_crash_keeps_everything_sealed_and_exports_it() {
-    let p = Practice::start().await;
+    for database in database_choices().await {
+        survives_a_crash(database).await;
+    }
+}
+
+async fn survives_a_crash(database: Option<String>) {
+    let p = Practice::start(database).await;
     let clinician_id = p
         .user("arch-clinician", CLINICIAN_EMAIL, "Dr Archive", "clinician")
         .await;
@@ -611,7 +630,7 @@ async fn the_archive_survives_a_crash_keeps_everything_sealed_and_exports_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn altered_or_stale_key_proofs_are_refused() {
-    let p = Practice::start().await;
+    let p = Practice::start(None).await;
     let patient_id = p
         .user("kt-patient", PATIENT_EMAIL, "Mere Proof", "patient")
         .await;
