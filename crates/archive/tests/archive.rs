@@ -328,6 +328,85 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The clinician starts a conversation with the patient and the archive, checking each
+/// claimed key package against the transparency log before adding it; the patient
+/// joins. The conversation, its group and the patient's first sequence number.
+async fn start_conversation(
+    p: &Practice,
+    clinician: &mut Member,
+    patient: &mut Member,
+    patient_id: &str,
+    archive_device: &str,
+) -> (String, Vec<u8>, i64) {
+    let ledger_key = parse_ledger_key(&p.running.ledger_public_key).unwrap();
+    let group = clinician.device.create_group().unwrap();
+    let (status, body) = p
+        .api
+        .post(
+            &clinician.cookie,
+            "/api/messaging/conversations",
+            &json!({"device_id": clinician.device_id, "patient_id": patient_id, "group_id": hex::encode(&group)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let conversation = body["id"].as_str().unwrap().to_owned();
+    let (status, claimed) = p
+        .api
+        .post(
+            &clinician.cookie,
+            &format!("/api/messaging/conversations/{conversation}/claim"),
+            &json!({"device_id": clinician.device_id, "user_ids": [patient_id, "archive"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{claimed}");
+    let mut pins = Pins::default();
+    let mut added = Vec::new();
+    let mut packages = Vec::new();
+    for c in claimed.as_array().unwrap() {
+        let device_id = c["device_id"].as_str().unwrap();
+        let package = unb64(c["key_package"].as_str().unwrap());
+        let (status, proof) = p
+            .api
+            .get(
+                &clinician.cookie,
+                &format!("/api/messaging/devices/{device_id}/key-proof"),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let proof: ledger::InclusionProof = serde_json::from_value(proof).unwrap();
+        pins.check_key_package(&ledger_key, device_id, &package, &proof)
+            .unwrap();
+        added.push(device_id.to_owned());
+        packages.push(package);
+    }
+    assert!(added.iter().any(|d| d == archive_device) && added.contains(&patient.device_id));
+    let commit = clinician.device.add_members(&group, &packages).unwrap();
+    let (status, body) = p
+        .api
+        .post(
+            &clinician.cookie,
+            &format!("/api/messaging/conversations/{conversation}/commits"),
+            &json!({"device_id": clinician.device_id, "commit": b64(&commit.commit),
+                    "welcome": commit.welcome.as_deref().map(b64), "added": added, "removed": []}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    clinician.device.merge_pending(&group).unwrap();
+    let (_, welcomes) = p
+        .api
+        .get(
+            &patient.cookie,
+            &format!("/api/messaging/welcomes?device={}", patient.device_id),
+        )
+        .await;
+    let w = &welcomes[0];
+    patient
+        .device
+        .join(&unb64(w["body"].as_str().unwrap()))
+        .unwrap();
+    (conversation, group, w["seq"].as_i64().unwrap())
+}
+
 /// SQLite always; PostgreSQL too when `TW_TEST_POSTGRES_URL` is set.
 async fn database_choices() -> Vec<Option<String>> {
     let mut v = vec![None];
@@ -386,75 +465,14 @@ async fn survives_a_crash(database: Option<String>) {
     let mut clinician = Member::new(&p, CLINICIAN_EMAIL, &clinician_id).await;
     let mut patient = Member::new(&p, PATIENT_EMAIL, &patient_id).await;
 
-    // The clinician starts a conversation with the patient and the archive, checking
-    // each claimed key package against the transparency log before adding it.
-    let ledger_key = parse_ledger_key(&p.running.ledger_public_key).unwrap();
-    let group = clinician.device.create_group().unwrap();
-    let (status, body) = p
-        .api
-        .post(
-            &clinician.cookie,
-            "/api/messaging/conversations",
-            &json!({"device_id": clinician.device_id, "patient_id": patient_id, "group_id": hex::encode(&group)}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let conversation = body["id"].as_str().unwrap().to_owned();
-    let (status, claimed) = p
-        .api
-        .post(
-            &clinician.cookie,
-            &format!("/api/messaging/conversations/{conversation}/claim"),
-            &json!({"device_id": clinician.device_id, "user_ids": [patient_id, "archive"]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{claimed}");
-    let mut pins = Pins::default();
-    let mut added = Vec::new();
-    let mut packages = Vec::new();
-    for c in claimed.as_array().unwrap() {
-        let device_id = c["device_id"].as_str().unwrap();
-        let package = unb64(c["key_package"].as_str().unwrap());
-        let (status, proof) = p
-            .api
-            .get(
-                &clinician.cookie,
-                &format!("/api/messaging/devices/{device_id}/key-proof"),
-            )
-            .await;
-        assert_eq!(status, 200);
-        let proof: ledger::InclusionProof = serde_json::from_value(proof).unwrap();
-        pins.check_key_package(&ledger_key, device_id, &package, &proof)
-            .unwrap();
-        added.push(device_id.to_owned());
-        packages.push(package);
-    }
-    assert!(added.contains(&archive_device) && added.contains(&patient.device_id));
-    let commit = clinician.device.add_members(&group, &packages).unwrap();
-    let (status, body) = p
-        .api
-        .post(
-            &clinician.cookie,
-            &format!("/api/messaging/conversations/{conversation}/commits"),
-            &json!({"device_id": clinician.device_id, "commit": b64(&commit.commit),
-                    "welcome": commit.welcome.as_deref().map(b64), "added": added, "removed": []}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    clinician.device.merge_pending(&group).unwrap();
-    let (_, welcomes) = p
-        .api
-        .get(
-            &patient.cookie,
-            &format!("/api/messaging/welcomes?device={}", patient.device_id),
-        )
-        .await;
-    let w = &welcomes[0];
-    patient
-        .device
-        .join(&unb64(w["body"].as_str().unwrap()))
-        .unwrap();
-    let mut patient_from = w["seq"].as_i64().unwrap();
+    let (conversation, group, mut patient_from) = start_conversation(
+        &p,
+        &mut clinician,
+        &mut patient,
+        &patient_id,
+        &archive_device,
+    )
+    .await;
     archive
         .wait_for("joined", |v| {
             v["event"] == "joined" && v["conversation"] == conversation.as_str()
@@ -712,6 +730,90 @@ async fn altered_or_stale_key_proofs_are_refused() {
     Pins::default()
         .check_key_package(&key, id, &package, &proof)
         .unwrap();
+
+    p.db.close().await;
+    p.running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archive_warns_and_marks_senders_whose_keys_are_not_proven() {
+    let p = Practice::start(None).await;
+    let clinician_id = p
+        .user("warn-clinician", CLINICIAN_EMAIL, "Dr Warn", "clinician")
+        .await;
+    let patient_id = p
+        .user("warn-patient", PATIENT_EMAIL, "Mere Warn", "patient")
+        .await;
+    p.db.add_to_care_team(&patient_id, &clinician_id, SystemClock.now_ms())
+        .await
+        .unwrap();
+    let admin_cookie = p.session(ADMIN_EMAIL).await;
+    let vault = tempfile::tempdir().unwrap();
+    let dir = vault.path().join("archive");
+    let out = tw_archive(PASSPHRASE, &admin_cookie)
+        .args(["register", "--dir"])
+        .arg(&dir)
+        .args(["--url", &p.url])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "register: {out:?}");
+    let registered: Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let archive_device = registered["device_id"].as_str().unwrap().to_owned();
+
+    // As if the archive had once been shown a far larger log: every proof the server
+    // gives now has a smaller tree head, as after a rollback.
+    {
+        let v = archive::vault::Vault::open(&dir, PASSPHRASE.as_bytes(), true).unwrap();
+        let mut state: archive::record::State =
+            serde_json::from_slice(&v.read("state.bin").unwrap().unwrap()).unwrap();
+        state.kt.max_tree_size = 1_000_000;
+        state.kt.verified.clear();
+        v.write("state.bin", &serde_json::to_vec(&state).unwrap())
+            .unwrap();
+    }
+
+    let mut archive = Running::start(&dir, &admin_cookie);
+    archive.wait_for("start", |v| v["event"] == "started").await;
+    let mut clinician = Member::new(&p, CLINICIAN_EMAIL, &clinician_id).await;
+    let mut patient = Member::new(&p, PATIENT_EMAIL, &patient_id).await;
+    let (conversation, group, _) = start_conversation(
+        &p,
+        &mut clinician,
+        &mut patient,
+        &patient_id,
+        &archive_device,
+    )
+    .await;
+    let warning = archive
+        .wait_for("a key-transparency warning", |v| {
+            v["event"] == "warning" && v["what"] == "key_transparency"
+        })
+        .await;
+    let why = warning["details"]["error"].as_str().unwrap();
+    assert!(why.contains("rolled back"), "{why}");
+    clinician
+        .send(&p, &conversation, &group, &Payload::text("unproven sender"))
+        .await;
+    archive.wait_messages(1).await;
+    let output = archive.kill().await;
+    assert!(output.contains("tw-archive: warning: key_transparency"));
+
+    let export_dir = vault.path().join("export");
+    let exported = tw_archive(PASSPHRASE, "")
+        .args(["export", "--dir"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&export_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(exported.status.success(), "{exported:?}");
+    let line = std::fs::read_to_string(export_dir.join("records.jsonl")).unwrap();
+    let record: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    assert_eq!(record["kind"], "message");
+    assert_eq!(record["sender_key_verified"], false, "{record}");
 
     p.db.close().await;
     p.running.shutdown().await.unwrap();
