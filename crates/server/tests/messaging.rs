@@ -847,8 +847,8 @@ async fn the_server_checks_what_each_commit_adds_and_removes() {
         let c = laptop.device.update(&laptop_group).unwrap();
         let info = mls_client::frame::inspect_commit(&c.commit).unwrap();
         assert_eq!(
-            info.sender_leaf, 1,
-            "OpenMLS put the laptop in the freed leaf"
+            info.sender_leaf, phone_leaf,
+            "OpenMLS put the laptop in the phone's freed leaf"
         );
         assert_eq!(laptop.submit(&s, &id, &c, &[], &[]).await, 200);
         for m in [&mut tablet, &mut archive, &mut clinician] {
@@ -863,6 +863,32 @@ async fn the_server_checks_what_each_commit_adds_and_removes() {
             clinician.texts(&s, &id).await,
             vec!["from the laptop".to_owned()]
         );
+
+        // The laptop leaves and is added again: it is given a fresh key package (its
+        // first one is used up), so it can join again.
+        tablet.sync(&s, &id).await;
+        let laptop_id = laptop.device_id.clone();
+        assert_eq!(
+            tablet.remove(&s, &id, &[(&patient_id, &laptop_id)]).await,
+            200
+        );
+        // (The server no longer serves it the conversation; the tablet hands it over.)
+        let removal = last_message(&s, &tablet, &id).await;
+        assert!(matches!(
+            laptop.device.process(&removal),
+            Ok(Received::RemovedSelf { .. })
+        ));
+        clinician.sync(&s, &id).await;
+        assert_eq!(
+            view_of(&s, &clinician, &id).await["missing_devices"],
+            json!([laptop.device_id])
+        );
+        assert_eq!(clinician.add(&s, &id, &[&patient_id]).await, 200);
+        laptop.groups.remove(&id);
+        laptop.join(&s).await;
+        tablet.sync(&s, &id).await;
+        assert_eq!(laptop.send_text(&s, &id, "back again").await, 200);
+        assert_eq!(tablet.texts(&s, &id).await, vec!["back again".to_owned()]);
     }
 }
 

@@ -109,6 +109,9 @@ pub struct CommitChange<'a> {
     pub body: &'a str,
     /// Each added device; they share `welcome`.
     pub added: &'a [AddedDevice],
+    /// Who the added devices' key packages were handed out to (`claimed_by`); they
+    /// are marked used.
+    pub claimant: &'a str,
     pub welcome: Option<&'a str>,
     pub removed: &'a [String],
 }
@@ -527,6 +530,17 @@ impl Db {
             .await?;
         }
         for added in change.added {
+            // The key packages handed out for this device are used up: a later claim
+            // (to add it again after a removal) gets a fresh one, and a commit cannot
+            // add it again with an old one.
+            sqlx::query(
+                "UPDATE msg_key_packages SET claimed_by = claimed_by || ':used' \
+                 WHERE device_id = $1 AND claimed_by = $2",
+            )
+            .bind(&added.device_id)
+            .bind(change.claimant)
+            .execute(&mut *tx)
+            .await?;
             // A device added again after removal starts over from this commit.
             sqlx::query("DELETE FROM msg_members WHERE conversation_id = $1 AND device_id = $2")
                 .bind(conversation_id)

@@ -478,10 +478,12 @@ pub async fn commit(
     .detail("added", added.join(","))
     .detail("removed", req.removed.join(","));
     let now = state.clock.now_ms();
+    let claimant = format!("conversation:{conversation_id}");
     let change = CommitChange {
         sender_device: &device.id,
         body: &req.commit,
         added: &welcomes,
+        claimant: &claimant,
         welcome,
         removed: &req.removed,
     };
