@@ -369,7 +369,9 @@ async fn a_removed_device_or_a_clinician_off_the_care_team_reads_nothing_after()
         // Even handed the ciphertext, the removed device cannot read it.
         assert!(laptop.device.process(&after).is_err());
 
-        // The clinician is taken off the care team: they must leave too.
+        // The clinician is taken off the care team: they must leave too, even with an
+        // appointment booked with the patient (an appointment alone is no care-team place).
+        common::consult::booked(&s, &p).await;
         let clinician_id = clinician.user_id.clone();
         let res = s
             .post_form(

@@ -310,6 +310,24 @@ impl Db {
             .collect()
     }
 
+    /// Whether `clinician_id` is on `patient_id`'s care team now. Narrower than
+    /// [`Db::cares_for`], which also counts appointments: messaging is with the care team
+    /// only, so taking a clinician off it ends their part in the conversation.
+    pub async fn on_care_team(
+        &self,
+        clinician_id: &str,
+        patient_id: &str,
+    ) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM care_team WHERE patient_id = $1 AND clinician_id = $2",
+        )
+        .bind(patient_id)
+        .bind(clinician_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+
     /// Takes `clinician_id` off `patient_id`'s care team; false if they were not on it.
     pub async fn remove_from_care_team(
         &self,

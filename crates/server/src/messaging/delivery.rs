@@ -159,7 +159,8 @@ async fn may_take_part(state: &AppState, patient_id: &str, user_id: &str) -> App
     }
     match Role::parse(&user.role) {
         Some(Role::Patient) => Ok(user_id == patient_id),
-        Some(Role::Clinician) => Ok(state.db.cares_for(user_id, patient_id).await?),
+        // The care team only: an appointment alone does not bring a clinician in.
+        Some(Role::Clinician) => Ok(state.db.on_care_team(user_id, patient_id).await?),
         _ => Ok(false),
     }
 }

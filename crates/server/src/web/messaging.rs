@@ -294,7 +294,7 @@ pub async fn page(State(state): State<AppState>, SignedIn(who): SignedIn) -> App
         for u in users {
             if u.role == Role::Patient.as_str()
                 && u.disabled_ms.is_none()
-                && state.db.cares_for(&who.user.id, &u.id).await?
+                && state.db.on_care_team(&who.user.id, &u.id).await?
             {
                 people.push(MessagingPerson {
                     id: u.id,
