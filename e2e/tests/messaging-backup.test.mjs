@@ -106,9 +106,15 @@ test(`a lost device comes back from its encrypted backup, with a passkey (PRF) o
   await waitForMessage(patient.page, BEFORE);
   await waitForMessage(patient.page, REPLY);
   assert.equal(server.auditEntries().filter((e) => e.action === 'messaging.backup_restored').length, 1);
-  // The restored device reads what is sent after.
+  // The restored device reads what is sent after, and backs itself up again on its own
+  // (the messages page schedules a backup after each save).
+  const storedBefore = stored();
   await send(clinician.page, AFTER_PRF);
   await waitForMessage(patient.page, AFTER_PRF);
+  for (let i = 0; stored() <= storedBefore; i++) {
+    assert.ok(i < 30, 'the restored device refreshes its backup after new messages');
+    await new Promise((r) => setTimeout(r, 500));
+  }
 
   // ---- the clinician: no PRF, so a recovery phrase ----
   await openDevices(clinician.page, server.origin);
