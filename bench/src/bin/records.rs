@@ -263,29 +263,18 @@ async fn start_full(database_url: Option<String>) -> Full {
         .await
         .unwrap();
     let now = SystemClock.now_ms();
-    let user = store::accounts::UserRow {
-        id: "bench-clinician".into(),
-        email: CLINICIAN_EMAIL.into(),
-        display_name: "Dr Bench".into(),
-        role: "clinician".into(),
-        password_hash: None,
-        created_ms: now,
-        disabled_ms: None,
-    };
-    let invitation = store::invitations::InvitationRow {
-        id: "inv-bench-clinician".into(),
-        token_hash: "bench-clinician".into(),
-        kind: "enrol".into(),
-        user_id: user.id.clone(),
-        invited_by: None,
-        created_ms: now,
-        expires_ms: now + 86_400_000,
-        used_ms: Some(now),
-        revoked_ms: None,
-    };
     // The server's master key, to seal the clinician's address and name as it would.
     let keyring = store::keyring::Keyring::load_or_create(&dir.path().join("master.key")).unwrap();
-    db.invite_user(&keyring, &user, &invitation).await.unwrap();
+    tw_bench::enrol(
+        &db,
+        &keyring,
+        "bench-clinician",
+        CLINICIAN_EMAIL,
+        "Dr Bench",
+        "clinician",
+        None,
+    )
+    .await;
     let cookie = store::testing::session_cookie(&db, &keyring, CLINICIAN_EMAIL, now, now).await;
     db.close().await;
     Full {

@@ -106,28 +106,7 @@ async fn add_user(
     role: &str,
     hash: &str,
 ) {
-    let now = SystemClock.now_ms();
-    let user = store::accounts::UserRow {
-        id: id.into(),
-        email: email.into(),
-        display_name: name.into(),
-        role: role.into(),
-        password_hash: Some(hash.to_owned()),
-        created_ms: now,
-        disabled_ms: None,
-    };
-    let invitation = store::invitations::InvitationRow {
-        id: format!("inv-{id}"),
-        token_hash: format!("bench-{id}"),
-        kind: "enrol".into(),
-        user_id: id.into(),
-        invited_by: None,
-        created_ms: now,
-        expires_ms: now + 86_400_000,
-        used_ms: Some(now),
-        revoked_ms: None,
-    };
-    db.invite_user(keyring, &user, &invitation).await.unwrap();
+    tw_bench::enrol(db, keyring, id, email, name, role, Some(hash)).await;
 }
 
 async fn person(

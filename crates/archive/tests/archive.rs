@@ -75,32 +75,7 @@ impl Practice {
     }
 
     async fn user(&self, id: &str, email: &str, name: &str, role: &str) -> String {
-        let now = SystemClock.now_ms();
-        let user = store::accounts::UserRow {
-            id: id.into(),
-            email: email.into(),
-            display_name: name.into(),
-            role: role.into(),
-            password_hash: None,
-            created_ms: now,
-            disabled_ms: None,
-        };
-        let invitation = store::invitations::InvitationRow {
-            id: format!("inv-{id}"),
-            token_hash: id.into(),
-            kind: "enrol".into(),
-            user_id: user.id.clone(),
-            invited_by: None,
-            created_ms: now,
-            expires_ms: now + 86_400_000,
-            used_ms: Some(now),
-            revoked_ms: None,
-        };
-        self.db
-            .invite_user(&self.keyring, &user, &invitation)
-            .await
-            .unwrap();
-        user.id
+        tw_bench::enrol(&self.db, &self.keyring, id, email, name, role, None).await
     }
 
     async fn session(&self, email: &str) -> String {
