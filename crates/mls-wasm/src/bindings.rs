@@ -149,6 +149,12 @@ impl WasmDevice {
             .map_err(err)
     }
 
+    /// Commits a fresh leaf key for this device and nothing else (an MLS self-update),
+    /// so a copy of the old state (a lost device) cannot follow the new epoch.
+    pub fn update(&mut self, group: &[u8]) -> Result<WasmCommit, JsError> {
+        self.inner.update(group).map(WasmCommit::from).map_err(err)
+    }
+
     /// The server accepted the pending commit: apply it.
     #[wasm_bindgen(js_name = mergePending)]
     pub fn merge_pending(&mut self, group: &[u8]) -> Result<(), JsError> {

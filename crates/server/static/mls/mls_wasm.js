@@ -603,6 +603,29 @@ export class WasmDevice {
             wasm.__wbindgen_add_to_stack_pointer(16);
         }
     }
+    /**
+     * Commits a fresh leaf key for this device and nothing else (an MLS self-update),
+     * so a copy of the old state (a lost device) cannot follow the new epoch.
+     * @param {Uint8Array | number[]} group
+     * @returns {WasmCommit}
+     */
+    update(group) {
+        try {
+            const retptr = wasm.__wbindgen_add_to_stack_pointer(-16) >>> 0;
+            const ptr0 = passArray8ToWasm0(group, wasm.__wbindgen_export3);
+            const len0 = WASM_VECTOR_LEN;
+            wasm.wasmdevice_update(retptr, this.__wbg_ptr, ptr0, len0);
+            var r0 = getDataViewMemory0().getInt32(retptr + 4 * 0, true);
+            var r1 = getDataViewMemory0().getInt32(retptr + 4 * 1, true);
+            var r2 = getDataViewMemory0().getInt32(retptr + 4 * 2, true);
+            if (r2) {
+                throw takeFromExternrefTable0(r1);
+            }
+            return WasmCommit.__wrap(r0);
+        } finally {
+            wasm.__wbindgen_add_to_stack_pointer(16);
+        }
+    }
 }
 if (Symbol.dispose) WasmDevice.prototype[Symbol.dispose] = WasmDevice.prototype.free;
 
