@@ -96,12 +96,66 @@ async function setUp() {
     removedFrom = new Set(record.removed || []);
     for (const [id, list] of Object.entries(await loadHistory(me))) shown.set(id, list);
   } else {
+    // A new browser: if this person has a backup of a device still in use, offer to
+    // restore it (on /messages/devices) before registering a fresh device, which would
+    // leave the old device's messages behind. If the list cannot be fetched, go on.
+    if (await hasBackup()) await chooseRestoreOrFresh();
     const deviceId = hex(crypto.getRandomValues(new Uint8Array(16)));
     device = WasmDevice.create(me, deviceId);
     record = { deviceId, registered: false, cursors: {} };
     await save();
   }
   if (!record.registered) await register();
+}
+
+/** Whether the caller has a backup of a device that is still in use (not removed). */
+async function hasBackup() {
+  try {
+    const [backups, devices] = await Promise.all([
+      api('GET', '/api/messaging/backups'),
+      api('GET', '/api/messaging/devices').catch(() => null),
+    ]);
+    if (!Array.isArray(backups) || !backups.length) return false;
+    // The server lists only backups of devices in use; the device list, when it can be
+    // read, double-checks that none of them was removed meanwhile.
+    const removed = new Set((Array.isArray(devices) ? devices : []).filter((d) => d.removed_ms != null).map((d) => d.id));
+    return backups.some((b) => !removed.has(b.device_id));
+  } catch {
+    return false;
+  }
+}
+
+/** Shows the restore-or-start-fresh choice; resolves when they choose to start fresh. */
+function chooseRestoreOrFresh() {
+  const choice = $('[data-restore-choice]');
+  choice.hidden = false;
+  root.dataset.restoreChoice = 'shown';
+  status('You have a backup of secure messaging from another browser.');
+  return new Promise((resolve) => {
+    $('[data-start-fresh]').addEventListener('click', () => {
+      choice.hidden = true;
+      delete root.dataset.restoreChoice;
+      resolve();
+    }, { once: true });
+  });
+}
+
+/**
+ * After a restore from backup, the lost browser may still hold the same device state:
+ * commit a fresh leaf key (an MLS self-update) in every conversation this device is in,
+ * so that copy cannot follow the new epochs. The flag is cleared once all are done.
+ */
+async function rotateAfterRestore() {
+  if (!record.rotateAfterRestore) return;
+  status('Renewing this device\'s keys after the restore…');
+  for (const id of [...views.keys()]) {
+    if (!(id in record.cursors) || removedFrom.has(id)) continue;
+    if (views.get(id).pending_removals.includes(record.deviceId)) continue; // leaving
+    await commitWithRetry(id, async (group) => ({ commit: device.update(group), added: [], removed: [] }));
+  }
+  delete record.rotateAfterRestore;
+  await save();
+  status('Secure messaging is on for this browser. Its keys were renewed after the restore.');
 }
 
 async function register() {
@@ -199,7 +253,18 @@ function sync() {
     again = true;
     return syncing;
   }
-  syncing = serial(async () => { await syncNow(); await upkeep(); })
+  syncing = serial(async () => {
+    await syncNow();
+    await upkeep();
+    if (record.rotateAfterRestore) {
+      try {
+        await rotateAfterRestore();
+      } catch (e) {
+        // Kept for the next sync; the page says so, since the lost copy could still read.
+        showError(`Could not renew this device's keys after the restore (it will try again): ${e.message}`);
+      }
+    }
+  })
     .then(render, (e) => showError(`Could not fetch new messages: ${e.message}`))
     .finally(() => {
       syncing = null;

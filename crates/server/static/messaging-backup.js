@@ -272,6 +272,9 @@ export async function restore(account, backup, { phrase, usePasskey }) {
   }
   if (snapshot?.record?.deviceId !== backup.device_id) throw new Error('The backup does not hold the device it claims to.');
   snapshot.record.state = fromBase64(snapshot.record.state);
+  // The lost browser may still hold this same state: the messages page renews the
+  // device's keys in each conversation (MLS self-update) and then clears this flag.
+  snapshot.record.rotateAfterRestore = true;
   await importSnapshot(account, snapshot);
   // Later changes on this browser keep the same backup current.
   await saveConfig(account, { deviceId: backup.device_id, key, unlock: backup.unlock, version: backup.version });
