@@ -528,6 +528,13 @@ impl Db {
             .bind(device)
             .execute(&mut *tx)
             .await?;
+            // A removed member's Welcome can no longer be used (welcomes() hands out only
+            // a current member's), so it goes with the membership.
+            sqlx::query("DELETE FROM msg_welcomes WHERE conversation_id = $1 AND device_id = $2")
+                .bind(conversation_id)
+                .bind(device)
+                .execute(&mut *tx)
+                .await?;
         }
         for added in change.added {
             // The key packages handed out for this device are used up: a later claim
@@ -645,10 +652,18 @@ impl Db {
             .collect()
     }
 
-    pub async fn insert_blob(&self, b: &BlobRow) -> Result<(), StoreError> {
-        sqlx::query(
+    /// Stores the blob only if the conversation's blobs, this one included, stay within
+    /// `max_conversation_bytes`: the sum and the insert are one statement, so a refusal
+    /// stores nothing. False when the quota would be exceeded.
+    pub async fn insert_blob_within(
+        &self,
+        b: &BlobRow,
+        max_conversation_bytes: i64,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
             "INSERT INTO msg_blobs (id, conversation_id, device_id, size, body, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             SELECT $1, $2, $3, $4, $5, $6 WHERE \
+             (SELECT COALESCE(SUM(size), 0) FROM msg_blobs WHERE conversation_id = $7) + $8 <= $9",
         )
         .bind(&b.id)
         .bind(&b.conversation_id)
@@ -656,9 +671,55 @@ impl Db {
         .bind(b.size)
         .bind(&b.body)
         .bind(b.created_ms)
+        .bind(&b.conversation_id)
+        .bind(b.size)
+        .bind(max_conversation_bytes)
         .execute(self.pool())
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Bytes of attachments the conversation holds.
+    pub async fn conversation_blob_bytes(&self, conversation_id: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM msg_blobs WHERE conversation_id = $1",
+        )
+        .bind(conversation_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// How many conversations `user_id` started at or after `since_ms`.
+    pub async fn conversations_started_since(
+        &self,
+        user_id: &str,
+        since_ms: i64,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM msg_conversations WHERE created_by = $1 AND created_ms >= $2",
+        )
+        .bind(user_id)
+        .bind(since_ms)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Deletes `device_id`'s Welcomes for the conversation once it has joined: it reads
+    /// the group's messages, so the Welcome will never be needed again. The number deleted.
+    pub async fn delete_welcomes(
+        &self,
+        conversation_id: &str,
+        device_id: &str,
+    ) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM msg_welcomes WHERE conversation_id = $1 AND device_id = $2")
+                .bind(conversation_id)
+                .bind(device_id)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
     }
 
     pub async fn blob(&self, id: &str) -> Result<Option<BlobRow>, StoreError> {

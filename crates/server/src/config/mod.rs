@@ -87,12 +87,20 @@ pub struct Config {
 pub struct MessagingSettings {
     /// Largest encrypted attachment accepted, in bytes.
     pub max_attachment_bytes: usize,
+    /// Most attachment bytes one conversation may hold: blobs are kept as long as the
+    /// conversation, so without a cap one member could fill the server's disk.
+    pub max_conversation_bytes: u64,
+    /// Most conversations one account may start in 24 hours, so nobody can fill the
+    /// database with empty conversations.
+    pub max_new_conversations_per_day: u32,
 }
 
 impl Default for MessagingSettings {
     fn default() -> Self {
         Self {
             max_attachment_bytes: 10 * 1024 * 1024,
+            max_conversation_bytes: 1024 * 1024 * 1024,
+            max_new_conversations_per_day: 20,
         }
     }
 }
@@ -650,6 +658,41 @@ mod tests {
             parse_origin("https://clinic.example:8443/").unwrap(),
             "https://clinic.example:8443"
         );
+    }
+
+    #[test]
+    fn messaging_limits_are_checked() {
+        for (key, set) in [
+            (
+                "messaging.max_conversation_bytes",
+                (|c: &mut Config| c.messaging.max_conversation_bytes = 0) as fn(&mut Config),
+            ),
+            ("messaging.max_conversation_bytes", |c| {
+                c.messaging.max_conversation_bytes = 1023
+            }),
+            ("messaging.max_conversation_bytes", |c| {
+                c.messaging.max_conversation_bytes = 1024 * 1024 * 1024 * 1024 + 1
+            }),
+            ("messaging.max_new_conversations_per_day", |c| {
+                c.messaging.max_new_conversations_per_day = 0
+            }),
+            ("messaging.max_new_conversations_per_day", |c| {
+                c.messaging.max_new_conversations_per_day = 10_001
+            }),
+        ] {
+            let mut c = Config::default();
+            set(&mut c);
+            let err = c.validate().unwrap_err();
+            assert_eq!(err.key, key, "{err}");
+            assert!(err.reason.contains("between"), "{err}");
+        }
+        let mut c = Config::default();
+        c.messaging.max_conversation_bytes = 1024;
+        c.messaging.max_new_conversations_per_day = 1;
+        c.validate().unwrap();
+        c.messaging.max_conversation_bytes = 1024 * 1024 * 1024 * 1024;
+        c.messaging.max_new_conversations_per_day = 10_000;
+        c.validate().unwrap();
     }
 
     #[test]

@@ -126,6 +126,20 @@ impl Config {
                 "must be between 1024 and 104857600 bytes",
             ));
         }
+        let conversation = self.messaging.max_conversation_bytes;
+        if !(1024..=1024 * 1024 * 1024 * 1024).contains(&conversation) {
+            return Err(bad(
+                "messaging.max_conversation_bytes",
+                "must be between 1024 and 1099511627776 bytes",
+            ));
+        }
+        let per_day = self.messaging.max_new_conversations_per_day;
+        if !(1..=10_000).contains(&per_day) {
+            return Err(bad(
+                "messaging.max_new_conversations_per_day",
+                "must be between 1 and 10000",
+            ));
+        }
         let sessions = &self.sessions;
         for (key, v, max) in [
             (

@@ -1,6 +1,8 @@
 //! Encrypted attachments: the client seals each file with a fresh key (sent inside the
 //! MLS message that refers to it); the server keeps the opaque blob for the
-//! conversation's members, within the configured size.
+//! conversation's members, within the configured size per attachment and in total per
+//! conversation (`messaging.max_conversation_bytes`): blobs live as long as the
+//! conversation, so without the second cap one member could fill the server's disk.
 
 use ledger::Outcome;
 use proto::ErrorCode;
@@ -53,8 +55,24 @@ pub async fn put_blob(
     .detail("device", device.id.clone())
     .detail("blob", id.clone())
     .detail("bytes", bytes.len() as u64);
+    let quota = state.config.messaging.max_conversation_bytes;
+    // Beyond i64 nothing fits in a database column anyway: treat it as no tighter cap.
+    let quota_db = i64::try_from(quota).unwrap_or(i64::MAX);
     state
-        .audited(entry, async { Ok(state.db.insert_blob(&row).await?) })
+        .audited(entry, async {
+            if state.db.insert_blob_within(&row, quota_db).await? {
+                Ok(())
+            } else {
+                Err(AppError::client(
+                    ErrorCode::BodyTooLarge,
+                    format!(
+                        "This conversation's attachments are limited to {quota} bytes in all \
+                         (messaging.max_conversation_bytes); this one would go over, so it was \
+                         not stored."
+                    ),
+                ))
+            }
+        })
         .await?;
     Ok(id)
 }

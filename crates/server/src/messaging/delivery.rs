@@ -37,6 +37,8 @@ use crate::state::AppState;
 
 /// Messages returned by one read, at most.
 const PAGE: i64 = 100;
+/// The window `messaging.max_new_conversations_per_day` counts over.
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
 #[derive(Debug, Deserialize)]
 pub struct NewConversation {
@@ -275,13 +277,41 @@ pub async fn create(
             "You can start a conversation only as the patient, or as a clinician caring for them.",
         ));
     }
+    let now = state.clock.now_ms();
+    let per_day = state.config.messaging.max_new_conversations_per_day;
+    // Each conversation keeps rows (and may keep attachments) for good, so one account
+    // may start only so many in any 24 hours.
+    let started = state
+        .db
+        .conversations_started_since(&who.user.id, now.saturating_sub(DAY_MS))
+        .await?;
+    if started >= i64::from(per_day) {
+        let entry = audit::entry(
+            meta,
+            &Actor::User(who.user.id.clone()),
+            "messaging.conversation_started",
+            &format!("patient:{}", req.patient_id),
+            Outcome::Failure,
+        )
+        .detail("device", device.id.clone())
+        .detail("reason", "daily limit");
+        state.audit(entry).await?;
+        return Err(AppError::client(
+            ErrorCode::TooManyAttempts,
+            format!(
+                "You have started {per_day} conversations in the last 24 hours, the most \
+                 allowed (messaging.max_new_conversations_per_day); continue an existing \
+                 conversation or try again later."
+            ),
+        ));
+    }
     let id = crate::setup::new_id()?;
     let row = ConversationRow {
         id: id.clone(),
         group_id: hex::encode(group_id),
         patient_id: req.patient_id.clone(),
         created_by: who.user.id.clone(),
-        created_ms: state.clock.now_ms(),
+        created_ms: now,
         epoch: 0,
         next_seq: 1,
     };
@@ -787,6 +817,12 @@ pub async fn read(
         .iter()
         .find(|m| m.device_id == device_id)
         .map_or(i64::MAX, |m| m.added_seq);
+    // Reading from its own join on proves the device processed its Welcome (it needs the
+    // group state to read anything), so the Welcome is dropped: kept, every Welcome
+    // would stay on disk for good.
+    if from >= joined {
+        state.db.delete_welcomes(conversation_id, device_id).await?;
+    }
     let rows = state
         .db
         .messages_from(conversation_id, from.max(joined), PAGE)
