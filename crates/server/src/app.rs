@@ -163,6 +163,10 @@ pub fn router(state: AppState) -> Router {
             get(messaging::key_proof),
         )
         .route(
+            "/api/messaging/key-log/consistency",
+            get(messaging::key_log_consistency),
+        )
+        .route(
             "/api/messaging/conversations",
             get(messaging::conversations).post(messaging::start_conversation),
         )

@@ -344,6 +344,42 @@ pub async fn key_proof(state: &AppState, device_id: &str) -> AppResult<Inclusion
     Ok(ledger::prove_inclusion(&state.db, seq, &head).await?)
 }
 
+/// Proof that the ledger's current signed tree head extends the one of size `from`.
+///
+/// A client remembers the largest tree head it has seen in a key proof; before it
+/// accepts a larger one it asks for this proof, so a server showing different people
+/// different logs (a split view) is caught instead of silently accepted. `from` is the
+/// raw query value so a missing or malformed size gets a clear 400, not a generic one.
+pub async fn key_log_consistency(
+    state: &AppState,
+    from: Option<&str>,
+) -> AppResult<ledger::ConsistencyProof> {
+    let from = from
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| bad("from is an earlier tree size: a whole number, 1 or more."))?;
+    let latest = match state.ledger.latest_head().await {
+        Some(head) => head,
+        None => state.ledger.checkpoint_now().await?,
+    };
+    let size = latest.head.size;
+    if from > size {
+        return Err(bad(format!(
+            "from ({from}) is larger than the current tree size ({size})."
+        )));
+    }
+    // Every signed tree head the ledger hands out is saved as a checkpoint, so the
+    // head a client remembers is among them.
+    let old = ledger::LedgerStore::checkpoints(&state.db)
+        .await
+        .map_err(|e| AppError::internal(format!("reading checkpoints: {}", e.0)))?
+        .into_iter()
+        .find(|c| c.sth.head.size == from)
+        .ok_or_else(|| bad(format!("no signed tree head of size {from}.")))?
+        .sth;
+    Ok(ledger::prove_consistency(&state.db, &old, &latest).await?)
+}
+
 /// One of the caller's devices as their device list shows it.
 #[derive(Debug, Serialize)]
 pub struct DeviceView {

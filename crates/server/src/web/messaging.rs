@@ -378,3 +378,21 @@ pub async fn devices_page(
     };
     Ok(render(&page)?.into_response())
 }
+
+/// `?from=N`: the tree size the client remembers.
+#[derive(Debug, Deserialize)]
+pub struct ConsistencyQuery {
+    #[serde(default)]
+    from: Option<String>,
+}
+
+/// Consistency proof from the tree head a client remembers to the current one.
+pub async fn key_log_consistency(
+    State(state): State<AppState>,
+    SignedIn(_who): SignedIn,
+    Query(q): Query<ConsistencyQuery>,
+) -> AppResult<Json<ledger::ConsistencyProof>> {
+    Ok(Json(
+        devices::key_log_consistency(&state, q.from.as_deref()).await?,
+    ))
+}
