@@ -6,7 +6,9 @@
 // What this browser remembers (IndexedDB, no secrets): the ledger's public key as first
 // seen (a changed key is flagged), the (device, key) pairs already proven, and the
 // largest signed tree head seen (a smaller one, or another root at the same size, is
-// flagged: the log would have been rolled back or forked).
+// flagged: the log would have been rolled back or forked). A larger one is accepted only
+// with a consistency proof (`/api/messaging/key-log/consistency`) that it extends the
+// remembered one.
 import { loadKeyLog, saveKeyLog } from './messaging-store.js';
 
 const STH_TAG = new TextEncoder().encode('TWSTH1');
@@ -88,6 +90,106 @@ async function rootFromPath(leaf, index, size, path) {
   return r;
 }
 
+/**
+ * Checks a signed tree head — Ed25519 over "TWSTH1" || size u64 || time_ms i64 || root,
+ * by the ledger's key — and returns its root bytes.
+ */
+async function verifyHead(sth, raw, key) {
+  const head = sth?.head;
+  if (!head || !isCount(head.size) || !Number.isSafeInteger(head.time_ms)) throw new Refused('the tree head is malformed');
+  const root = unhex(head.root, 32, 'the tree root');
+  const keyId = hex((await sha256(raw)).subarray(0, 8));
+  if (sth.key_id !== keyId) throw new Refused('the tree head is signed by another key than the ledger\'s');
+  const signed = concat([STH_TAG, u64(head.size), i64(head.time_ms), root]);
+  const signature = unhex(sth.signature, 64, 'the tree head signature');
+  if (!(await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, signed))) {
+    throw new Refused('the tree head signature does not verify');
+  }
+  return root;
+}
+
+const isPowerOfTwo = (n) => n > 0n && (n & (n - 1n)) === 0n;
+
+/**
+ * RFC 9162 §2.1.4.2: whether the tree of `oldSize` leaves with root `oldRoot` is a
+ * prefix of the tree of `newSize` with root `newRoot` — a faithful port of
+ * `ledger::merkle::verify_consistency` (crates/ledger/src/merkle.rs). Throws Refused.
+ */
+export async function verifyConsistency(oldSize, newSize, oldRoot, newRoot, proof) {
+  if (oldSize > newSize) throw new Refused(`the key log shrank from ${oldSize} to ${newSize} entries`);
+  if (oldSize === newSize || oldSize === 0) {
+    if (proof.length !== 0) throw new Refused('the consistency proof must be empty for these sizes');
+    if (oldSize === 0 ? !equal(oldRoot, await sha256(new Uint8Array(0))) : !equal(oldRoot, newRoot)) {
+      throw new Refused('the key log differs from the one this browser saw at the same size');
+    }
+    return;
+  }
+  if (proof.length === 0) throw new Refused('the consistency proof is empty');
+  // When the old tree is a perfect subtree, its root is the proof's implicit start.
+  const [seed, rest] = isPowerOfTwo(BigInt(oldSize)) ? [oldRoot, proof] : [proof[0], proof.slice(1)];
+  let fn = BigInt(oldSize - 1);
+  let sn = BigInt(newSize - 1);
+  while ((fn & 1n) === 1n) { fn >>= 1n; sn >>= 1n; }
+  let fr = seed;
+  let sr = seed;
+  for (const c of rest) {
+    if (sn === 0n) throw new Refused('the consistency proof is too long');
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) throw new Refused('the consistency proof is too short');
+  if (!equal(fr, oldRoot)) throw new Refused('the key log does not extend the one this browser saw (old tree head not reproduced)');
+  if (!equal(sr, newRoot)) throw new Refused('the consistency proof does not reproduce the new tree head');
+}
+
+/**
+ * Fetches the proof that the ledger's current head extends `known` ({size, root}), checks
+ * both signatures, that its old head is exactly `known` and the path; returns the current
+ * head ({size, root, time_ms}).
+ */
+async function extendsFrom(known, raw, key) {
+  const proof = await getJson(`/api/messaging/key-log/consistency?from=${encodeURIComponent(known.size)}`);
+  if (!proof?.old || !proof?.new || !Array.isArray(proof.path)) throw new Refused('the consistency proof is incomplete');
+  const oldRoot = await verifyHead(proof.old, raw, key);
+  const newRoot = await verifyHead(proof.new, raw, key);
+  if (proof.old.head.size !== known.size || proof.old.head.root !== known.root) {
+    throw new Refused(`the key log's tree head of size ${known.size} differs from the one this browser saw`);
+  }
+  const path = proof.path.map((h) => unhex(h, 32, 'a consistency proof hash'));
+  await verifyConsistency(proof.old.head.size, proof.new.head.size, oldRoot, newRoot, path);
+  const { size, root, time_ms } = proof.new.head;
+  return { size, root, time_ms };
+}
+
+/**
+ * The head to remember once `head` (larger than `seen`) is proved to extend `seen`: the
+ * server's current head, after proving `seen` ⊑ current and `head` ⊑ current. Retried
+ * when the log grows between the two proofs.
+ */
+async function proveGrowth(seen, head, raw, key) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const current = await extendsFrom(seen, raw, key);
+    if (current.size < head.size) throw new Refused(`the key log (${current.size} entries) is older than a tree head it just signed (${head.size})`);
+    if (current.size === head.size) {
+      if (current.root !== head.root) throw new Refused('the key log shows two different trees of the same size');
+      return current;
+    }
+    const fromHead = await extendsFrom(head, raw, key);
+    if (fromHead.size === current.size) {
+      if (fromHead.root !== current.root) throw new Refused('the key log shows two different trees of the same size');
+      return current;
+    }
+  }
+  throw new Error('the key log kept growing while it was being checked');
+}
+
 async function getJson(path) {
   const res = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
   if (!res.ok) throw new Error(`the server answered ${res.status}`);
@@ -129,15 +231,7 @@ async function verify(member) {
   const entry = proof?.entry;
   if (!head || !entry || !Array.isArray(proof.path)) throw new Refused('the proof is incomplete');
   if (!isCount(head.size) || !Number.isSafeInteger(head.time_ms)) throw new Refused('the tree head is malformed');
-  const root = unhex(head.root, 32, 'the tree root');
-  // The signed tree head: Ed25519 over "TWSTH1" || size u64 || time_ms i64 || root.
-  const keyId = hex((await sha256(raw)).subarray(0, 8));
-  if (sth.key_id !== keyId) throw new Refused('the tree head is signed by another key than the ledger\'s');
-  const signed = concat([STH_TAG, u64(head.size), i64(head.time_ms), root]);
-  const signature = unhex(sth.signature, 64, 'the tree head signature');
-  if (!(await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, signed))) {
-    throw new Refused('the tree head signature does not verify');
-  }
+  const root = await verifyHead(sth, raw, key);
   if (proof.tree_size !== head.size) throw new Refused('the proof is for another tree size than the signed head');
   if (entry.seq === 0 || proof.leaf_index !== entry.seq - 1) throw new Refused('the leaf index does not match the entry');
   // The entry says what we expect: this device, this key, this account, at its seq.
@@ -155,14 +249,17 @@ async function verify(member) {
   const computed = await rootFromPath(leaf, proof.leaf_index, proof.tree_size, path);
   if (!equal(computed, root)) throw new Refused('the inclusion proof does not lead to the signed tree head');
 
-  return withLog((log) => {
+  return withLog(async (log) => {
     const rawHex = hex(raw);
     if (log.ledgerKey && log.ledgerKey !== rawHex) throw new Refused('the ledger\'s public key changed since this browser first saw it');
     log.ledgerKey ||= rawHex;
     const seen = log.head;
     if (seen && head.size < seen.size) throw new Refused(`the key log (${head.size} entries) is older than one this browser has seen (${seen.size})`);
     if (seen && head.size === seen.size && head.root !== seen.root) throw new Refused('the key log differs from the one this browser saw at the same size');
-    if (!seen || head.size > seen.size) log.head = { size: head.size, root: head.root, time_ms: head.time_ms };
+    // A larger head is remembered only once it provably extends the remembered one, so
+    // a server showing this browser a different log than before (a split view) is caught.
+    if (!seen) log.head = { size: head.size, root: head.root, time_ms: head.time_ms };
+    else if (head.size > seen.size) log.head = await proveGrowth(seen, head, raw, key);
     log.proven[`${member.device_id}:${member.signature_key}`] = true;
   });
 }
