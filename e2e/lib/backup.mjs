@@ -66,3 +66,37 @@ export async function hasLocalDevice(page) {
     return Boolean(await exportSnapshot(me));
   });
 }
+
+/** The number of messaging devices the signed-in person has (removed ones too). */
+export async function deviceCount(page) {
+  return page.evaluate(async () => {
+    const res = await fetch('/api/messaging/devices', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(`devices: ${res.status}`);
+    return (await res.json()).length;
+  });
+}
+
+/** The epoch of each conversation, as the server tells the messages page's device. */
+export async function conversationEpochs(page) {
+  return page.evaluate(async () => {
+    const device = document.querySelector('[data-messaging]').dataset.device;
+    const res = await fetch(`/api/messaging/conversations?device=${device}`, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error(`conversations: ${res.status}`);
+    return Object.fromEntries((await res.json()).map((v) => [v.id, v.epoch]));
+  });
+}
+
+/** Waits until the restored device on the messages page has renewed its keys. */
+export async function waitForRotation(page, timeout = 30_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const pending = await page.evaluate(async () => {
+      const me = document.querySelector('[data-user]')?.dataset.user;
+      const { loadDevice } = await import('/static/messaging-store.js');
+      return Boolean((await loadDevice(me))?.rotateAfterRestore);
+    });
+    if (!pending) return;
+    if (Date.now() > until) throw new Error('the restored device did not renew its keys');
+    await page.waitForTimeout(250);
+  }
+}

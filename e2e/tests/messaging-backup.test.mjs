@@ -11,7 +11,7 @@ import { startServer } from '../lib/server.mjs';
 import { invite, setUpPractice } from '../lib/flows.mjs';
 import { CLINICIAN, PATIENT } from '../lib/consult.mjs';
 import { addToCareTeam, openMessages, startArchive, waitForMessage } from '../lib/messaging.mjs';
-import { enrolWithPasskeyOn, hasLocalDevice, newBrowserFor, openDevices, signInWithPasskey } from '../lib/backup.mjs';
+import { conversationEpochs, deviceCount, enrolWithPasskeyOn, hasLocalDevice, newBrowserFor, openDevices, signInWithPasskey, waitForRotation } from '../lib/backup.mjs';
 
 let browser;
 let server;
@@ -32,6 +32,8 @@ const BEFORE = 'Before the backup, canary 5c1e-Numbat';
 const REPLY = 'Noted before the backup, canary 0a7d-Quoll';
 const AFTER_PRF = 'After the restore, canary 9b44-Dibbler';
 const AFTER_PHRASE = 'To the restored clinician, canary 2e6f-Bettong';
+const FROM_RESTORED = 'From the restored patient, canary 7f30-Bilby';
+const FROM_RESTORED_CLINICIAN = 'From the restored clinician, canary 41c8-Potoroo';
 
 const db = process.env.E2E_DATABASE || 'sqlite';
 
@@ -99,9 +101,17 @@ test(`a lost device comes back from its encrypted backup, with a passkey (PRF) o
   await openDevices(patient.page, server.origin);
   assert.equal(await hasLocalDevice(patient.page), false);
   await patient.page.locator('[data-restore]:not([hidden])').waitFor();
+  const epochsBefore = await conversationEpochs(clinician.page);
   await patient.page.getByRole('button', { name: 'Restore with passkey' }).click();
   await patient.page.waitForURL('**/messages');
   await patient.page.waitForSelector('[data-messaging][data-ready="yes"]', { timeout: 30_000 });
+  // After catching up, the restored device renews its keys (an MLS self-update) in each
+  // conversation, so a copy of the old state cannot follow the new epoch.
+  await waitForRotation(patient.page);
+  const epochsAfter = await conversationEpochs(clinician.page);
+  for (const [id, epoch] of Object.entries(epochsBefore)) {
+    assert.ok(epochsAfter[id] > epoch, `conversation ${id}: epoch ${epochsAfter[id]} after the restore, ${epoch} before`);
+  }
   await openConversation(patient.page);
   await waitForMessage(patient.page, BEFORE);
   await waitForMessage(patient.page, REPLY);
@@ -111,6 +121,8 @@ test(`a lost device comes back from its encrypted backup, with a passkey (PRF) o
   const storedBefore = stored();
   await send(clinician.page, AFTER_PRF);
   await waitForMessage(patient.page, AFTER_PRF);
+  await send(patient.page, FROM_RESTORED);
+  await waitForMessage(clinician.page, FROM_RESTORED);
   for (let i = 0; stored() <= storedBefore; i++) {
     assert.ok(i < 30, 'the restored device refreshes its backup after new messages');
     await new Promise((r) => setTimeout(r, 500));
@@ -132,11 +144,23 @@ test(`a lost device comes back from its encrypted backup, with a passkey (PRF) o
   assert.equal(await clinician.page.locator('[data-phrase-text]').innerText(), '', 'the phrase is shown once');
 
   // The clinician's browser is lost; a new one (a new context) with their passkey.
+  // (The old browser is kept, put aside, to show below that its copy of the device
+  // cannot read what is sent after the restore.)
   const fresh = await newBrowserFor(browser, clinician.authenticator);
   assert.equal(fresh.copied, 1);
-  await clinician.context.close();
+  await clinician.page.goto('about:blank');
   await signInWithPasskey(fresh.page, server.origin);
-  await openDevices(fresh.page, server.origin);
+  // /messages in the new browser offers the restore before registering a new device.
+  const devicesBefore = await deviceCount(fresh.page);
+  await fresh.page.goto(`${server.origin}/messages`);
+  await fresh.page.getByRole('region', { name: 'Restore or start fresh?' }).waitFor({ timeout: 30_000 });
+  assert.equal(await fresh.page.getByRole('button', { name: 'Start fresh on this browser' }).isVisible(), true);
+  assert.equal(await deviceCount(fresh.page), devicesBefore, 'no new device registered while the choice is shown');
+  assert.equal(await hasLocalDevice(fresh.page), false);
+  await fresh.page.getByRole('link', { name: 'Restore your messages from a backup' }).click();
+  await fresh.page.waitForURL('**/messages/devices');
+  await fresh.page.waitForSelector('[data-messaging-devices][data-ready="yes"]', { timeout: 30_000 });
+  assert.equal(await deviceCount(fresh.page), devicesBefore);
   await fresh.page.locator('[data-restore]:not([hidden])').waitFor();
   assert.equal(await fresh.page.getByRole('button', { name: 'Restore with passkey' }).count(), 0);
   await fresh.page.getByRole('button', { name: 'Use recovery phrase' }).click();
@@ -154,19 +178,38 @@ test(`a lost device comes back from its encrypted backup, with a passkey (PRF) o
   // The right one, typed in lower case with dashes: restored.
   await fresh.page.getByRole('textbox', { name: 'Recovery phrase' }).fill(phrase.toLowerCase().replace(/ /g, '-'));
   await fresh.page.getByRole('button', { name: 'Restore with recovery phrase' }).click();
+  const clinicianEpochsBefore = await conversationEpochs(patient.page);
   await fresh.page.waitForURL('**/messages');
   await fresh.page.waitForSelector('[data-messaging][data-ready="yes"]', { timeout: 30_000 });
+  await waitForRotation(fresh.page);
+  const clinicianEpochsAfter = await conversationEpochs(patient.page);
+  for (const [id, epoch] of Object.entries(clinicianEpochsBefore)) {
+    assert.ok(clinicianEpochsAfter[id] > epoch, `conversation ${id}: epoch ${clinicianEpochsAfter[id]} after the restore, ${epoch} before`);
+  }
+  assert.equal(await deviceCount(fresh.page), devicesBefore, 'the restore registered no new device');
   await openConversation(fresh.page);
-  for (const text of [BEFORE, REPLY, AFTER_PRF]) await waitForMessage(fresh.page, text);
+  for (const text of [BEFORE, REPLY, AFTER_PRF, FROM_RESTORED]) await waitForMessage(fresh.page, text);
   await send(patient.page, AFTER_PHRASE);
   await waitForMessage(fresh.page, AFTER_PHRASE);
+  await send(fresh.page, FROM_RESTORED_CLINICIAN);
+  await waitForMessage(patient.page, FROM_RESTORED_CLINICIAN);
+
+  // The old browser's copy of the device (the state before the restore) cannot follow
+  // the renewed keys: it does not read what was sent after.
+  await clinician.page.goto(`${server.origin}/messages`);
+  await clinician.page.waitForSelector('[data-messaging][data-ready="yes"]', { timeout: 30_000 });
+  await openConversation(clinician.page);
+  await clinician.page.getByText('A message could not be decrypted on this device.').first().waitFor({ timeout: 20_000 });
+  assert.equal(await clinician.page.getByText(AFTER_PHRASE).count(), 0, 'the old copy reads nothing sent after the restore');
+  assert.equal(await clinician.page.getByText(FROM_RESTORED_CLINICIAN).count(), 0);
+  await clinician.context.close();
 
   // The device list: this browser marked; the ledger has the restores, not the bytes.
   await openDevices(fresh.page, server.origin);
   assert.equal(await fresh.page.locator('[data-devices] [data-this-browser]').count(), 1);
   const restored = server.auditEntries().filter((e) => e.action === 'messaging.backup_restored');
   assert.equal(restored.length, 2);
-  for (const s of [BEFORE, REPLY, AFTER_PRF, AFTER_PHRASE].map((t) => t.split(', ').pop())) {
+  for (const s of [BEFORE, REPLY, AFTER_PRF, AFTER_PHRASE, FROM_RESTORED, FROM_RESTORED_CLINICIAN].map((t) => t.split(', ').pop())) {
     assert.ok(!server.logs().includes(s), `the server's log holds "${s}"`);
     assert.ok(!JSON.stringify(server.auditEntries()).includes(s), `the ledger holds "${s}"`);
   }
