@@ -34,6 +34,7 @@ const FIRST = 'Is the new dose right? canary 51fe-Quokka';
 const ANSWER = 'Yes, keep going, canary 3c9d-Numbat';
 const FILE_TEXT = 'blood pressure log canary 0a7e-Wombat';
 const FILE = { name: 'bp-log.txt', mimeType: 'text/plain', buffer: Buffer.from(FILE_TEXT) };
+const RETRIED = 'Sent again after a conflict, canary 2b8f-Potoroo';
 const TO_BOTH = 'Both your browsers see this, canary 6d21-Dingo';
 const AFTER_REMOVAL = 'Only the team now, canary e947-Bandicoot';
 
@@ -87,6 +88,24 @@ test(`messages survive a reload, stored only encrypted; each member's key is che
   await sendMessage(patient.page, 'My log');
   await clinician.page.getByRole('button', { name: `Download ${FILE.name}` }).waitFor({ timeout: 20_000 });
 
+  // A send the server refuses because a commit moved the conversation on meanwhile
+  // (409) is not lost: the page catches up, encrypts again and sends again.
+  const posted = [];
+  const sends = '**/api/messaging/conversations/*/messages';
+  await patient.page.route(sends, async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    posted.push(route.request().postDataJSON().message);
+    if (posted.length === 1) {
+      return route.fulfill({ status: 409, json: { code: 'conflict', message: 'The conversation has moved on: fetch the latest changes, then try again.' } });
+    }
+    return route.continue();
+  });
+  await sendMessage(patient.page, RETRIED);
+  await waitForMessage(clinician.page, RETRIED);
+  await patient.page.unroute(sends);
+  assert.equal(posted.length, 2, 'sent once more after the 409');
+  assert.notEqual(posted[0], posted[1], 'encrypted again, not replayed');
+
   // Key transparency: every other member's key is proven against the signed key log.
   await patient.page.getByText('Verify', { exact: true }).click();
   await patient.page.locator('[data-key-logged]').nth(1).waitFor({ timeout: 20_000 }); // clinician and archive
@@ -106,7 +125,7 @@ test(`messages survive a reload, stored only encrypted; each member's key is che
   const stored = await storedBytes(patient.page);
   assert.ok(Object.keys(stored).some((k) => k.startsWith('history:')), 'the history is stored');
   for (const [key, bytes] of Object.entries(stored)) {
-    for (const secret of [FIRST, ANSWER, FILE_TEXT, FILE.name, 'My log']) {
+    for (const secret of [FIRST, ANSWER, FILE_TEXT, FILE.name, 'My log', RETRIED]) {
       assert.ok(!bytes.includes(Buffer.from(secret)), `IndexedDB ${key} holds "${secret}" in plaintext`);
     }
   }

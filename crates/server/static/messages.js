@@ -454,8 +454,20 @@ async function send(id, text, file) {
     attachments.push({ blob_id, name: file.name, media_type: file.type || 'application/octet-stream', size: plain.length, key: hex(sealed.key), sha256: hex(sealed.sha256) });
   }
   const payload = { text, attachments };
-  const message = device.encrypt(unhex(view.group_id), JSON.stringify(payload));
-  const accepted = await api('POST', `/api/messaging/conversations/${id}/messages`, { device_id: record.deviceId, message: b64(message) });
+  // A commit that lands between encrypting and sending (someone's device added or
+  // removed, keys renewed) moves the epoch on: the server answers 409, so catch up and
+  // encrypt again in the new epoch rather than failing the person's message.
+  let accepted = null;
+  for (let attempt = 0; !accepted; attempt++) {
+    const message = device.encrypt(unhex(view.group_id), JSON.stringify(payload));
+    try {
+      accepted = await api('POST', `/api/messaging/conversations/${id}/messages`, { device_id: record.deviceId, message: b64(message) });
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 409 || attempt >= 3) throw e;
+      await syncNow();
+      await upkeep();
+    }
+  }
   const list = shown.get(id) || [];
   shown.set(id, list);
   list.push({ who: me, time: Date.now(), text, attachments, seq: accepted.seq });
