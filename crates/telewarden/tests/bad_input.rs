@@ -118,6 +118,21 @@ async fn bad_configuration_values_name_the_key() {
         ),
         (
             vec!["config", "check"],
+            vec![("TW_MESSAGING__MAX_CONVERSATION_BYTES", "100")],
+            vec!["messaging.max_conversation_bytes", "between 1024"],
+        ),
+        (
+            vec!["config", "check"],
+            vec![("TW_MESSAGING__MAX_CONVERSATION_BYTES", "lots")],
+            vec!["max_conversation_bytes"],
+        ),
+        (
+            vec!["config", "check"],
+            vec![("TW_MESSAGING__MAX_NEW_CONVERSATIONS_PER_DAY", "0")],
+            vec!["messaging.max_new_conversations_per_day", "between 1"],
+        ),
+        (
+            vec!["config", "check"],
             vec![("TW_DATABASE_URL", "mysql://x")],
             vec!["`database_url`"],
         ),
