@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use ledger::{InclusionProof, VerifyingKey};
+use ledger::{ConsistencyProof, InclusionProof, VerifyingKey};
 use mls_client::{Device, DeviceIdentity, Payload, Received, attachment};
 use serde_json::{Value, json};
 use tokio::time::Instant;
@@ -731,15 +731,45 @@ impl Archive {
                 "a member's device id is not 32 hex digits".into(),
             ));
         }
-        let answer = self
-            .api
-            .get(&format!("/api/messaging/devices/{device_id}/key-proof"))
-            .await?;
-        let proof: InclusionProof = serde_json::from_value(answer)
-            .map_err(|e| Error::KeyTransparency(format!("the proof does not parse: {e}")))?;
-        self.state
-            .kt
-            .check(&self.ledger_key, device_id, account, signature_key, &proof)
+        // A head larger than the one remembered is taken only with a proof that it
+        // extends it (no split view); if the log grows between the two requests, ask
+        // again.
+        for _ in 0..3 {
+            let answer = self
+                .api
+                .get(&format!("/api/messaging/devices/{device_id}/key-proof"))
+                .await?;
+            let proof: InclusionProof = serde_json::from_value(answer)
+                .map_err(|e| Error::KeyTransparency(format!("the proof does not parse: {e}")))?;
+            let consistency = match self.state.kt.consistency_from(&proof) {
+                None => None,
+                Some(from) => {
+                    let answer = self
+                        .api
+                        .get(&format!("/api/messaging/key-log/consistency?from={from}"))
+                        .await?;
+                    let c: ConsistencyProof = serde_json::from_value(answer).map_err(|e| {
+                        Error::KeyTransparency(format!("the consistency proof does not parse: {e}"))
+                    })?;
+                    if c.new.head.size > proof.sth.head.size {
+                        continue;
+                    }
+                    Some(c)
+                }
+            };
+            return self.state.kt.check_consistent(
+                &self.ledger_key,
+                device_id,
+                account,
+                signature_key,
+                &proof,
+                consistency.as_ref(),
+            );
+        }
+        Err(Error::KeyTransparency(
+            "the key log kept growing while it was being checked; it is checked again next time"
+                .into(),
+        ))
     }
 }
 
