@@ -14,8 +14,9 @@ use tokio::sync::broadcast;
 
 /// Events queued for all sockets together before the slowest start missing some.
 const CAPACITY: usize = 1024;
-/// Delivery sockets one account may hold open at once (a few devices, a few tabs each).
-pub const MAX_SOCKETS_PER_ACCOUNT: usize = 8;
+/// Delivery sockets one account may hold open at once: a few devices with a few tabs
+/// each, and a practice's archive devices (one account) with room to spare.
+pub const MAX_SOCKETS_PER_ACCOUNT: usize = 32;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
