@@ -13,37 +13,13 @@
 // The data key stays in this browser's IndexedDB as a non-extractable CryptoKey, so
 // later backups need neither passkey nor phrase, and script can use it but never read
 // it. Each backup carries a higher version; the server keeps only the newest.
+import { kvStore } from './idb-kv.js';
 import { exportSnapshot, importSnapshot } from './messaging-store.js';
 
-const DB = 'telewarden-messaging-backup';
-const STORE = 'kv';
+const op = kvStore('telewarden-messaging-backup');
 const DEBOUNCE_MS = 2000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function op(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(req?.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
 
 const configKey = (account) => `backup:${account}`;
 /** This browser's backup settings for `account` ({ deviceId, key, version, unlock }) or null. */

@@ -3,32 +3,8 @@
 // IndexedDB: usable by this origin's pages, never readable as bytes). Nothing here is
 // plaintext: not messages, not keys. (Verified safety numbers and key-log checks are
 // plain records: they hold no secrets.)
-const DB = 'telewarden-messaging';
-const STORE = 'kv';
-
-function open() {
-  return new Promise((resolve, reject) => {
-    const req = indexedDB.open(DB, 1);
-    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-async function op(mode, fn) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(req?.result);
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-  } finally {
-    db.close();
-  }
-}
+import { kvStore } from './idb-kv.js';
+const op = kvStore('telewarden-messaging');
 
 const get = (key) => op('readonly', (s) => s.get(key));
 const put = (key, value) => op('readwrite', (s) => s.put(value, key));

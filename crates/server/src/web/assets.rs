@@ -71,6 +71,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/messages.js"),
     },
     Asset {
+        name: "idb-kv.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/idb-kv.js"),
+    },
+    Asset {
         name: "messaging-store.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../static/messaging-store.js"),
