@@ -15,6 +15,7 @@
 
 pub mod backup;
 pub mod blobs;
+mod commit_checks;
 pub mod delivery;
 pub mod devices;
 pub mod hub;
